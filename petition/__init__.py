@@ -1,0 +1,85 @@
+"""The open-letter site: create_app() builds the Flask application."""
+from flask import Flask
+from pathlib import Path
+
+from .config import check_production_secret, config_for_environment
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_object=None, overrides=None):
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(config_object or config_for_environment())
+    app.config.update(overrides or {})
+    check_production_secret(app.config)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_response_headers(app)
+    register_template_context(app)
+    return app
+
+
+def register_extensions(app):
+    from . import models  # noqa: F401  (the tables must be known to migrations)
+    from .accounts import organiser_by_id
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .locales import select_locale
+
+    db.init_app(app)
+    # Batch mode lets later migrations alter tables on SQLite too.
+    migrate.init_app(app, db, render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "organisers.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(organiser_by_id)
+
+
+def register_blueprints(app):
+    from .api.views import bp as api
+    from .organisers.views import bp as organisers
+    from .public.views import bp as public
+
+    app.register_blueprint(public)
+    app.register_blueprint(organisers, url_prefix="/organisers")
+    app.register_blueprint(api, url_prefix="/api")
+
+
+def register_errorhandlers(app):
+    from .errors import register
+
+    register(app)
+
+
+def register_commands(app):
+    from .cli import register
+
+    register(app)
+
+
+def register_response_headers(app):
+    from .headers import register
+
+    register(app)
+
+
+def register_template_context(app):
+    from flask_babel import format_decimal
+
+    from .groups import LABELS, PLURAL_LABELS
+
+    app.jinja_env.filters["number"] = format_decimal
+
+    @app.context_processor
+    def group_names():
+        return {"group_labels": LABELS, "group_plurals": PLURAL_LABELS}

@@ -1,0 +1,30 @@
+"""JSON for anyone: counts and the public list. Never an email address."""
+from flask import Blueprint, jsonify, request
+
+from ..counts import current_counts
+from ..signatories import ListFilter, parse_cursor, public_page
+
+bp = Blueprint("api", __name__)
+
+
+def signatory_json(signature):
+    return {
+        "name": signature.name,
+        "affiliation": signature.affiliation,
+        "group": signature.group,
+        "signed_at": signature.signed_at.isoformat(timespec="seconds"),
+    }
+
+
+@bp.get("/counts")
+def counts():
+    response = jsonify(current_counts().as_json())
+    response.headers["Cache-Control"] = "public, max-age=5"
+    return response
+
+
+@bp.get("/signatories")
+def signatories():
+    list_filter = ListFilter.from_args(request.args.get("group"), request.args.get("q"))
+    page = public_page(list_filter, after=parse_cursor(request.args.get("cursor")))
+    return jsonify(signatories=[signatory_json(s) for s in page.signatories], next=page.next_cursor)

@@ -1,0 +1,37 @@
+"""Error pages: a clear message, in the site's own layout, never a stack trace or an address."""
+from flask import render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .extensions import db
+
+MESSAGES = {
+    400: _l("The request could not be understood. If you were sending a form, go back, reload the page and try again."),
+    403: _l("You do not have permission to see this page."),
+    404: _l("There is no page at this address."),
+    405: _l("This page cannot be used that way."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests. Please wait a minute and try again."),
+    500: _l("Something went wrong on our side. Nothing you did caused it; please try again shortly."),
+}
+
+
+def render_error(error):
+    code = error.code or 500
+    message = MESSAGES.get(code, error.description)
+    return render_template("errors/error.html", code=code, message=message), code
+
+
+def handle_http_error(error):
+    return render_error(error)
+
+
+def handle_internal_error(error):
+    # Flask has logged the original exception; the half-done transaction must not leak into the next request.
+    db.session.rollback()
+    return render_error(error)
+
+
+def register(app):
+    app.register_error_handler(InternalServerError, handle_internal_error)
+    app.register_error_handler(HTTPException, handle_http_error)

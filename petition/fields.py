@@ -1,0 +1,30 @@
+"""Form validators shared by every form: one rule for every text field."""
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+from .text import EmailNotValidError, has_control_characters, normalise_email, tidy
+
+
+def tidy_filter(value):
+    return tidy(value) if isinstance(value, str) else value
+
+
+class NoControlCharacters:
+    """Rejects invisible control characters anywhere but the ends (which are trimmed)."""
+
+    message = _l("Remove the invisible control characters from this field.")
+
+    def __call__(self, form, field):
+        raw = field.raw_data[0] if field.raw_data else ""
+        if isinstance(raw, str) and has_control_characters(raw.strip()):
+            raise ValidationError(self.message)
+
+
+class ValidEmail:
+    message = _l("Enter a valid email address, such as name@university.edu.")
+
+    def __call__(self, form, field):
+        try:
+            normalise_email(field.data or "")
+        except EmailNotValidError:
+            raise ValidationError(self.message) from None

@@ -1,0 +1,6 @@
+"""Which language a page is in."""
+SUPPORTED = ("en",)
+
+
+def select_locale():
+    return "en"

@@ -1,0 +1,49 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+from ..fields import NoControlCharacters, ValidEmail, tidy_filter
+from ..groups import GROUPS, LABELS
+from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
+
+
+def _too_long(limit):
+    return Length(max=limit, message=_l("Use at most %(max)d characters."))
+
+
+class SignatureForm(FlaskForm):
+    name = StringField(
+        _l("Full name"),
+        filters=[tidy_filter],
+        validators=[DataRequired(_l("Enter your name.")), _too_long(NAME_MAX), NoControlCharacters()],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "name"},
+    )
+    affiliation = StringField(
+        _l("Affiliation"),
+        description=_l("Your university or institution, and department if you wish."),
+        filters=[tidy_filter],
+        validators=[DataRequired(_l("Enter your affiliation.")), _too_long(AFFILIATION_MAX), NoControlCharacters()],
+        render_kw={"maxlength": AFFILIATION_MAX, "autocomplete": "organization"},
+    )
+    email = EmailField(
+        _l("Email address"),
+        description=_l("Never shown publicly. Only the organisers see it."),
+        filters=[tidy_filter],
+        validators=[DataRequired(_l("Enter your email address.")), _too_long(EMAIL_MAX), NoControlCharacters(), ValidEmail()],
+        render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email", "inputmode": "email"},
+    )
+    group = RadioField(
+        _l("I sign as"),
+        choices=[(g, LABELS[g]) for g in GROUPS],
+        validate_choice=False,  # AnyOf below gives the message a person can act on
+        validators=[
+            DataRequired(_l("Choose international scholar or Chinese scholar.")),
+            AnyOf(GROUPS, message=_l("Choose international scholar or Chinese scholar.")),
+        ],
+    )
+    listed = BooleanField(
+        _l("Show my name and affiliation in the public list"),
+        description=_l("Untick this to be counted without being named anywhere public."),
+        default=True,
+    )

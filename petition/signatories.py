@@ -1,0 +1,58 @@
+"""The public list of signatories: only those who asked to be listed, walked by keyset."""
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from .extensions import db
+from .groups import GROUPS
+from .models import Signature
+from .text import tidy
+
+QUERY_MAX = 100
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    group: str | None = None
+    query: str = ""
+
+    @classmethod
+    def from_args(cls, group, query):
+        """Build a filter from what a visitor typed; anything unknown just means 'no filter'."""
+        return cls(group=group if group in GROUPS else None, query=tidy(query)[:QUERY_MAX])
+
+
+@dataclass(frozen=True)
+class SignatoryPage:
+    signatories: list
+    next_cursor: str | None
+
+
+def parse_cursor(value):
+    """A cursor is the id of the last signature on the previous page; a bad one starts at the top."""
+    try:
+        cursor = int(value)
+    except (TypeError, ValueError):
+        return None
+    return cursor if 0 < cursor < 2**62 else None
+
+
+def _escape_like(text):
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def public_page(list_filter, after=None, limit=100):
+    statement = select(Signature).where(Signature.listed.is_(True))
+    if list_filter.group:
+        statement = statement.where(Signature.group == list_filter.group)
+    if list_filter.query:
+        pattern = f"%{_escape_like(list_filter.query)}%"
+        statement = statement.where(
+            or_(Signature.name.ilike(pattern, escape="\\"), Signature.affiliation.ilike(pattern, escape="\\"))
+        )
+    if after is not None:
+        statement = statement.where(Signature.id > after)
+    # One row more than a page tells whether there is a next page without counting.
+    rows = db.session.execute(statement.order_by(Signature.id).limit(limit + 1)).scalars().all()
+    page, more = rows[:limit], len(rows) > limit
+    return SignatoryPage(page, str(page[-1].id) if more else None)

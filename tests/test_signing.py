@@ -1,0 +1,61 @@
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import DataError, IntegrityError
+
+from petition.extensions import db
+from petition.models import Signature
+from petition.signing import sign
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+
+def signature_count():
+    return db.session.execute(select(func.count()).select_from(Signature)).scalar_one()
+
+
+def test_signing_stores_a_tidy_signature():
+    outcome = sign(name="  Ada  Lovelace ", affiliation=" University of London ",
+                   email=" Ada@Example.AC.UK ", group="international", listed=True)
+    assert outcome.created
+    stored = db.session.get(Signature, outcome.signature.id)
+    assert (stored.name, stored.affiliation, stored.email) == ("Ada Lovelace", "University of London", "ada@example.ac.uk")
+    assert stored.signed_at.tzinfo is not None
+
+
+def test_an_address_signs_only_once_whatever_its_case_or_spaces():
+    first = sign(name="Ada", affiliation="UCL", email="ada@example.org", group="international")
+    again = sign(name="Someone Else", affiliation="Elsewhere", email="  ADA@example.ORG ", group="chinese")
+    assert not again.created
+    assert again.signature.id == first.signature.id
+    assert signature_count() == 1
+    assert db.session.get(Signature, first.signature.id).name == "Ada"
+
+
+def test_the_database_itself_refuses_a_second_signature_from_one_address():
+    db.session.add(Signature(name="A", affiliation="B", email="x@example.org", group="chinese"))
+    db.session.commit()
+    db.session.add(Signature(name="C", affiliation="D", email="x@example.org", group="chinese"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("fields", [
+    {"group": "martian"},
+    {"name": ""},
+    {"name": "x" * 201},
+    {"affiliation": "y" * 301},
+    {"email": "Upper@Example.org"},
+])
+def test_the_database_refuses_rows_that_break_the_rules(fields):
+    row = {"name": "A", "affiliation": "B", "email": "a@example.org", "group": "chinese", **fields}
+    db.session.add(Signature(**row))
+    with pytest.raises((IntegrityError, DataError)):  # PostgreSQL reports an over-long value as DataError
+        db.session.commit()
+    db.session.rollback()
+
+
+def test_a_broken_rule_that_is_not_a_duplicate_is_not_hidden():
+    with pytest.raises(IntegrityError):
+        sign(name="A", affiliation="B", email="a@example.org", group="martian")
+    assert signature_count() == 0
