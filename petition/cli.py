@@ -1,4 +1,6 @@
 """Command-line tasks: `flask --app wsgi organisers create EMAIL`, `flask --app wsgi signatures export FILE`."""
+import sys
+
 import click
 from flask.cli import AppGroup
 
@@ -10,7 +12,7 @@ signatures_cli = AppGroup("signatures", help="Work with the signatures.")
 
 def read_new_password():
     """Prompt twice on a terminal; read two lines from standard input when scripted."""
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     first, second = stdin.readline().rstrip("\r\n"), stdin.readline().rstrip("\r\n")
@@ -38,7 +40,7 @@ def export_signatures(file):
     total = exports.signature_total()
     with open(file, "w", encoding="utf-8", newline="") as out, \
             click.progressbar(length=total + 1,  # + the header line
-                                label="Exporting signatures", file=click.get_text_stream("stderr")) as bar:
+                                label="Exporting signatures", file=sys.stderr) as bar:
         for chunk in exports.csv_chunks():
             out.write(chunk)
             bar.update(chunk.count("\n") if chunk else 0)

@@ -56,3 +56,9 @@ def public_page(list_filter, after=None, limit=100):
     rows = db.session.execute(statement.order_by(Signature.id).limit(limit + 1)).scalars().all()
     page, more = rows[:limit], len(rows) > limit
     return SignatoryPage(page, str(page[-1].id) if more else None)
+
+
+def page_from_args(args, limit):
+    """The filter and page a list address asks for (?group=, ?q=, ?cursor=), as typed by anyone."""
+    list_filter = ListFilter.from_args(args.get("group"), args.get("q"))
+    return list_filter, public_page(list_filter, after=parse_cursor(args.get("cursor")), limit=limit)

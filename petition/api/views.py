@@ -1,8 +1,8 @@
 """JSON for anyone: counts and the public list. Never an email address."""
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 
 from ..counts import current_counts
-from ..signatories import ListFilter, parse_cursor, public_page
+from ..signatories import page_from_args
 
 bp = Blueprint("api", __name__)
 
@@ -25,6 +25,5 @@ def counts():
 
 @bp.get("/signatories")
 def signatories():
-    list_filter = ListFilter.from_args(request.args.get("group"), request.args.get("q"))
-    page = public_page(list_filter, after=parse_cursor(request.args.get("cursor")))
+    _, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return jsonify(signatories=[signatory_json(s) for s in page.signatories], next=page.next_cursor)

@@ -7,7 +7,7 @@ from flask_login import current_user, login_user, logout_user
 
 from .. import accounts, exports
 from ..counts import current_counts
-from ..extensions import login_manager
+from ..extensions import csrf, login_manager
 from .forms import LoginForm, LogoutForm
 from .dashboard import latest_signatures
 
@@ -42,7 +42,10 @@ def login():
     return render_template("organisers/login.html", form=form, error=error), status
 
 
+# Exempt from the global check so an anonymous visitor is sent to the login page like everywhere
+# else here; the form still checks its own token before logging anyone out.
 @bp.post("/logout")
+@csrf.exempt
 def logout():
     if LogoutForm().validate_on_submit():
         logout_user()

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length
 
 from ..fields import NoControlCharacters, ValidEmail, tidy_filter
@@ -35,7 +36,7 @@ class SignatureForm(FlaskForm):
     )
     group = RadioField(
         _l("I sign as"),
-        choices=[(g, LABELS[g]) for g in GROUPS],
+        choices=[SelectChoice(g, LABELS[g]) for g in GROUPS],
         validate_choice=False,  # AnyOf below gives the message a person can act on
         validators=[
             DataRequired(_l("Choose international scholar or Chinese scholar.")),

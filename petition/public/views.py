@@ -1,11 +1,11 @@
 """Pages for readers and signers."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 
 from .. import content, signing
 from ..counts import current_counts
 from ..extensions import csrf
-from ..signatories import ListFilter, parse_cursor, public_page
+from ..signatories import page_from_args
 from .forms import SignatureForm
 
 bp = Blueprint("public", __name__)
@@ -47,8 +47,7 @@ def thanks():
 
 @bp.get("/signatories")
 def signatories():
-    list_filter = ListFilter.from_args(request.args.get("group"), request.args.get("q"))
-    page = public_page(list_filter, after=parse_cursor(request.args.get("cursor")))
+    list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return render_template(
         "signatories.html", page=page, list_filter=list_filter, counts=current_counts(),
         first_page=request.args.get("cursor") is not None,

@@ -1,0 +1,46 @@
+"""The JSON API: counts and the public list."""
+from conftest import sign_as
+
+
+def test_counts_split_by_group(client):
+    sign_as(client, email="a@example.org", group="international")
+    sign_as(client, email="b@example.org", group="chinese")
+    sign_as(client, email="c@example.org", group="chinese", listed=None)
+    data = client.get("/api/counts").get_json()
+    assert (data["international"], data["chinese"], data["total"]) == (1, 2, 3)
+
+
+def test_signatories_have_public_fields_only(client):
+    sign_as(client, name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese")
+    response = client.get("/api/signatories")
+    assert response.content_type == "application/json"
+    data = response.get_json()
+    assert data["next"] is None
+    [entry] = data["signatories"]
+    assert set(entry) == {"name", "affiliation", "group", "signed_at"}
+    assert (entry["name"], entry["affiliation"], entry["group"]) == ("王小明", "中山大学", "chinese")
+    assert entry["signed_at"].endswith("+00:00")
+    assert "example.edu.cn" not in response.get_data(as_text=True)
+
+
+def test_signatories_filters_and_cursor(client, app):
+    for i in range(3):
+        sign_as(client, name=f"Intl {i}", email=f"i{i}@example.org", group="international")
+    sign_as(client, name="Chn", email="c@example.org", group="chinese")
+    assert [s["name"] for s in client.get("/api/signatories?group=chinese").get_json()["signatories"]] == ["Chn"]
+    assert [s["name"] for s in client.get("/api/signatories?q=intl 1").get_json()["signatories"]] == ["Intl 1"]
+
+
+def test_signatories_cursor_walks_the_whole_list(client, app):
+    from petition.signing import sign
+
+    with app.app_context():
+        for i in range(205):
+            sign(name=f"P{i}", affiliation="U", email=f"p{i}@example.org", group="international")
+    names, url = [], "/api/signatories"
+    while url:
+        data = client.get(url).get_json()
+        assert len(data["signatories"]) <= 100
+        names += [s["name"] for s in data["signatories"]]
+        url = f"/api/signatories?cursor={data['next']}" if data["next"] else None
+    assert names == [f"P{i}" for i in range(205)]

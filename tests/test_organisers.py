@@ -1,0 +1,89 @@
+"""Organiser pages: login, dashboard, export; and that none of it is open to anyone else."""
+import pytest
+
+from conftest import create_organiser_account, csrf_token, log_in, sign_as
+
+
+def organiser_routes(app):
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("organisers.") and r.endpoint != "organisers.login"]
+    return [(sorted(r.methods - {"HEAD", "OPTIONS"})[0], r.rule) for r in rules]
+
+
+def test_the_organiser_area_has_the_routes_we_protect(app):
+    # If a route is added, it is covered by the parametrised test below automatically.
+    assert {rule for _, rule in organiser_routes(app)} >= {"/organisers/", "/organisers/export.csv", "/organisers/logout"}
+
+
+def pytest_generate_tests(metafunc):
+    if "organiser_route" in metafunc.fixturenames:
+        from petition import create_app
+        from petition.config import TestConfig
+
+        metafunc.parametrize("organiser_route", organiser_routes(create_app(TestConfig)), ids=lambda r: f"{r[0]} {r[1]}")
+
+
+def test_every_organiser_route_refuses_anonymous_visitors(client, organiser_route):
+    method, path = organiser_route
+    response = client.open(path, method=method)
+    assert response.status_code == 302
+    assert "/organisers/login" in response.headers["Location"]
+    assert "@" not in response.get_data(as_text=True)
+
+
+def test_login_with_the_right_password_opens_the_dashboard_with_emails(client, app):
+    with app.app_context():
+        email, password = create_organiser_account()
+    sign_as(client, name="Ada", email="ada@example.ac.uk")
+    sign_as(client, name="Quiet", email="quiet@example.ac.uk", listed=None)
+    response = log_in(client, email, password)
+    assert response.status_code == 302 and response.headers["Location"] == "/organisers/"
+    dashboard = client.get("/organisers/")
+    html = dashboard.get_data(as_text=True)
+    assert "ada@example.ac.uk" in html and "quiet@example.ac.uk" in html
+    assert dashboard.headers["Cache-Control"] == "no-store"
+
+
+def test_a_wrong_password_or_unknown_address_gets_the_same_message(client, app):
+    with app.app_context():
+        email, _ = create_organiser_account()
+    wrong_password = log_in(client, email, "not the password at all")
+    unknown = log_in(client, "nobody@example.org", "not the password at all")
+    for response in (wrong_password, unknown):
+        assert response.status_code == 422
+        assert "do not match an organiser account" in response.get_data(as_text=True)
+    assert client.get("/organisers/").status_code == 302
+
+
+def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, app):
+    with app.app_context():
+        email, password = create_organiser_account()
+    for target, expected in [("/organisers/export.csv", "/organisers/export.csv"), ("//evil.example", "/organisers/"),
+                             ("https://evil.example/", "/organisers/")]:
+        token = csrf_token(client, "/organisers/login")
+        response = client.post(f"/organisers/login?next={target}", data={"email": email, "password": password, "csrf_token": token})
+        assert response.headers["Location"] == expected
+        client.post("/organisers/logout", data={"csrf_token": csrf_token(client, "/organisers/")})
+
+
+def test_logout_ends_the_session(organiser_client):
+    token = csrf_token(organiser_client, "/organisers/")
+    assert organiser_client.post("/organisers/logout", data={"csrf_token": token}).status_code == 302
+    assert organiser_client.get("/organisers/").status_code == 302
+
+
+def test_logout_without_the_form_token_does_not_log_out(organiser_client):
+    organiser_client.post("/organisers/logout")
+    assert organiser_client.get("/organisers/").status_code == 200
+
+
+def test_names_written_as_markup_are_text_on_the_dashboard(organiser_client):
+    sign_as(organiser_client, name="<script>alert(1)</script>")
+    html = organiser_client.get("/organisers/").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert(1)" not in html
+
+
+@pytest.mark.parametrize("field", ["email", "password"])
+def test_login_form_errors_sit_beside_the_field(client, field):
+    data = {"email": "someone@example.org", "password": "pw", field: "", "csrf_token": csrf_token(client, "/organisers/login")}
+    html = client.post("/organisers/login", data=data).get_data(as_text=True)
+    assert f'id="{field}-errors"' in html

@@ -1,0 +1,144 @@
+"""The public pages, through HTTP as a browser uses them."""
+import re
+
+import pytest
+
+from conftest import csrf_token, sign_as, signature_form
+from petition.counts import current_counts
+
+
+def page_text(response):
+    return response.get_data(as_text=True)
+
+
+def input_tag(html, input_id):
+    return re.search(rf'<input[^>]*\bid="{input_id}"[^>]*>', html).group(0)
+
+
+def field_block(html, field_name):
+    """The marked-up field (label, hint, errors, input) that holds the input called field_name."""
+    for match in re.finditer(r'<(div|fieldset) class="field has-error"[^>]*>(.*?)</\1>', html, re.DOTALL):
+        if f'name="{field_name}"' in match.group(2):
+            return match.group(2)
+    raise AssertionError(f"no field marked as wrong holds {field_name}")
+
+
+def test_home_page_shows_the_letter_its_demands_and_the_counts(client):
+    html = page_text(client.get("/"))
+    assert "Guangdong" in html and "Shenzhen" in html
+    assert "Xiaoxiaocao" in html
+    assert "To stop the harassment" in html
+    assert 'data-count="international"' in html and 'data-count="chinese"' in html and 'data-count="total"' in html
+    assert 'href="/sign"' in html
+
+
+def test_background_page_tells_the_story_and_cites_its_source(client):
+    html = page_text(client.get("/background"))
+    for fact in ("30,535", "业务主管单位", "18th Party Congress", "Guo Meimei", "Breeze"):
+        assert fact in html
+    assert "China Policy Institute" in html and "Nottingham" in html
+
+
+def test_signing_leads_to_a_thank_you_page_and_the_count_goes_up(client, app):
+    response = sign_as(client)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/thank-you")
+    thanks = client.get("/thank-you")
+    assert "Thank you for signing" in page_text(thanks)
+    with app.app_context():
+        assert current_counts().international == 1
+
+
+def test_the_form_is_offered_with_listing_ticked_and_no_group_chosen(client):
+    html = page_text(client.get("/sign"))
+    assert " checked" in input_tag(html, "listed")
+    assert " checked" not in input_tag(html, "group-0") and " checked" not in input_tag(html, "group-1")
+
+
+def test_same_address_signing_twice_adds_nothing_and_shows_no_error(client, app):
+    sign_as(client)
+    second = sign_as(client, email="  ADA@Example.ac.uk ", name="Impostor", follow_redirects=True)
+    assert second.status_code == 200
+    assert "Thank you for signing" in page_text(second)
+    with app.app_context():
+        assert current_counts().total == 1
+    assert "Impostor" not in page_text(client.get("/signatories"))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("name", "", "Enter your name."),
+    ("name", "   ", "Enter your name."),
+    ("name", "x" * 201, "Use at most 200 characters."),
+    ("name", "Ada\x07Lovelace", "Remove the invisible control characters"),
+    ("affiliation", "", "Enter your affiliation."),
+    ("affiliation", "y" * 301, "Use at most 300 characters."),
+    ("affiliation", "Uni\u202eversity", "Remove the invisible control characters"),
+    ("email", "", "Enter your email address."),
+    ("email", "not-an-address", "Enter a valid email address"),
+    ("email", "ada@", "Enter a valid email address"),
+    ("email", "a" * 250 + "@example.org", "Use at most 254 characters."),
+    ("group", None, "Choose international scholar or Chinese scholar."),
+    ("group", "martian", "Choose international scholar or Chinese scholar."),
+])
+def test_each_bad_field_gets_its_own_message_beside_it_and_nothing_is_signed(client, app, field, value, message):
+    response = sign_as(client, **{field: value})
+    assert response.status_code == 422
+    html = page_text(response)
+    assert message in field_block(html, field)
+    assert "Nothing has been signed yet" in html
+    with app.app_context():
+        assert current_counts().total == 0
+
+
+def test_what_was_typed_is_kept_when_the_form_is_shown_again(client):
+    response = sign_as(client, email="not-an-address", name="王小明", affiliation="中山大学")
+    html = page_text(response)
+    assert 'value="王小明"' in html and 'value="中山大学"' in html and 'value="not-an-address"' in html
+    assert " checked" in input_tag(html, "group-0")
+
+
+def test_an_expired_form_keeps_everything_typed_and_signs_nothing(client, app):
+    form = signature_form(name="Grace Hopper", affiliation="Yale")
+    form["csrf_token"] = "expired-or-forged"
+    response = client.post("/sign", data=form)
+    assert response.status_code == 422
+    html = page_text(response)
+    assert "open for too long" in html and 'value="Grace Hopper"' in html and 'value="Yale"' in html
+    with app.app_context():
+        assert current_counts().total == 0
+
+
+def test_an_unlisted_signer_is_counted_but_never_named(client, app):
+    sign_as(client, name="Quiet Scholar", affiliation="Hidden Institute", email="q@example.edu", group="chinese", listed=None)
+    with app.app_context():
+        assert current_counts().chinese == 1
+    for path in ("/", "/signatories", "/signatories?q=Quiet", "/api/signatories", "/api/signatories?q=Quiet", "/api/counts"):
+        html = page_text(client.get(path))
+        assert "Quiet Scholar" not in html and "Hidden Institute" not in html
+    assert "1 Chinese scholar" in page_text(client.get("/signatories"))
+
+
+def test_a_name_written_as_markup_is_shown_as_text(client):
+    sign_as(client, name="<script>alert(1)</script>", affiliation="<b>Bold U</b>")
+    html = page_text(client.get("/signatories"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "<script>alert(1)" not in html and "<b>Bold U</b>" not in html
+
+
+def test_email_addresses_never_appear_on_public_pages(client):
+    sign_as(client, email="secret.person@example.edu")
+    sign_as(client, email="another.secret@example.edu", listed=None)
+    for path in ("/", "/background", "/sign", "/thank-you", "/signatories", "/api/signatories", "/api/counts", "/no-such-page"):
+        assert "example.edu" not in page_text(client.get(path)), path
+
+
+@pytest.mark.parametrize("path", ["/nothing-here", "/signatories/extra", "/api/nothing"])
+def test_unknown_addresses_get_a_clear_not_found_page(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "There is no page at this address." in page_text(response)
+
+
+def test_a_form_too_large_to_be_real_gets_a_clear_refusal(client):
+    response = client.post("/sign", data={"name": "x" * 100_000, "csrf_token": csrf_token(client, "/sign")})
+    assert response.status_code == 413
+    assert "too large" in page_text(response)

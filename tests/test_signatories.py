@@ -1,0 +1,94 @@
+"""The public list: filters, search and keyset pagination, called without HTTP and through the page."""
+import pytest
+
+from petition.signatories import ListFilter, parse_cursor, public_page
+from petition.signing import sign
+
+
+def add(name, group="international", affiliation="Uni", listed=True):
+    sign(name=name, affiliation=affiliation, email=f"{abs(hash((name, affiliation)))}@example.org", group=group, listed=listed)
+
+
+def names(page):
+    return [s.name for s in page.signatories]
+
+
+@pytest.mark.usefixtures("ctx")
+class TestPublicPage:
+    def test_only_listed_signatories_in_signing_order(self):
+        add("First"); add("Hidden", listed=False); add("Second", group="chinese")
+        assert names(public_page(ListFilter())) == ["First", "Second"]
+
+    def test_filter_by_group(self):
+        add("Intl"); add("Chn", group="chinese")
+        assert names(public_page(ListFilter.from_args("chinese", ""))) == ["Chn"]
+        assert names(public_page(ListFilter.from_args("international", ""))) == ["Intl"]
+
+    def test_unknown_group_means_everyone(self):
+        add("Intl"); add("Chn", group="chinese")
+        assert names(public_page(ListFilter.from_args("martian", ""))) == ["Intl", "Chn"]
+
+    def test_search_matches_name_or_affiliation_ignoring_case(self):
+        add("Ada Lovelace", affiliation="University of London")
+        add("王小明", affiliation="中山大学", group="chinese")
+        add("Grace Hopper", affiliation="Yale")
+        assert names(public_page(ListFilter.from_args(None, "LOVELACE"))) == ["Ada Lovelace"]
+        assert names(public_page(ListFilter.from_args(None, "london"))) == ["Ada Lovelace"]
+        assert names(public_page(ListFilter.from_args(None, "中山"))) == ["王小明"]
+
+    def test_search_wildcards_are_taken_literally(self):
+        add("Ada"); add("100% Scholar")
+        assert names(public_page(ListFilter.from_args(None, "%"))) == ["100% Scholar"]
+        assert names(public_page(ListFilter.from_args(None, "_"))) == []
+
+    def test_pages_follow_each_other_without_gaps_or_repeats(self):
+        for i in range(7):
+            add(f"Person {i}")
+        seen, cursor, pages = [], None, 0
+        while True:
+            page = public_page(ListFilter(), after=parse_cursor(cursor), limit=3)
+            seen += names(page)
+            pages += 1
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == [f"Person {i}" for i in range(7)]
+        assert pages == 3
+
+    def test_a_full_last_page_has_no_next_cursor(self):
+        for i in range(3):
+            add(f"Person {i}")
+        assert public_page(ListFilter(), limit=3).next_cursor is None
+
+
+@pytest.mark.parametrize("value", [None, "", "abc", "-5", "0", "1e9", "99999999999999999999999"])
+def test_a_bad_cursor_starts_from_the_top(value):
+    assert parse_cursor(value) is None
+
+
+def test_the_list_page_walks_a_hundred_at_a_time(client, app):
+    with app.app_context():
+        for i in range(101):
+            add(f"Scholar {i:03d}")
+    first = client.get("/signatories").get_data(as_text=True)
+    assert "Scholar 000" in first and "Scholar 099" in first and "Scholar 100" not in first
+    assert 'rel="next"' in first
+    next_href = first.split('rel="next" href="')[1].split('"')[0].replace("&amp;", "&")
+    second = client.get(next_href).get_data(as_text=True)
+    assert "Scholar 100" in second and "Scholar 099" not in second
+    assert 'rel="next"' not in second and "First page" in second
+
+
+def test_the_list_page_keeps_filters_across_pages_and_explains_empty_results(client, app):
+    with app.app_context():
+        add("Chn Scholar", group="chinese")
+    html = client.get("/signatories?group=chinese&q=nobody").get_data(as_text=True)
+    assert "No listed signatory matches this search." in html
+    assert 'value="nobody"' in html
+    assert '<option value="chinese" selected>' in html
+
+
+@pytest.mark.parametrize("query", ["?cursor=nonsense", "?group=%00", "?q=" + "x" * 5000, "?q=%ff%fe", "?cursor=-1&group=zz"])
+def test_odd_list_addresses_still_show_the_list(client, query):
+    assert client.get("/signatories" + query).status_code == 200
+    assert client.get("/api/signatories" + query).status_code == 200
