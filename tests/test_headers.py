@@ -1,0 +1,30 @@
+"""Every page loads only from this site: a strict CSP, no inline script or style, no other origin."""
+import re
+
+import pytest
+
+from conftest import sign_as
+
+PUBLIC_PAGES = ["/", "/background", "/sign", "/thank-you", "/signatories", "/organisers/login", "/no-such-page"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_pages_send_a_self_only_content_security_policy(client, path):
+    policy = client.get(path).headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "style-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "http" not in policy
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(client, path):
+    sign_as(client)
+    html = client.get(path).get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
+    assert " style=" not in html and "<style" not in html
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+        assert url.startswith(("/", "#")) and not url.startswith("//"), url
+
+
+def test_readers_leave_no_referrer_behind(client):
+    assert client.get("/").headers["Referrer-Policy"] == "no-referrer"
