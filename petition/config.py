@@ -31,6 +31,8 @@ class Config:
     # Content files (the letter and the article) live outside the code so organisers can edit them.
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(Path(__file__).resolve().parent / "content"))
     SIGNATORIES_PER_PAGE = 100
+    # How often an open page refreshes its counts from /api/counts.
+    COUNTS_REFRESH_SECONDS = int(os.environ.get("COUNTS_REFRESH_SECONDS", "15"))
     DASHBOARD_LATEST = 50
     WTF_CSRF_TIME_LIMIT = None  # a scholar may take a long time over the form; the token lasts the session
     SESSION_COOKIE_HTTPONLY = True

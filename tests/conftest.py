@@ -3,6 +3,13 @@ emptied before each test; an app, a client and a CLI runner; helpers that use th
 browser does, CSRF token included."""
 import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
@@ -136,3 +143,88 @@ def pytest_sessionfinish(session, exitstatus):
             session.exitstatus = 1
 
 
+
+
+# --- A real server process and a real browser -------------------------------------------------
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer at {url}")
+
+
+@pytest.fixture(scope="session")
+def live_server(app, database, tmp_path_factory):
+    """The site served by gunicorn, as in production, on the test database."""
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("server") / "gunicorn.log", "w")
+    env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "live-server-test-secret",
+           "PETITION_ENV": "development", "COUNTS_REFRESH_SECONDS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
+        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/api/counts", process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
+    if not chromium:
+        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """Open pages as a visitor would (phone or desktop); every request to another origin is recorded."""
+    contexts = []
+
+    def open_page(width=1280, language="en"):
+        context = browser.new_context(viewport={"width": width, "height": 900}, locale=language,
+                                      extra_http_headers={"Accept-Language": language})
+        contexts.append(context)
+        page = context.new_page()
+        page.elsewhere = []
+        page.console_errors = []
+        page.on("request", lambda r: None if r.url.startswith((live_server, "data:")) else page.elsewhere.append(r.url))
+        # A form sent back with mistakes answers 422, which Chromium logs; anything else is a real error.
+        page.on("console", lambda m: page.console_errors.append(m.text)
+                if m.type == "error" and "status of 422" not in m.text else None)
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()

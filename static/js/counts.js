@@ -2,7 +2,6 @@
 // The page is complete without this script; it only refreshes the figures.
 (function () {
   "use strict";
-  var REFRESH_MS = 15000;
 
   function refresh(box) {
     var request = new XMLHttpRequest();
@@ -24,9 +23,10 @@
   document.addEventListener("DOMContentLoaded", function () {
     var boxes = document.querySelectorAll("[data-counts-url]");
     if (!boxes.length) { return; }
+    var seconds = parseInt(boxes[0].getAttribute("data-refresh-seconds"), 10) || 15;
     setInterval(function () {
       if (document.hidden) { return; }
       for (var i = 0; i < boxes.length; i++) { refresh(boxes[i]); }
-    }, REFRESH_MS);
+    }, seconds * 1000);
   });
 })();
