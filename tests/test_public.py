@@ -142,3 +142,26 @@ def test_a_form_too_large_to_be_real_gets_a_clear_refusal(client):
     response = client.post("/sign", data={"name": "x" * 100_000, "csrf_token": csrf_token(client, "/sign")})
     assert response.status_code == 413
     assert "too large" in page_text(response)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"name=%ff%fe&affiliation=%00&email=@&group[]=x", "application/x-www-form-urlencoded"),
+    (b'{"name": "Ada"}', "application/json"),
+    (b"\x00\x01\x02\xff" * 50, "multipart/form-data; boundary=nothing"),
+    (b"", "text/plain"),
+])
+def test_whatever_a_visitor_sends_to_the_form_never_gives_a_server_error(client, body, content_type):
+    response = client.post("/sign", data=body, content_type=content_type)
+    assert response.status_code in (400, 422)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_repeated_fields_use_the_first_value_and_still_sign_once(client, app):
+    token = csrf_token(client, "/sign")
+    data = [("name", "Ada"), ("name", "Other"), ("affiliation", "UCL"), ("email", "ada@example.org"),
+            ("group", "chinese"), ("group", "international"), ("csrf_token", token)]
+    from werkzeug.datastructures import MultiDict
+
+    assert client.post("/sign", data=MultiDict(data)).status_code == 302
+    with app.app_context():
+        assert current_counts().total == 1
