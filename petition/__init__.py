@@ -1,6 +1,8 @@
 """The open-letter site: create_app() builds the Flask application."""
-from flask import Flask
 from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import check_production_secret, config_for_environment
 
@@ -29,9 +31,9 @@ def create_app(config_object=None, overrides=None):
 
 
 def register_extensions(app):
-    from . import models  # noqa: F401  (the tables must be known to migrations)
+    from . import database, models  # noqa: F401  (connection settings; the tables, for migrations)
     from .accounts import organiser_by_id
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .locales import select_locale
 
     db.init_app(app)
@@ -43,6 +45,11 @@ def register_extensions(app):
     login_manager.login_view = "organisers.login"
     login_manager.session_protection = "strong"
     login_manager.user_loader(organiser_by_id)
+    limiter.init_app(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Believe X-Forwarded-For only as far as our own proxies wrote it.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_blueprints(app):

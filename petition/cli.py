@@ -1,13 +1,16 @@
 """Command-line tasks: `flask --app wsgi organisers create EMAIL`, `flask --app wsgi signatures export FILE`."""
+import signal
 import sys
 
 import click
 from flask.cli import AppGroup
 
-from . import accounts, exports
+from . import accounts, exports, outbox, privacy
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
+mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
+privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 
 
 def read_new_password():
@@ -35,18 +38,55 @@ def create_organiser(email):
 
 @signatures_cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
-def export_signatures(file):
-    """Write every signature to FILE as CSV (UTF-8 with a byte-order mark)."""
-    total = exports.signature_total()
+@click.option("--all", "everything", is_flag=True, help="Include pending, hidden and flagged signatures.")
+def export_signatures(file, everything):
+    """Write the confirmed signatures (or --all) to FILE as CSV (UTF-8 with a byte-order mark)."""
+    total = exports.signature_total(everything)
     with open(file, "w", encoding="utf-8", newline="") as out, \
             click.progressbar(length=total + 1,  # + the header line
                                 label="Exporting signatures", file=sys.stderr) as bar:
-        for chunk in exports.csv_chunks():
+        for chunk in exports.csv_chunks(everything):
             out.write(chunk)
             bar.update(chunk.count("\n") if chunk else 0)
     click.echo(f"Wrote {total} signatures to {file}.")
 
 
+def _say(report):
+    click.echo(f"Sent {report.sent}, will retry {report.retrying}, failed for good {report.failed}.")
+
+
+@mail_cli.command("deliver")
+@click.option("--watch", is_flag=True, help="Keep running and deliver new emails as they arrive.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between looks at the outbox (--watch).")
+def deliver(watch, interval):
+    """Send the emails that are due, with retries and backoff, then exit (or keep going with --watch)."""
+    if not watch:
+        _say(outbox.deliver_due())
+        return
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+    click.echo("Delivering emails; stop with Ctrl-C.")
+    try:
+        outbox.deliver_forever(interval, should_stop=lambda: bool(stop), on_report=_say)
+    except KeyboardInterrupt:
+        pass
+
+
+@privacy_cli.command("purge")
+@click.option("--older-than", "older_than", default="90d", show_default=True, help="An age such as 90d, 12h or 2w.")
+def purge(older_than):
+    """Delete IP hashes, unconfirmed signatures, old emails and login records older than the age."""
+    try:
+        age = privacy.parse_age(older_than)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--older-than") from None
+    report = privacy.purge(age)
+    click.echo(
+        f"Cleared {report.ip_hashes_cleared} IP hashes; deleted {report.unconfirmed_deleted} unconfirmed "
+        f"signatures, {report.emails_deleted} emails and {report.login_attempts_deleted} login records."
+    )
+
+
 def register(app):
-    app.cli.add_command(organisers_cli)
-    app.cli.add_command(signatures_cli)
+    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli):
+        app.cli.add_command(group)

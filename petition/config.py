@@ -14,6 +14,10 @@ def database_url(raw):
     return raw
 
 
+def env_flag(name, default):
+    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
 def engine_options(url):
     if url.startswith("sqlite"):
         # A second process (the dev server and a CLI command) waits for the lock instead of failing.
@@ -42,6 +46,38 @@ class Config:
     MAX_CONTENT_LENGTH = 64 * 1024  # the largest form is a few kilobytes
     BABEL_DEFAULT_LOCALE = "en"
 
+    # The public address of the site, for links in emails.
+    SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    # Outgoing mail. With no MAIL_SERVER, emails are written to the log instead (development).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USE_TLS = env_flag("MAIL_USE_TLS", "false")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Open letter <letter@localhost>")
+    MAIL_TIMEOUT_SECONDS = 20
+    # How long a confirmation link works.
+    CONFIRM_MAX_AGE = int(os.environ.get("CONFIRM_MAX_AGE", str(7 * 24 * 3600)))
+
+    # Abuse protection. Limits per IP address are generous (a campus or VPN shares one address);
+    # limits per email address are strict.
+    RATELIMIT_ENABLED = env_flag("RATELIMIT_ENABLED", "true")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_LIMIT_PER_IP = os.environ.get("SIGN_LIMIT_PER_IP", "120 per hour")
+    SIGN_LIMIT_PER_EMAIL = os.environ.get("SIGN_LIMIT_PER_EMAIL", "5 per hour")
+    RESEND_LIMIT_PER_IP = os.environ.get("RESEND_LIMIT_PER_IP", "60 per hour")
+    RESEND_LIMIT_PER_EMAIL = os.environ.get("RESEND_LIMIT_PER_EMAIL", "3 per hour")
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "60 per hour")
+    # Number of reverse proxies in front of the app whose X-Forwarded-For may be believed.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # A form sent back faster than this is probably not a person (0 turns the check off).
+    SIGN_MIN_SECONDS = float(os.environ.get("SIGN_MIN_SECONDS", "3"))
+    # Organiser login lockout: this many failures within the window locks the account or address.
+    LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
+    LOGIN_MAX_FAILURES_PER_IP = 20
+    LOGIN_LOCKOUT_MINUTES = 15
+
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
@@ -55,6 +91,15 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
     SECRET_KEY = "test-secret-key"
+    SITE_URL = "https://letter.example.org"
+    MAIL_SERVER = ""
+    RATELIMIT_STORAGE_URI = "memory://"
+    # Limits stay on (Flask-Limiter keeps one state for all apps in a process), but high enough
+    # that only the tests about limits, which lower them, ever reach them.
+    RATELIMIT_ENABLED = True
+    SIGN_LIMIT_PER_IP = SIGN_LIMIT_PER_EMAIL = "100000 per hour"
+    RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = "100000 per hour"
+    SIGN_MIN_SECONDS = 0
 
 
 def config_for_environment():

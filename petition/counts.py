@@ -1,4 +1,4 @@
-"""How many have signed, per group, and how many of those asked not to be named."""
+"""How many have signed (confirmed, not hidden), per group, and how many of those asked not to be named."""
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -36,7 +36,9 @@ class Counts:
 
 def current_counts():
     rows = db.session.execute(
-        select(Signature.group, Signature.listed, func.count()).group_by(Signature.group, Signature.listed)
+        select(Signature.group, Signature.listed, func.count())
+        .where(Signature.visible.is_(True))
+        .group_by(Signature.group, Signature.listed)
     )
     tally = {}
     for group, listed, n in rows:

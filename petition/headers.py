@@ -15,6 +15,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
+PRIVATE_PAGES = {"public.confirm", "public.manage", "public.withdraw"}
+
+
 def add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -22,9 +25,10 @@ def add_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.blueprint == "organisers":
-        # Pages with email addresses are never kept by a browser or proxy cache.
+    if request.blueprint == "organisers" or request.endpoint in PRIVATE_PAGES:
+        # Pages with email addresses or a signer's private link are never kept by a cache.
         response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
     return response
 
 

@@ -1,8 +1,9 @@
 """Database tables. The schema itself enforces the rules: lengths, choices, uniqueness."""
+import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Index, String, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -15,6 +16,10 @@ EMAIL_MAX = 254  # RFC 5321's limit on a forward path
 
 def now_utc():
     return datetime.now(timezone.utc)
+
+
+def new_secret():
+    return secrets.token_urlsafe(16)
 
 
 class UTCDateTime(TypeDecorator):
@@ -39,7 +44,19 @@ class UTCDateTime(TypeDecorator):
 _group_list = ", ".join(f"'{g}'" for g in GROUPS)
 
 
+PENDING = "pending"
+CONFIRMED = "confirmed"
+STATUSES = (PENDING, CONFIRMED)
+
+
+def review_status(status, hidden, suspected_bot):
+    return "flagged" if suspected_bot else "hidden" if hidden else status
+
+
 class Signature(db.Model):
+    """One scholar's signature. It counts (visible) only once confirmed, and not while hidden by
+    the organisers or suspected of coming from a bot; the database keeps `visible` honest."""
+
     __tablename__ = "signatures"
     __table_args__ = (
         CheckConstraint(f"length(name) BETWEEN 1 AND {NAME_MAX}", name="name_length"),
@@ -48,8 +65,10 @@ class Signature(db.Model):
         # One address signs once: stored trimmed and lower-cased, so the constraint compares that.
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint(f"signatory_group IN ({_group_list})", name="signatory_group_known"),
-        # The public list: filter by group, walk by id.
-        Index("ix_signatures_listed_group_id", "listed", "signatory_group", "id"),
+        CheckConstraint("status IN ('pending', 'confirmed')", name="status_known"),
+        CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
+        # The public list and the counts: visible rows by group, walked by id.
+        Index("ix_signatures_visible_listed_group_id", "visible", "listed", "signatory_group", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,9 +79,71 @@ class Signature(db.Model):
     group: Mapped[str] = mapped_column("signatory_group", String(20))
     listed: Mapped[bool] = mapped_column(default=True)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden: Mapped[bool] = mapped_column(default=False)
+    suspected_bot: Mapped[bool] = mapped_column(default=False)
+    visible: Mapped[bool] = mapped_column(default=False)
+    # Part of every emailed link: a link stops working when its signature is withdrawn.
+    secret: Mapped[str] = mapped_column(String(32), default=new_secret)
+    # A keyed hash of the address it was sent from, for abuse analysis; purged after a while.
+    ip_hash: Mapped[str | None] = mapped_column(String(64))
+
+    @property
+    def review_status(self):
+        """What organisers see: flagged (suspected bot), hidden, pending or confirmed."""
+        return review_status(self.status, self.hidden, self.suspected_bot)
+
+    def update_visibility(self):
+        self.visible = self.status == CONFIRMED and not self.hidden and not self.suspected_bot
 
     def __repr__(self):
-        return f"<Signature {self.id} {self.group}>"
+        return f"<Signature {self.id} {self.group} {self.status}>"
+
+
+class OutgoingEmail(db.Model):
+    """The outbox: written in the same transaction as the change that causes it, sent by the worker."""
+
+    __tablename__ = "outgoing_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
+    to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    # When the worker may next try; claiming an email pushes it forward, so it doubles as a lease.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+class AuditEntry(db.Model):
+    """What an organiser did, when and why. Rows are only ever added (the database refuses updates)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id"))
+    organiser_email: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    action: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+
+
+class LoginAttempt(db.Model):
+    """Recent organiser logins, for the lockout (per account and per address)."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
+    email: Mapped[str] = mapped_column(String(EMAIL_MAX), index=True)
+    ip_hash: Mapped[str] = mapped_column(String(64), index=True)
+    succeeded: Mapped[bool] = mapped_column(default=False)
 
 
 class Organiser(UserMixin, db.Model):

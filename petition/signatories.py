@@ -1,4 +1,4 @@
-"""The public list of signatories: only those who asked to be listed, walked by keyset."""
+"""The public list of signatories: confirmed, not hidden, and asked to be listed; walked by keyset."""
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -42,7 +42,7 @@ def _escape_like(text):
 
 
 def public_page(list_filter, after=None, limit=100):
-    statement = select(Signature).where(Signature.listed.is_(True))
+    statement = select(Signature).where(Signature.visible.is_(True), Signature.listed.is_(True))
     if list_filter.group:
         statement = statement.where(Signature.group == list_filter.group)
     if list_filter.query:

@@ -109,6 +109,52 @@ def sign_as(client, follow_redirects=False, **fields):
     return client.post("/sign", data=form, follow_redirects=follow_redirects)
 
 
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/confirm/[^\s]+)")
+MANAGE_LINK = re.compile(r"https?://[^/\s]+(/signature/[^\s]+)")
+
+
+def emails_to(app, address):
+    """The emails queued for an address, oldest first (the outbox is a table)."""
+    from sqlalchemy import select
+
+    from petition.models import OutgoingEmail
+
+    with app.app_context():
+        return db.session.execute(
+            select(OutgoingEmail).where(OutgoingEmail.to_address == address).order_by(OutgoingEmail.id)
+        ).scalars().all()
+
+
+def link_in_latest_email(app, address, pattern=CONFIRM_LINK):
+    emails = emails_to(app, address)
+    assert emails, f"no email was queued for {address}"
+    match = pattern.search(emails[-1].body)
+    assert match, f"no such link in: {emails[-1].body}"
+    return match.group(1)
+
+
+def press_confirm(client, path):
+    """Open the emailed link and press the button, as the signer does."""
+    return client.post(path, data={"csrf_token": csrf_token(client, path)})
+
+
+def sign_and_confirm(client, **fields):
+    response = sign_as(client, **fields)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    address = signature_form(**fields)["email"].strip().lower()
+    press_confirm(client, link_in_latest_email(client.application, address))
+    return response
+
+
+def confirmed_signature(**fields):
+    """Sign and confirm without HTTP, inside an app context."""
+    from petition.signing import confirm_signature, sign
+
+    values = {"name": "Ada Lovelace", "affiliation": "University of London", "email": "ada@example.ac.uk",
+              "group": "international", "listed": True, **fields}
+    return confirm_signature(sign(**values).signature)
+
+
 def create_organiser_account(email="organiser@example.org", password="correct horse battery"):
     from petition.accounts import create_organiser
 
@@ -176,14 +222,16 @@ def wait_for(url, process, seconds=30):
 def live_server(app, database, tmp_path_factory):
     """The site served by gunicorn, as in production, on the test database."""
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     log = open(tmp_path_factory.mktemp("server") / "gunicorn.log", "w")
+    # Limits off here so the concurrency test can hammer one address; a person needs 1 second.
     env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "live-server-test-secret",
-           "PETITION_ENV": "development", "COUNTS_REFRESH_SECONDS": "1"}
+           "PETITION_ENV": "development", "COUNTS_REFRESH_SECONDS": "1", "SITE_URL": base,
+           "RATELIMIT_ENABLED": "false", "SIGN_MIN_SECONDS": "1", "MAIL_SERVER": ""}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
-    base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/api/counts", process)
         yield base

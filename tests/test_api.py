@@ -1,17 +1,18 @@
 """The JSON API: counts and the public list."""
-from conftest import sign_as
+from conftest import confirmed_signature, sign_and_confirm, sign_as
 
 
 def test_counts_split_by_group(client):
-    sign_as(client, email="a@example.org", group="international")
-    sign_as(client, email="b@example.org", group="chinese")
-    sign_as(client, email="c@example.org", group="chinese", listed=None)
+    sign_and_confirm(client, email="a@example.org", group="international")
+    sign_and_confirm(client, email="b@example.org", group="chinese")
+    sign_and_confirm(client, email="c@example.org", group="chinese", listed=None)
+    sign_as(client, email="pending@example.org", group="chinese")  # not confirmed: not counted
     data = client.get("/api/counts").get_json()
     assert (data["international"], data["chinese"], data["total"]) == (1, 2, 3)
 
 
 def test_signatories_have_public_fields_only(client):
-    sign_as(client, name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese")
+    sign_and_confirm(client, name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese")
     response = client.get("/api/signatories")
     assert response.content_type == "application/json"
     data = response.get_json()
@@ -25,18 +26,16 @@ def test_signatories_have_public_fields_only(client):
 
 def test_signatories_filters_and_cursor(client, app):
     for i in range(3):
-        sign_as(client, name=f"Intl {i}", email=f"i{i}@example.org", group="international")
-    sign_as(client, name="Chn", email="c@example.org", group="chinese")
+        sign_and_confirm(client, name=f"Intl {i}", email=f"i{i}@example.org", group="international")
+    sign_and_confirm(client, name="Chn", email="c@example.org", group="chinese")
     assert [s["name"] for s in client.get("/api/signatories?group=chinese").get_json()["signatories"]] == ["Chn"]
     assert [s["name"] for s in client.get("/api/signatories?q=intl 1").get_json()["signatories"]] == ["Intl 1"]
 
 
 def test_signatories_cursor_walks_the_whole_list(client, app):
-    from petition.signing import sign
-
     with app.app_context():
         for i in range(205):
-            sign(name=f"P{i}", affiliation="U", email=f"p{i}@example.org", group="international")
+            confirmed_signature(name=f"P{i}", affiliation="U", email=f"p{i}@example.org", group="international")
     names, url = [], "/api/signatories"
     while url:
         data = client.get(url).get_json()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from petition.accounts import authenticate
 from petition.extensions import db
 from petition.models import Organiser
-from petition.signing import sign
+from conftest import confirmed_signature
 
 
 def test_create_organiser_reads_the_password_twice_from_standard_input(runner, app):
@@ -35,8 +35,8 @@ def test_create_organiser_refuses_mismatched_short_or_repeated_passwords(runner,
 
 def test_export_command_writes_the_same_csv_as_the_web_export(runner, app, tmp_path):
     with app.app_context():
-        sign(name="=cmd|' /C calc'!A0", affiliation="Uni", email="x@example.org", group="international")
-        sign(name="王小明", affiliation="中山大学", email="w@example.cn", group="chinese")
+        confirmed_signature(name="=cmd|' /C calc'!A0", affiliation="Uni", email="x@example.org", group="international")
+        confirmed_signature(name="王小明", affiliation="中山大学", email="w@example.cn", group="chinese")
     out = tmp_path / "signatures.csv"
     result = runner.invoke(args=["signatures", "export", str(out)])
     assert result.exit_code == 0, result.output

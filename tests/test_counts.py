@@ -1,5 +1,6 @@
 import pytest
 
+from conftest import confirmed_signature
 from petition.counts import current_counts
 from petition.signing import sign
 
@@ -8,7 +9,7 @@ pytestmark = pytest.mark.usefixtures("ctx")
 
 def add(n, group, listed=True, prefix="s"):
     for i in range(n):
-        sign(name=f"{prefix}{i}", affiliation="Uni", email=f"{prefix}{group}{i}@example.org", group=group, listed=listed)
+        confirmed_signature(name=f"{prefix}{i}", affiliation="Uni", email=f"{prefix}{group}{i}@example.org", group=group, listed=listed)
 
 
 def test_no_signatures_counts_zero():
@@ -28,3 +29,10 @@ def test_counts_are_split_by_group_and_include_unlisted_signers():
     assert counts.unlisted_international == 2
     assert counts.unlisted_chinese == 1
     assert counts.as_json()["total"] == 10
+
+
+def test_only_confirmed_signatures_count():
+    sign(name="Pending", affiliation="Uni", email="pending@example.org", group="chinese")
+    sign(name="Bot", affiliation="Uni", email="bot@example.org", group="chinese", suspected_bot=True)
+    add(1, "chinese")
+    assert current_counts().chinese == 1

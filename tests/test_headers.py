@@ -3,9 +3,10 @@ import re
 
 import pytest
 
-from conftest import sign_as
+from conftest import sign_and_confirm
 
-PUBLIC_PAGES = ["/", "/background", "/sign", "/thank-you", "/signatories", "/organisers/login", "/no-such-page"]
+PUBLIC_PAGES = ["/", "/background", "/sign", "/sign/check-your-email", "/signatories", "/privacy", "/resend",
+                "/organisers/login", "/confirm/not-a-token", "/no-such-page"]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
@@ -17,7 +18,7 @@ def test_pages_send_a_self_only_content_security_policy(client, path):
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
 def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(client, path):
-    sign_as(client)
+    sign_and_confirm(client)
     html = client.get(path).get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
     assert " style=" not in html and "<style" not in html

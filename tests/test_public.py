@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import csrf_token, sign_as, signature_form
+from conftest import csrf_token, link_in_latest_email, press_confirm, sign_and_confirm, sign_as, signature_form
 from petition.counts import current_counts
 
 
@@ -39,11 +39,13 @@ def test_background_page_tells_the_story_and_cites_its_source(client):
     assert "China Policy Institute" in html and "Nottingham" in html
 
 
-def test_signing_leads_to_a_thank_you_page_and_the_count_goes_up(client, app):
+def test_signing_asks_to_check_email_and_counts_only_after_confirming(client, app):
     response = sign_as(client)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/thank-you")
-    thanks = client.get("/thank-you")
-    assert "Thank you for signing" in page_text(thanks)
+    assert response.status_code == 302 and response.headers["Location"].endswith("/sign/check-your-email")
+    assert "Check your email" in page_text(client.get("/sign/check-your-email"))
+    with app.app_context():
+        assert current_counts().international == 0
+    press_confirm(client, link_in_latest_email(app, "ada@example.ac.uk"))
     with app.app_context():
         assert current_counts().international == 1
 
@@ -55,10 +57,10 @@ def test_the_form_is_offered_with_listing_ticked_and_no_group_chosen(client):
 
 
 def test_same_address_signing_twice_adds_nothing_and_shows_no_error(client, app):
-    sign_as(client)
+    sign_and_confirm(client)
     second = sign_as(client, email="  ADA@Example.ac.uk ", name="Impostor", follow_redirects=True)
     assert second.status_code == 200
-    assert "Thank you for signing" in page_text(second)
+    assert "Check your email" in page_text(second)
     with app.app_context():
         assert current_counts().total == 1
     assert "Impostor" not in page_text(client.get("/signatories"))
@@ -108,7 +110,7 @@ def test_an_expired_form_keeps_everything_typed_and_signs_nothing(client, app):
 
 
 def test_an_unlisted_signer_is_counted_but_never_named(client, app):
-    sign_as(client, name="Quiet Scholar", affiliation="Hidden Institute", email="q@example.edu", group="chinese", listed=None)
+    sign_and_confirm(client, name="Quiet Scholar", affiliation="Hidden Institute", email="q@example.edu", group="chinese", listed=None)
     with app.app_context():
         assert current_counts().chinese == 1
     for path in ("/", "/signatories", "/signatories?q=Quiet", "/api/signatories", "/api/signatories?q=Quiet", "/api/counts"):
@@ -118,16 +120,16 @@ def test_an_unlisted_signer_is_counted_but_never_named(client, app):
 
 
 def test_a_name_written_as_markup_is_shown_as_text(client):
-    sign_as(client, name="<script>alert(1)</script>", affiliation="<b>Bold U</b>")
+    sign_and_confirm(client, name="<script>alert(1)</script>", affiliation="<b>Bold U</b>")
     html = page_text(client.get("/signatories"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<script>alert(1)" not in html and "<b>Bold U</b>" not in html
 
 
 def test_email_addresses_never_appear_on_public_pages(client):
-    sign_as(client, email="secret.person@example.edu")
-    sign_as(client, email="another.secret@example.edu", listed=None)
-    for path in ("/", "/background", "/sign", "/thank-you", "/signatories", "/api/signatories", "/api/counts", "/no-such-page"):
+    sign_and_confirm(client, email="secret.person@example.edu")
+    sign_and_confirm(client, email="another.secret@example.edu", listed=None)
+    for path in ("/", "/background", "/sign", "/sign/check-your-email", "/signatories", "/privacy", "/api/signatories", "/api/counts", "/no-such-page"):
         assert "example.edu" not in page_text(client.get(path)), path
 
 
@@ -163,5 +165,6 @@ def test_repeated_fields_use_the_first_value_and_still_sign_once(client, app):
     from werkzeug.datastructures import MultiDict
 
     assert client.post("/sign", data=MultiDict(data)).status_code == 302
+    press_confirm(client, link_in_latest_email(app, "ada@example.org"))
     with app.app_context():
-        assert current_counts().total == 1
+        assert current_counts().chinese == 1 and current_counts().total == 1

@@ -1,12 +1,14 @@
 """The public list: filters, search and keyset pagination, called without HTTP and through the page."""
 import pytest
 
+from conftest import confirmed_signature
 from petition.signatories import ListFilter, parse_cursor, public_page
 from petition.signing import sign
 
 
 def add(name, group="international", affiliation="Uni", listed=True):
-    sign(name=name, affiliation=affiliation, email=f"{abs(hash((name, affiliation)))}@example.org", group=group, listed=listed)
+    confirmed_signature(name=name, affiliation=affiliation, email=f"{abs(hash((name, affiliation)))}@example.org",
+                        group=group, listed=listed)
 
 
 def names(page):
@@ -15,8 +17,9 @@ def names(page):
 
 @pytest.mark.usefixtures("ctx")
 class TestPublicPage:
-    def test_only_listed_signatories_in_signing_order(self):
-        add("First"); add("Hidden", listed=False); add("Second", group="chinese")
+    def test_only_confirmed_listed_signatories_in_signing_order(self):
+        add("First"); add("Unlisted", listed=False); add("Second", group="chinese")
+        sign(name="Unconfirmed", affiliation="Uni", email="u@example.org", group="chinese")
         assert names(public_page(ListFilter())) == ["First", "Second"]
 
     def test_filter_by_group(self):

@@ -1,11 +1,34 @@
 """What the organisers' dashboard shows."""
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Signature
+from ..institutions import institutional_hint
+from ..models import PENDING, Signature
+
+# Which signatures a dashboard tab lists.
+REVIEW_FILTERS = {
+    "all": (),
+    "pending": (Signature.status == PENDING, Signature.suspected_bot.is_(False)),
+    "confirmed": (Signature.visible.is_(True),),
+    "hidden": (Signature.hidden.is_(True),),
+    "flagged": (Signature.suspected_bot.is_(True),),
+}
 
 
-def latest_signatures(limit=None):
+def latest_signatures(review="all", limit=None):
     limit = limit or current_app.config["DASHBOARD_LATEST"]
-    return db.session.execute(select(Signature).order_by(Signature.id.desc()).limit(limit)).scalars().all()
+    signatures = db.session.execute(
+        select(Signature).where(*REVIEW_FILTERS[review]).order_by(Signature.id.desc()).limit(limit)
+    ).scalars().all()
+    for signature in signatures:
+        signature.institution_hint = institutional_hint(signature.email, signature.affiliation)
+    return signatures
+
+
+def review_counts():
+    """How many signatures are in each tab."""
+    return {
+        name: db.session.execute(select(func.count()).select_from(Signature).where(*conditions)).scalar_one()
+        for name, conditions in REVIEW_FILTERS.items()
+    }

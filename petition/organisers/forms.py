@@ -1,10 +1,12 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from ..fields import tidy_filter
+from ..fields import NoControlCharacters, tidy_filter
 from ..models import EMAIL_MAX
+
+REASON_MAX = 500
 
 
 class LoginForm(FlaskForm):
@@ -21,3 +23,37 @@ class LoginForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only a CSRF token: logging out is a POST so another site cannot log an organiser out."""
+
+
+def reason_field():
+    return StringField(
+        _l("Reason"), filters=[tidy_filter],
+        validators=[DataRequired(_l("Give a reason; it goes into the audit log.")),
+                    Length(max=REASON_MAX, message=_l("Use at most %(max)d characters.")), NoControlCharacters()],
+        render_kw={"maxlength": REASON_MAX},
+    )
+
+
+class ModerationForm(FlaskForm):
+    reason = reason_field()
+
+
+class BulkHideForm(FlaskForm):
+    domain = StringField(
+        _l("Email domain"), description=_l("For example mailinator.com: addresses ending in @ and this domain."),
+        filters=[lambda v: tidy_filter(v).lstrip("@").lower() if v else v],
+        validators=[Optional(), Length(max=253), Regexp(r"^[a-z0-9.-]+\.[a-z0-9-]+$", message=_l("Enter a domain such as example.com."))],
+    )
+    since = DateTimeLocalField(_l("Signed from (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    until = DateTimeLocalField(_l("Signed before (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    reason = reason_field()
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if valid and not (self.domain.data or self.since.data or self.until.data):
+            self.domain.errors.append(_l("Give a domain, a time window, or both."))
+            return False
+        if valid and self.since.data and self.until.data and self.since.data >= self.until.data:
+            self.until.errors.append(_l("The end of the window must come after its start."))
+            return False
+        return valid

@@ -1,18 +1,26 @@
 """Pages for organisers. Every route but the login page requires a logged-in organiser."""
 from datetime import datetime, timezone
 
-from flask import Blueprint, Response, redirect, render_template, request, stream_with_context, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
+                   stream_with_context, url_for)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import accounts, exports
+from .. import abuse, accounts, audit, exports, lockout, moderation
 from ..counts import current_counts
-from ..extensions import csrf, login_manager
-from .forms import LoginForm, LogoutForm
-from .dashboard import latest_signatures
+from ..extensions import csrf, db, limiter, login_manager
+from ..models import Signature
+from ..outbox import outbox_summary
+from ..text import tidy
+from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts
+from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm
 
 bp = Blueprint("organisers", __name__)
 OPEN_ENDPOINTS = {"organisers.login"}
+# Every POST here goes through a FlaskForm, which checks its own CSRF token. Leaving the global
+# check out lets the login requirement answer first, so an anonymous visitor is always sent to log
+# in rather than told about tokens.
+csrf.exempt(bp)
 
 
 @bp.before_request
@@ -29,42 +37,104 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        organiser = accounts.authenticate(form.email.data, form.password.data)
+        email, where = tidy(form.email.data).lower()[:254], abuse.ip_hash(request.remote_addr)
+        organiser = None
+        if not lockout.is_locked_out(email, where):
+            organiser = accounts.authenticate(email, form.password.data)
+        lockout.record_attempt(email, where, succeeded=organiser is not None)
         if organiser:
+            session.clear()  # a fresh session: nothing from before the login carries over
             login_user(organiser)
             return redirect(_safe_next(request.args.get("next")))
-        error = _l("That email address and password do not match an organiser account.")
+        # One message for a wrong password, an unknown address and a locked account alike.
+        error = _l("That email address and password do not match an organiser account, or there have been too many attempts. Check them, or wait 15 minutes and try again.")
     status = 422 if form.is_submitted() else 200
     return render_template("organisers/login.html", form=form, error=error), status
 
 
-# Exempt from the global check so an anonymous visitor is sent to the login page like everywhere
-# else here; the form still checks its own token before logging anyone out.
 @bp.post("/logout")
-@csrf.exempt
 def logout():
     if LogoutForm().validate_on_submit():
         logout_user()
+        session.clear()
     return redirect(url_for("public.index"))
 
 
 @bp.get("/")
 def dashboard():
+    review = request.args.get("review", "all")
+    if review not in REVIEW_FILTERS:
+        review = "all"
     return render_template(
-        "organisers/dashboard.html", counts=current_counts(), signatures=latest_signatures(),
-        logout_form=LogoutForm(),
+        "organisers/dashboard.html", counts=current_counts(), review_counts=review_counts(),
+        outbox=outbox_summary(), signatures=latest_signatures(review), review=review,
+        audit_entries=audit.latest_entries(), logout_form=LogoutForm(),
     )
+
+
+def _signature_or_404(signature_id):
+    return db.session.get(Signature, signature_id) or abort(404)
+
+
+@bp.get("/signatures/<int:signature_id>")
+def signature_detail(signature_id):
+    return render_template("organisers/signature.html", signature=_signature_or_404(signature_id), form=ModerationForm())
+
+
+ACTIONS = {
+    "hide": (moderation.hide, _l("Hidden from the list and the counts.")),
+    "restore": (moderation.restore, _l("Restored to the list and the counts.")),
+    "approve": (moderation.approve_flagged, _l("Approved; the confirmation email is on its way.")),
+    "delete": (moderation.delete_signature, _l("Deleted.")),
+}
+
+
+@bp.post("/signatures/<int:signature_id>/<action>")
+def moderate(signature_id, action):
+    if action not in ACTIONS:
+        abort(404)
+    signature = _signature_or_404(signature_id)
+    form = ModerationForm()
+    if not form.validate_on_submit():
+        return render_template("organisers/signature.html", signature=signature, form=form), 422
+    do, message = ACTIONS[action]
+    do(signature, current_user, form.reason.data)
+    flash(message, "success")
+    return redirect(url_for(".dashboard") if action == "delete" else url_for(".signature_detail", signature_id=signature_id))
+
+
+@bp.route("/bulk-hide", methods=["GET", "POST"])
+def bulk_hide():
+    form = BulkHideForm()
+    preview = None
+    if form.validate_on_submit():
+        selection = moderation.BulkSelection(
+            domain=form.domain.data or "", since=_utc(form.since.data), until=_utc(form.until.data))
+        if request.form.get("confirm") == "yes":
+            hidden = moderation.bulk_hide(selection, current_user, form.reason.data)
+            flash(_l("%(n)s signatures hidden.", n=hidden), "success")
+            return redirect(url_for(".dashboard"))
+        preview = moderation.preview_bulk_hide(selection)
+    return render_template("organisers/bulk_hide.html", form=form, preview=preview), 422 if form.errors else 200
+
+
+def _utc(value):
+    return value.replace(tzinfo=timezone.utc) if value else None
 
 
 @bp.get("/export.csv")
 def export_csv():
-    filename = f"signatures-{datetime.now(timezone.utc):%Y-%m-%d}.csv"
+    everything = request.args.get("scope") == "all"
+    audit.record(current_user, "export", "all signatures" if everything else "confirmed signatures")
+    db.session.commit()
+    filename = f"signatures-{'all' if everything else 'confirmed'}-{datetime.now(timezone.utc):%Y-%m-%d}.csv"
     return Response(
-        stream_with_context(exports.csv_chunks()),
+        stream_with_context(exports.csv_chunks(everything=everything)),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length
 
@@ -13,7 +13,19 @@ def _too_long(limit):
     return Length(max=limit, message=_l("Use at most %(max)d characters."))
 
 
-class SignatureForm(FlaskForm):
+def email_field():
+    return EmailField(
+        _l("Email address"),
+        description=_l("Never shown publicly. Only the organisers see it."),
+        filters=[tidy_filter],
+        validators=[DataRequired(_l("Enter your email address.")), _too_long(EMAIL_MAX), NoControlCharacters(), ValidEmail()],
+        render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email", "inputmode": "email"},
+    )
+
+
+class SignatoryDetailsForm(FlaskForm):
+    """What a signer gives and can later correct: everything but the address."""
+
     name = StringField(
         _l("Full name"),
         filters=[tidy_filter],
@@ -26,13 +38,6 @@ class SignatureForm(FlaskForm):
         filters=[tidy_filter],
         validators=[DataRequired(_l("Enter your affiliation.")), _too_long(AFFILIATION_MAX), NoControlCharacters()],
         render_kw={"maxlength": AFFILIATION_MAX, "autocomplete": "organization"},
-    )
-    email = EmailField(
-        _l("Email address"),
-        description=_l("Never shown publicly. Only the organisers see it."),
-        filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your email address.")), _too_long(EMAIL_MAX), NoControlCharacters(), ValidEmail()],
-        render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email", "inputmode": "email"},
     )
     group = RadioField(
         _l("I sign as"),
@@ -48,3 +53,19 @@ class SignatureForm(FlaskForm):
         description=_l("Untick this to be counted without being named anywhere public."),
         default=True,
     )
+
+
+class SignatureForm(SignatoryDetailsForm):
+    email = email_field()
+    # Bots fill every field; people never see this one (hidden by a CSS class, not an inline style).
+    website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    # When the form was shown, signed; a form sent back faster than a person can type is suspect.
+    started = HiddenField()
+
+
+class ResendForm(FlaskForm):
+    email = email_field()
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button (confirm, withdraw): the CSRF token is what it carries."""

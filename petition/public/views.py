@@ -1,18 +1,34 @@
 """Pages for readers and signers."""
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
-from .. import content, signing
+from .. import abuse, content, signing
 from ..counts import current_counts
-from ..extensions import csrf
+from ..extensions import csrf, limiter
+from ..models import CONFIRMED
 from ..signatories import page_from_args
-from .forms import SignatureForm
+from ..text import normalise_email
+from ..tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
+from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm
 
 bp = Blueprint("public", __name__)
 
 
 def _language():
     return str(get_locale() or "en")
+
+
+def email_in_form():
+    """Rate-limit key: the address being signed with, so one address cannot flood its owner's inbox."""
+    try:
+        return "email:" + normalise_email(request.form.get("email", ""))
+    except ValueError:
+        return "email:invalid"
+
+
+def _limit(setting):
+    return lambda: current_app.config[setting]
 
 
 @bp.get("/")
@@ -25,24 +41,118 @@ def background():
     return render_template("background.html", article=content.rendered("background", _language()))
 
 
+@bp.get("/privacy")
+def privacy():
+    return render_template("privacy.html", page=content.rendered("privacy", _language()))
+
+
+def render_sign_form(form, status=200, notice=None):
+    return render_template("sign.html", form=form, counts=current_counts(), notice=notice), status
+
+
 # The form checks its own CSRF token, so an expired token re-shows the form with everything typed kept.
 @bp.route("/sign", methods=["GET", "POST"])
 @csrf.exempt
+@limiter.limit(_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("SIGN_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
 def sign():
     form = SignatureForm()
+    if not form.is_submitted():
+        form.started.data = abuse.form_started_token()
     if form.validate_on_submit():
         signing.sign(
             name=form.name.data, affiliation=form.affiliation.data, email=form.email.data,
             group=form.group.data, listed=form.listed.data,
+            ip_hash=abuse.ip_hash(request.remote_addr),
+            suspected_bot=abuse.looks_like_a_bot(form.website.data, form.started.data),
         )
-        return redirect(url_for(".thanks"))
+        return redirect(url_for(".check_email"))
+    return render_sign_form(form, 422 if form.is_submitted() else 200)
+
+
+@bp.errorhandler(429)
+def too_many_requests(error):
+    """Slow down, but keep what was typed: a scholar behind a busy campus address loses nothing."""
+    notice = _l("Too many attempts from your network or for this address. Please wait a few minutes and press the button again; everything you typed is still here.")
+    if request.endpoint == "public.sign":
+        return render_sign_form(SignatureForm(), 429, notice)
+    if request.endpoint == "public.resend":
+        return render_template("resend.html", form=ResendForm(), notice=notice), 429
+    return render_template("errors/error.html", code=429, message=notice), 429
+
+
+@bp.get("/sign/check-your-email")
+def check_email():
+    return render_template("check_email.html")
+
+
+def link_problem(error):
+    expired = isinstance(error, LinkExpired)
+    return render_template("link_problem.html", expired=expired, form=ResendForm()), 410 if expired else 404
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token):
+    """Opening the link shows a button; only pressing it confirms (link scanners only open links)."""
+    try:
+        signature = read_token(token, CONFIRM)
+    except (LinkExpired, LinkInvalid) as error:
+        return link_problem(error)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        signing.confirm_signature(signature)
+        flash(_l("Thank you. Your signature is confirmed and now counts."), "success")
+        return redirect(url_for(".manage", token=make_token(signature, MANAGE)))
+    return render_template("confirm.html", signature=signature, form=form,
+                           already=signature.status == CONFIRMED,
+                           manage_url=url_for(".manage", token=make_token(signature, MANAGE)))
+
+
+@bp.route("/signature/<token>", methods=["GET", "POST"])
+def manage(token):
+    """The signer's private page: correct the details, or withdraw."""
+    try:
+        signature = read_token(token, MANAGE)
+    except (LinkExpired, LinkInvalid) as error:
+        return link_problem(error)
+    form = SignatoryDetailsForm(obj=signature)
+    if form.validate_on_submit():
+        signing.correct_signature(signature, name=form.name.data, affiliation=form.affiliation.data,
+                                  group=form.group.data, listed=form.listed.data)
+        flash(_l("Your changes are saved."), "success")
+        return redirect(url_for(".manage", token=token))
     status = 422 if form.is_submitted() else 200
-    return render_template("sign.html", form=form, counts=current_counts()), status
+    return render_template("manage.html", signature=signature, form=form, token=token,
+                           confirm_url=url_for(".confirm", token=make_token(signature, CONFIRM))), status
 
 
-@bp.get("/thank-you")
-def thanks():
-    return render_template("thanks.html", counts=current_counts())
+@bp.route("/signature/<token>/withdraw", methods=["GET", "POST"])
+def withdraw(token):
+    try:
+        signature = read_token(token, MANAGE)
+    except (LinkExpired, LinkInvalid) as error:
+        return link_problem(error)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        signing.withdraw_signature(signature)
+        return redirect(url_for(".withdrawn"))
+    return render_template("withdraw.html", form=form, token=token)
+
+
+@bp.get("/signature/withdrawn")
+def withdrawn():
+    return render_template("withdrawn.html")
+
+
+@bp.route("/resend", methods=["GET", "POST"])
+@limiter.limit(_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(_limit("RESEND_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
+def resend():
+    form = ResendForm()
+    if form.validate_on_submit():
+        signing.resend_confirmation(form.email.data)
+        return redirect(url_for(".check_email"))
+    return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
 
 @bp.get("/signatories")

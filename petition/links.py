@@ -1,0 +1,10 @@
+"""Absolute links to the site's pages, built from SITE_URL (emails are sent outside any request)."""
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+def site_link(endpoint, **values):
+    site = urlsplit(current_app.config["SITE_URL"])
+    adapter = current_app.url_map.bind(site.netloc, script_name=site.path or "/", url_scheme=site.scheme)
+    return adapter.build(endpoint, values, force_external=True)

@@ -1,0 +1,85 @@
+"""Handing an email to the world: over SMTP, or to the log when no mail server is configured."""
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app
+
+
+class TemporaryFailure(Exception):
+    """The mail server could not be reached or asked us to try later: keep the email and retry."""
+
+
+class PermanentFailure(Exception):
+    """The mail server refused this email for good (for example, no such recipient)."""
+
+
+def build_message(outgoing):
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = outgoing.to_address
+    message["Subject"] = outgoing.subject
+    message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname)
+    message.set_content(outgoing.body)
+    return message
+
+
+class ConsoleTransport:
+    """Development: print each email so a person can follow the links without a mail server."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def send(self, message):
+        current_app.logger.warning("Email (no MAIL_SERVER set, so not sent):\n%s", message.as_string())
+
+
+class SmtpTransport:
+    """One SMTP connection for a batch of emails."""
+
+    def __init__(self, config):
+        self.config = config
+        self.connection = None
+
+    def __enter__(self):
+        config = self.config
+        try:
+            self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
+            if config["MAIL_USE_TLS"]:
+                self.connection.starttls()
+            if config["MAIL_USERNAME"]:
+                self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(f"cannot connect to {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}") from error
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            self.connection.quit()
+        except (OSError, smtplib.SMTPException):
+            pass
+        return False
+
+    def send(self, message):
+        try:
+            self.connection.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            codes = [code for code, _ in error.recipients.values()]
+            if all(500 <= code < 600 for code in codes):
+                raise PermanentFailure(f"recipient refused: {error.recipients}") from error
+            raise TemporaryFailure(f"recipient deferred: {error.recipients}") from error
+        except smtplib.SMTPResponseException as error:
+            if 500 <= error.smtp_code < 600:
+                raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+            raise TemporaryFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+        except (OSError, smtplib.SMTPException) as error:
+            raise TemporaryFailure(str(error)) from error
+
+
+def open_transport():
+    config = current_app.config
+    return SmtpTransport(config) if config["MAIL_SERVER"] else ConsoleTransport()

@@ -1,0 +1,93 @@
+"""What organisers can do to signatures: hide, restore, delete, approve a flagged one, bulk hide.
+Every action names its reason and goes into the audit log in the same transaction."""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+
+from . import audit
+from .extensions import db
+from .models import OutgoingEmail, Signature
+from .signer_emails import queue_confirmation
+
+
+def _target(signature):
+    return f"signature #{signature.id}"
+
+
+def hide(signature, organiser, reason):
+    signature.hidden = True
+    signature.update_visibility()
+    audit.record(organiser, "hide", _target(signature), reason)
+    db.session.commit()
+
+
+def restore(signature, organiser, reason):
+    signature.hidden = False
+    signature.update_visibility()
+    audit.record(organiser, "restore", _target(signature), reason)
+    db.session.commit()
+
+
+def approve_flagged(signature, organiser, reason):
+    """A person, not a bot, after all: clear the flag and send the confirmation email it never got."""
+    signature.suspected_bot = False
+    signature.update_visibility()
+    queue_confirmation(signature)
+    audit.record(organiser, "approve", _target(signature), reason)
+    db.session.commit()
+
+
+def delete_signature(signature, organiser, reason):
+    audit.record(organiser, "delete", _target(signature), reason)
+    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id))
+    db.session.delete(signature)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class BulkSelection:
+    """Signatures from one email domain and/or signed within a time window (UTC)."""
+
+    domain: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def conditions(self):
+        conditions = [Signature.hidden.is_(False)]
+        if self.domain:
+            conditions.append(Signature.email.like(f"%@{self.domain.lower()}"))
+        if self.since:
+            conditions.append(Signature.signed_at >= self.since)
+        if self.until:
+            conditions.append(Signature.signed_at < self.until)
+        return conditions
+
+    def describe(self):
+        parts = []
+        if self.domain:
+            parts.append(f"domain {self.domain.lower()}")
+        if self.since or self.until:
+            parts.append(f"signed from {self.since or 'the start'} until {self.until or 'now'}")
+        return ", ".join(parts)
+
+    @property
+    def is_empty(self):
+        return not (self.domain or self.since or self.until)
+
+
+def preview_bulk_hide(selection):
+    """How many signatures a bulk hide would touch."""
+    return db.session.execute(select(func.count()).select_from(Signature).where(*selection.conditions())).scalar_one()
+
+
+def bulk_hide(selection, organiser, reason):
+    if selection.is_empty:
+        raise ValueError("A bulk hide needs a domain or a time window.")
+    result = db.session.execute(
+        update(Signature).where(*selection.conditions()).values(hidden=True, visible=False)
+        .execution_options(synchronize_session=False)
+    )
+    audit.record(organiser, "bulk-hide", f"{result.rowcount} signatures: {selection.describe()}", reason)
+    db.session.commit()
+    return result.rowcount

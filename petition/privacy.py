@@ -1,0 +1,50 @@
+"""Keeping as little as possible for as short a time as possible."""
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+
+from .extensions import db
+from .models import PENDING, LoginAttempt, OutgoingEmail, Signature, now_utc
+
+_AGE = re.compile(r"^\s*(\d+)\s*([dhw])\s*$")
+_UNITS = {"d": "days", "h": "hours", "w": "weeks"}
+
+
+def parse_age(text):
+    """'90d', '12h' or '2w' as a timedelta."""
+    match = _AGE.match(text or "")
+    if not match:
+        raise ValueError(f"{text!r} is not an age such as 90d, 12h or 2w")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    ip_hashes_cleared: int
+    unconfirmed_deleted: int
+    emails_deleted: int
+    login_attempts_deleted: int
+
+
+def purge(older_than, now=None):
+    """Forget IP hashes, unconfirmed signatures, sent or failed emails and login records older than
+    the given age. Confirmed signatures themselves stay: they are the letter."""
+    cutoff = (now or now_utc()) - older_than
+    cleared = db.session.execute(
+        update(Signature).where(Signature.signed_at < cutoff, Signature.ip_hash.is_not(None)).values(ip_hash=None)
+    ).rowcount
+    stale = select(Signature.id).where(Signature.status == PENDING, Signature.signed_at < cutoff)
+    emails = db.session.execute(
+        delete(OutgoingEmail).where(
+            (OutgoingEmail.signature_id.in_(stale))
+            | ((OutgoingEmail.created_at < cutoff) & (OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None)))
+        )
+    ).rowcount
+    unconfirmed = db.session.execute(
+        delete(Signature).where(Signature.status == PENDING, Signature.signed_at < cutoff)
+    ).rowcount
+    attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff)).rowcount
+    db.session.commit()
+    return PurgeReport(cleared, unconfirmed, emails, attempts)

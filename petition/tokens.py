@@ -1,0 +1,41 @@
+"""Signed, single-purpose links for a signature: confirm it, or manage it (correct or withdraw)."""
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from .extensions import db
+from .models import Signature
+
+CONFIRM = "confirm"
+MANAGE = "manage"
+
+
+class LinkExpired(Exception):
+    """The link was genuine but is too old."""
+
+
+class LinkInvalid(Exception):
+    """The link was altered, is for another purpose, or its signature no longer exists."""
+
+
+def _serializer(purpose):
+    # The salt makes a token for one purpose useless for the other.
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"signature-{purpose}")
+
+
+def make_token(signature, purpose):
+    return _serializer(purpose).dumps([signature.id, signature.secret])
+
+
+def read_token(token, purpose):
+    """The signature a token names. Raises LinkExpired or LinkInvalid."""
+    max_age = current_app.config["CONFIRM_MAX_AGE"] if purpose == CONFIRM else None
+    try:
+        signature_id, secret = _serializer(purpose).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkExpired() from None
+    except (BadSignature, ValueError, TypeError):
+        raise LinkInvalid() from None
+    signature = db.session.get(Signature, signature_id) if isinstance(signature_id, int) else None
+    if signature is None or signature.secret != secret:
+        raise LinkInvalid()
+    return signature
