@@ -94,8 +94,17 @@ class Signature(db.Model):
         """What organisers see: flagged (suspected bot), hidden, pending or confirmed."""
         return review_status(self.status, self.hidden, self.suspected_bot)
 
-    def update_visibility(self):
-        self.visible = self.status == CONFIRMED and not self.hidden and not self.suspected_bot
+    def change(self, **values):
+        """Set state (status, hidden, suspected_bot, ...) and `visible` with it, in one step.
+
+        The current state is read before anything is set, so a reload from the database cannot
+        flush a half-made change that the visible_rule constraint would rightly refuse.
+        """
+        current = {"status": self.status, "hidden": self.hidden, "suspected_bot": self.suspected_bot}
+        for key, value in values.items():
+            setattr(self, key, value)
+        state = {**current, **{k: v for k, v in values.items() if k in current}}
+        self.visible = state["status"] == CONFIRMED and not state["hidden"] and not state["suspected_bot"]
 
     def __repr__(self):
         return f"<Signature {self.id} {self.group} {self.status}>"

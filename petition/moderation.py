@@ -16,23 +16,20 @@ def _target(signature):
 
 
 def hide(signature, organiser, reason):
-    signature.hidden = True
-    signature.update_visibility()
+    signature.change(hidden=True)
     audit.record(organiser, "hide", _target(signature), reason)
     db.session.commit()
 
 
 def restore(signature, organiser, reason):
-    signature.hidden = False
-    signature.update_visibility()
+    signature.change(hidden=False)
     audit.record(organiser, "restore", _target(signature), reason)
     db.session.commit()
 
 
 def approve_flagged(signature, organiser, reason):
     """A person, not a bot, after all: clear the flag and send the confirmation email it never got."""
-    signature.suspected_bot = False
-    signature.update_visibility()
+    signature.change(suspected_bot=False)
     queue_confirmation(signature)
     audit.record(organiser, "approve", _target(signature), reason)
     db.session.commit()

@@ -28,7 +28,6 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
         name=tidy(name), affiliation=tidy(affiliation), email=normalise_email(email), group=group,
         listed=bool(listed), ip_hash=ip_hash, suspected_bot=suspected_bot,
     )
-    signature.update_visibility()
     db.session.add(signature)
     try:
         db.session.flush()  # assigns the id the emailed links carry
@@ -56,9 +55,7 @@ def signature_by_email(email):
 def confirm_signature(signature):
     """The owner pressed "Confirm my signature". Confirming twice changes nothing."""
     if signature.status != CONFIRMED:
-        signature.status = CONFIRMED
-        signature.confirmed_at = now_utc()
-        signature.update_visibility()
+        signature.change(status=CONFIRMED, confirmed_at=now_utc())
         db.session.commit()
     return signature
 

@@ -276,3 +276,59 @@ def page_for(browser, live_server):
     yield open_page
     for context in contexts:
         context.close()
+
+
+# --- A real SMTP server on loopback ------------------------------------------------------------
+
+class RecordingHandler:
+    """Keeps every message it accepts; refuses recipients whose address starts with 'nobody'."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody"):
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+class SmtpServer:
+    """aiosmtpd on a loopback port that a test can stop and start again, as a mail server goes down."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.handler = RecordingHandler()
+        self.controller = None
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        return self.handler.messages
+
+
+@pytest.fixture
+def smtp_server(app):
+    server = SmtpServer()
+    server.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT", "MAIL_TIMEOUT_SECONDS")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port, MAIL_TIMEOUT_SECONDS=5)
+    yield server
+    server.stop()
+    app.config.update(saved)

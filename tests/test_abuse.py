@@ -1,0 +1,160 @@
+"""Abuse protection that does not lock out real scholars: honeypot, fill time, rate limits, login
+lockout, trusted proxies, hashed IP addresses."""
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from conftest import create_organiser_account, csrf_token, emails_to, log_in, make_app, sign_as
+from petition import abuse, lockout
+from petition.counts import current_counts
+from petition.extensions import db, limiter
+from petition.models import Signature, now_utc
+
+
+@contextmanager
+def settings(app, **values):
+    saved = {key: app.config[key] for key in values}
+    app.config.update(values)
+    limiter.reset()
+    try:
+        yield
+    finally:
+        app.config.update(saved)
+        limiter.reset()
+
+
+def stored(app, email):
+    with app.app_context():
+        return db.session.execute(select(Signature).where(Signature.email == email)).scalar_one_or_none()
+
+
+def test_ip_addresses_are_kept_only_as_a_keyed_hash(client, app):
+    sign_as(client, email="sam@example.org")
+    signature = stored(app, "sam@example.org")
+    assert signature.ip_hash and "127.0.0.1" not in signature.ip_hash and len(signature.ip_hash) == 64
+    with app.app_context():
+        assert signature.ip_hash == abuse.ip_hash("127.0.0.1")
+        assert abuse.ip_hash("127.0.0.1") != abuse.ip_hash("127.0.0.2")
+
+
+def test_a_filled_honeypot_looks_like_success_but_is_flagged_never_emailed_or_counted(client, app):
+    bot = sign_as(client, email="bot@example.org", website="http://spam.example")
+    person = sign_as(client, email="person@example.org")
+    assert bot.status_code == person.status_code == 302 and bot.headers["Location"] == person.headers["Location"]
+    assert stored(app, "bot@example.org").suspected_bot
+    assert emails_to(app, "bot@example.org") == [] and len(emails_to(app, "person@example.org")) == 1
+    with app.app_context():
+        assert current_counts().total == 0
+
+
+def test_the_honeypot_is_hidden_by_a_class_not_an_inline_style(client):
+    html = client.get("/sign").get_data(as_text=True)
+    assert '<div class="hp" aria-hidden="true">' in html and 'name="website"' in html
+
+
+def test_a_form_sent_back_too_fast_is_flagged_and_a_patient_one_is_not(client, app):
+    with settings(app, SIGN_MIN_SECONDS=1):
+        sign_as(client, email="fast@example.org")
+        token = csrf_token(client, "/sign")
+        page = client.get("/sign").get_data(as_text=True)
+        started = page.split('name="started" type="hidden" value="')[1].split('"')[0]
+        time.sleep(1.1)
+        client.post("/sign", data={"name": "Slow", "affiliation": "U", "email": "slow@example.org", "group": "chinese",
+                                   "listed": "y", "csrf_token": token, "started": started})
+        forged = sign_as(client, email="forged@example.org", started="12345")
+    assert forged.status_code == 302
+    assert stored(app, "fast@example.org").suspected_bot
+    assert stored(app, "forged@example.org").suspected_bot
+    assert not stored(app, "slow@example.org").suspected_bot
+
+
+def test_flagged_signatures_are_listed_for_organisers_to_review(organiser_client, app):
+    sign_as(organiser_client, name="Suspicious Bot", email="bot@example.org", website="x")
+    html = organiser_client.get("/organisers/?review=flagged").get_data(as_text=True)
+    assert "Suspicious Bot" in html and "flagged" in html
+
+
+def test_one_address_cannot_flood_its_owner_but_keeps_what_was_typed(client, app):
+    with settings(app, SIGN_LIMIT_PER_EMAIL="2 per hour"):
+        for _ in range(2):
+            assert sign_as(client, email="victim@example.org").status_code == 302
+        blocked = sign_as(client, email="victim@example.org", name="Typed Name")
+        assert blocked.status_code == 429
+        html = blocked.get_data(as_text=True)
+        assert "Too many attempts" in html and 'value="Typed Name"' in html and 'value="victim@example.org"' in html
+        assert sign_as(client, email="colleague@example.org").status_code == 302
+    assert len(emails_to(app, "victim@example.org")) == 2
+
+
+def test_one_network_is_limited_generously_not_per_signature(client, app):
+    with settings(app, SIGN_LIMIT_PER_IP="3 per hour"):
+        assert [sign_as(client, email=f"p{i}@campus.example").status_code for i in range(4)] == [302, 302, 302, 429]
+
+
+def test_resending_is_limited_per_address(client, app):
+    with settings(app, RESEND_LIMIT_PER_EMAIL="1 per hour"):
+        sign_as(client, email="sam@example.org")
+        for expected in (302, 429):
+            response = client.post("/resend", data={"email": "sam@example.org", "csrf_token": csrf_token(client, "/resend")})
+            assert response.status_code == expected
+    assert len(emails_to(app, "sam@example.org")) == 2
+
+
+def post_from(client, forwarded_for, email):
+    """Sign with an X-Forwarded-For header, as a proxy (or someone pretending to be one) sends it."""
+    data = {"name": "N", "affiliation": "A", "email": email, "group": "chinese", "csrf_token": csrf_token(client, "/sign")}
+    return client.post("/sign", headers={"X-Forwarded-For": forwarded_for}, data=data).status_code
+
+
+def test_a_spoofed_forwarded_for_header_does_not_escape_the_limit(client, app):
+    with settings(app, SIGN_LIMIT_PER_IP="2 per hour"):
+        statuses = [post_from(client, f"10.0.0.{i}", f"p{i}@example.org") for i in range(3)]
+    assert statuses == [302, 302, 429]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_used(database):
+    proxied = make_app(database, TRUSTED_PROXIES=1, SIGN_LIMIT_PER_IP="1 per hour")
+    client = proxied.test_client()
+    limiter.reset()
+    statuses = [post_from(client, f"192.0.2.{i}", f"p{i}@example.org") for i in range(2)]
+    assert statuses == [302, 302]
+    with proxied.app_context():
+        hashes = db.session.execute(select(Signature.ip_hash).order_by(Signature.id)).scalars().all()
+        assert hashes == [abuse.ip_hash("192.0.2.0"), abuse.ip_hash("192.0.2.1")]
+    limiter.reset()
+
+
+def test_login_locks_an_account_after_repeated_failures_with_the_same_message(client, app):
+    with app.app_context():
+        email, password = create_organiser_account()
+    wrong = [log_in(client, email, "wrong password here") for _ in range(5)]
+    right = log_in(client, email, password)
+    assert right.status_code == 422
+    assert right.get_data(as_text=True).count("too many attempts") == wrong[0].get_data(as_text=True).count("too many attempts") == 1
+    assert client.get("/organisers/").status_code == 302
+    with app.app_context():
+        assert not lockout.is_locked_out(email, abuse.ip_hash("127.0.0.1"), now=now_utc() + timedelta(minutes=16))
+
+
+def test_many_failures_from_one_address_lock_it_for_every_account(client, app):
+    with app.app_context():
+        email, password = create_organiser_account("second@example.org")
+    for i in range(20):
+        log_in(client, f"guess{i}@example.org", "wrong password here")
+    assert log_in(client, email, password).status_code == 422
+
+
+def test_logging_in_starts_a_fresh_session_with_safe_cookies(client, app):
+    with app.app_context():
+        email, password = create_organiser_account()
+    with client.session_transaction() as session:
+        session["planted"] = "by an attacker"
+    response = log_in(client, email, password)
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert "planted" not in session
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
