@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11+:
 #   make run    creates .venv, installs, migrates the SQLite database, serves http://127.0.0.1:5000
+#               with the mail worker beside it
 #   make test   the same set-up with the test dependencies, then the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -29,7 +30,11 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(FLASK) db upgrade
 
+# The mail worker runs beside the web server and stops with it. Without MAIL_SERVER it prints each
+# email (with its confirmation link) to this console.
 run: migrate
+	$(FLASK) mail deliver --watch & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT) --debug
 
 test: install-dev

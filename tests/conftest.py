@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from petition import create_app
 from petition.config import TestConfig, database_url, engine_options
@@ -36,7 +36,12 @@ def make_app(database, **overrides):
 
 
 def drop_everything():
-    """Whatever an earlier run left behind, tables and alembic's version row included."""
+    """Whatever an earlier run left behind: tables, alembic's version row, functions."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        return
     existing = MetaData()
     existing.reflect(bind=db.engine)
     existing.drop_all(bind=db.engine)

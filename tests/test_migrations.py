@@ -24,3 +24,20 @@ def test_the_migrations_build_exactly_what_the_models_describe(ctx):
     with db.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert differences == []
+
+
+def test_signatures_made_before_confirmation_existed_stay_confirmed_and_counted(ctx):
+    from sqlalchemy import text
+
+    from petition.counts import current_counts
+
+    downgrade(revision="0001")
+    db.session.execute(text(
+        "INSERT INTO signatures (name, affiliation, email, signatory_group, listed, signed_at) "
+        "VALUES ('Early Signer', 'Uni', 'early@example.org', 'chinese', :listed, :at)"),
+        {"listed": True, "at": "2026-01-01 00:00:00"})
+    db.session.commit()
+    upgrade()
+    row = db.session.execute(text("SELECT status, visible, secret FROM signatures")).one()
+    assert row.status == "confirmed" and row.visible and len(row.secret) >= 16
+    assert current_counts().chinese == 1

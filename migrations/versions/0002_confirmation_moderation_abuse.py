@@ -47,7 +47,7 @@ def upgrade():
     op.create_index(op.f('ix_audit_log_created_at'), 'audit_log', ['created_at'])
     # The audit log is never edited: the database itself refuses updates.
     if op.get_bind().dialect.name == 'postgresql':
-        op.execute("CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$ "
+        op.execute("CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$ "
                    "BEGIN RAISE EXCEPTION 'the audit log is append-only'; END; $$ LANGUAGE plpgsql")
         op.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
                    "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()")

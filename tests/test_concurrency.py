@@ -1,0 +1,95 @@
+"""Fifty people (or one impatient person) sending the same address at once get exactly one signature
+and never an error, on SQLite and on PostgreSQL."""
+import http.cookiejar
+import re
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+from sqlalchemy import func, select
+
+from petition.extensions import db
+from petition.models import Signature
+from petition.signing import sign
+
+ATTEMPTS = 50
+
+
+def run_at_once(n, work):
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def one(i):
+        barrier.wait()
+        try:
+            results.append(work(i))
+        except Exception as error:  # collected, so the test can say what went wrong
+            errors.append(error)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+def signature_count(app):
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(Signature)).scalar_one()
+
+
+def test_fifty_simultaneous_signings_of_one_address_make_one_signature(app):
+    def attempt(i):
+        with app.app_context():
+            try:
+                return sign(name=f"Attempt {i}", affiliation="U", email="same@example.org", group="chinese").created
+            finally:
+                db.session.remove()
+
+    results, errors = run_at_once(ATTEMPTS, attempt)
+    assert errors == []
+    assert sorted(results) == [False] * (ATTEMPTS - 1) + [True]
+    assert signature_count(app) == 1
+
+
+class Visitor:
+    """A browser-like HTTP client with its own cookies, talking to the real server process."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
+
+    def open_form(self):
+        with self.opener.open(self.base + "/sign", timeout=30) as response:
+            html = response.read().decode()
+        self.fields = {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
+                       for name in ("csrf_token", "started")}
+
+    def sign(self, i):
+        data = urllib.parse.urlencode({**self.fields, "name": f"Visitor {i}", "affiliation": "U",
+                                       "email": "Same@Example.org ", "group": "international", "listed": "y"}).encode()
+        try:
+            with self.opener.open(self.base + "/sign", data=data, timeout=60) as response:
+                return response.status, response.headers.get("Location")
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.headers.get("Location")
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_fifty_simultaneous_form_posts_through_the_real_server_give_one_signature_and_no_error(live_server, app):
+    visitors = [Visitor(live_server) for _ in range(ATTEMPTS)]
+    for visitor in visitors:
+        visitor.open_form()
+    time.sleep(1.1)  # the live server wants a person's second between showing and sending the form
+    results, errors = run_at_once(ATTEMPTS, lambda i: visitors[i].sign(i))
+    assert errors == []
+    assert {status for status, _ in results} == {302}
+    assert {location for _, location in results} == {"/sign/check-your-email"}
+    assert signature_count(app) == 1
