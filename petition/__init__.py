@@ -84,8 +84,10 @@ def register_template_context(app):
     from flask_babel import format_decimal
 
     from .groups import LABELS, PLURAL_LABELS
+    from .links import site_link
 
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.globals["site_link"] = site_link
 
     @app.context_processor
     def group_names():

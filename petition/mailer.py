@@ -35,7 +35,11 @@ class ConsoleTransport:
         return False
 
     def send(self, message):
-        current_app.logger.warning("Email (no MAIL_SERVER set, so not sent):\n%s", message.as_string())
+        # Decoded, not as sent on the wire, so links can be copied from the console as they are.
+        current_app.logger.warning(
+            "Email (no MAIL_SERVER set, so not sent)\nTo: %s\nSubject: %s\n\n%s",
+            message["To"], message["Subject"], message.get_content(),
+        )
 
 
 class SmtpTransport:
