@@ -1,4 +1,6 @@
 """Pages for readers and signers."""
+from functools import wraps
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
@@ -91,13 +93,24 @@ def link_problem(error):
     return render_template("link_problem.html", expired=expired, form=ResendForm()), 410 if expired else 404
 
 
+def signature_from_link(purpose):
+    """The view gets the signature its emailed link names; a bad or old link gets a clear page."""
+    def decorate(view):
+        @wraps(view)
+        def wrapper(token):
+            try:
+                signature = read_token(token, purpose)
+            except (LinkExpired, LinkInvalid) as error:
+                return link_problem(error)
+            return view(signature, token)
+        return wrapper
+    return decorate
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
-def confirm(token):
+@signature_from_link(CONFIRM)
+def confirm(signature, token):
     """Opening the link shows a button; only pressing it confirms (link scanners only open links)."""
-    try:
-        signature = read_token(token, CONFIRM)
-    except (LinkExpired, LinkInvalid) as error:
-        return link_problem(error)
     form = ButtonForm()
     if form.validate_on_submit():
         signing.confirm_signature(signature)
@@ -109,12 +122,9 @@ def confirm(token):
 
 
 @bp.route("/signature/<token>", methods=["GET", "POST"])
-def manage(token):
+@signature_from_link(MANAGE)
+def manage(signature, token):
     """The signer's private page: correct the details, or withdraw."""
-    try:
-        signature = read_token(token, MANAGE)
-    except (LinkExpired, LinkInvalid) as error:
-        return link_problem(error)
     form = SignatoryDetailsForm(obj=signature)
     if form.validate_on_submit():
         signing.correct_signature(signature, name=form.name.data, affiliation=form.affiliation.data,
@@ -127,11 +137,8 @@ def manage(token):
 
 
 @bp.route("/signature/<token>/withdraw", methods=["GET", "POST"])
-def withdraw(token):
-    try:
-        signature = read_token(token, MANAGE)
-    except (LinkExpired, LinkInvalid) as error:
-        return link_problem(error)
+@signature_from_link(MANAGE)
+def withdraw(signature, token):
     form = ButtonForm()
     if form.validate_on_submit():
         signing.withdraw_signature(signature)
