@@ -9,7 +9,11 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev migrate clean
+.PHONY: run test install install-dev migrate translations clean
+
+TRANSLATIONS := petition/translations
+CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGUES:.po=.mo)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +24,22 @@ $(VENV)/.installed: requirements.txt $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	touch $@
 
+# Compiled catalogues are built, never committed: part of every install.
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install: $(VENV)/.installed $(COMPILED)
+install-dev: $(VENV)/.installed-dev $(COMPILED)
+
+# Find new or changed strings in the code and templates and merge them into every catalogue.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+		-o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 
 migrate: install
 	$(FLASK) db upgrade

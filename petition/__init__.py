@@ -81,14 +81,36 @@ def register_response_headers(app):
 
 
 def register_template_context(app):
-    from flask_babel import format_decimal
+    from flask_babel import format_date, format_decimal
 
     from .groups import LABELS, PLURAL_LABELS
     from .links import site_link
 
     app.jinja_env.filters["number"] = format_decimal
+    app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["site_link"] = site_link
 
     @app.context_processor
     def group_names():
         return {"group_labels": LABELS, "group_plurals": PLURAL_LABELS}
+
+    app.context_processor(language_context)
+
+
+def language_context():
+    """<html lang>, the switcher, and the hreflang alternates of the page being shown."""
+    from flask import has_request_context, request
+    from flask_babel import get_locale
+
+    from .locales import HTML_LANG, NAMES, SUPPORTED, is_localized, page_in, switch_link
+
+    current = str(get_locale())
+    if not has_request_context():  # an email being written
+        return {"html_lang": HTML_LANG.get(current, "en"), "current_language": current}
+    return {
+        "html_lang": HTML_LANG.get(current, "en"),
+        "current_language": current,
+        "language_switch": [(code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current],
+        "alternates": [(HTML_LANG[code], request.url_root.rstrip("/") + page_in(code)) for code in SUPPORTED]
+        if is_localized(request.endpoint) else [],
+    }

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import Signature, review_status
 
-HEADER = ("id", "name", "affiliation", "email", "group", "listed", "signed_at", "status", "confirmed_at")
+HEADER = ("id", "name", "affiliation", "email", "group", "listed", "signed_at", "status", "confirmed_at", "language")
 BYTE_ORDER_MARK = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
 # A cell starting with one of these is read as a formula by spreadsheet programs (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -33,14 +33,15 @@ def csv_rows(everything=False):
     statement = select(
         Signature.id, Signature.name, Signature.affiliation, Signature.email, Signature.group, Signature.listed,
         Signature.signed_at, Signature.status, Signature.hidden, Signature.suspected_bot, Signature.confirmed_at,
+        Signature.language,
     ).order_by(Signature.id)
     if not everything:
         statement = statement.where(Signature.visible.is_(True))
     result = db.session.execute(statement.execution_options(yield_per=1000))
-    for id_, name, affiliation, email, group, listed, signed_at, status, hidden, bot, confirmed_at in result:
+    for id_, name, affiliation, email, group, listed, signed_at, status, hidden, bot, confirmed_at, language in result:
         yield [
             id_, neutralise(name), neutralise(affiliation), neutralise(email), group, "yes" if listed else "no",
-            _timestamp(signed_at), review_status(status, hidden, bot), _timestamp(confirmed_at),
+            _timestamp(signed_at), review_status(status, hidden, bot), _timestamp(confirmed_at), language,
         ]
 
 

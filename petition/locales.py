@@ -1,6 +1,65 @@
-"""Which language a page is in."""
-SUPPORTED = ("en",)
+"""Which language a page is in, and the URLs of each page in each language.
+
+Every public page answers at an unprefixed address (/sign), in the language the visitor chose
+with the switcher (a cookie) or else the one their browser asks for, and at a shareable address
+per language (/en/sign, /zh/sign) that always shows that language.
+"""
+from flask import g, has_request_context, request, url_for
+
+SUPPORTED = ("en", "zh")
+DEFAULT = "en"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+# What <html lang> and hreflang say: Chinese here is always Simplified Chinese.
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+NAMES = {"en": "English", "zh": "简体中文"}
+URL_PREFIX = "/<any(en,zh):lang>"
 
 
 def select_locale():
-    return "en"
+    """The URL's language, else the switcher's remembered choice, else the browser's, else English."""
+    if not has_request_context():
+        return DEFAULT
+    if getattr(g, "url_lang", None):
+        return g.url_lang
+    chosen = request.cookies.get(COOKIE)
+    if chosen in SUPPORTED:
+        return chosen
+    return request.accept_languages.best_match(SUPPORTED) or DEFAULT
+
+
+def localized_route(blueprint, rule, **options):
+    """Register a view at `rule` and at each language's `/<lang>rule`."""
+    def decorate(view):
+        blueprint.route(rule, **options)(view)
+        blueprint.route(URL_PREFIX + (rule if rule != "/" else "/"), **options)(view)
+        return view
+    return decorate
+
+
+def take_url_language(endpoint, values):
+    """The language in the URL decides the page's language; the view never sees it."""
+    if values and "lang" in values:
+        g.url_lang = values.pop("lang")
+
+
+def keep_url_language(endpoint, values):
+    """Links from a /zh/ page stay on /zh/ pages."""
+    if "lang" not in values and getattr(g, "url_lang", None) and endpoint != "public.set_language":
+        values["lang"] = g.url_lang
+
+
+def is_localized(endpoint):
+    return endpoint is not None and endpoint.startswith("public.") and endpoint != "public.set_language"
+
+
+def page_in(language):
+    """This page's address in `language`: its /<lang>/ URL where it has one, else this path."""
+    if is_localized(request.endpoint) and request.url_rule is not None:
+        args = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
+        return url_for(request.endpoint, **args)
+    return request.full_path.rstrip("?")
+
+
+def switch_link(language):
+    return url_for("public.set_language", code=language, next=page_in(language))

@@ -66,6 +66,7 @@ class Signature(db.Model):
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint(f"signatory_group IN ({_group_list})", name="signatory_group_known"),
         CheckConstraint("status IN ('pending', 'confirmed')", name="status_known"),
+        CheckConstraint("language IN ('en', 'zh')", name="language_known"),
         CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
         # The public list and the counts: visible rows by group, walked by id.
         Index("ix_signatures_visible_listed_group_id", "visible", "listed", "signatory_group", "id"),
@@ -88,6 +89,8 @@ class Signature(db.Model):
     secret: Mapped[str] = mapped_column(String(32), default=new_secret)
     # A keyed hash of the address it was sent from, for abuse analysis; purged after a while.
     ip_hash: Mapped[str | None] = mapped_column(String(64))
+    # The language the signer used: every email to them is in it.
+    language: Mapped[str] = mapped_column(String(10), default="en")
 
     @property
     def review_status(self):

@@ -1,5 +1,7 @@
 """The emails a signer receives, queued in the outbox in the same transaction as the signature."""
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from .links import site_link
 from .models import CONFIRMED
@@ -8,25 +10,34 @@ from .tokens import CONFIRM, MANAGE, make_token
 
 
 def _links(signature):
+    language = signature.language
     return {
-        "confirm_url": site_link("public.confirm", token=make_token(signature, CONFIRM)),
-        "manage_url": site_link("public.manage", token=make_token(signature, MANAGE)),
-        "resend_url": site_link("public.resend"),
+        "confirm_url": site_link("public.confirm", token=make_token(signature, CONFIRM), lang=language),
+        "manage_url": site_link("public.manage", token=make_token(signature, MANAGE), lang=language),
+        "resend_url": site_link("public.resend", lang=language),
         "confirm_days": max(1, round(current_app.config["CONFIRM_MAX_AGE"] / 86400)),
     }
 
 
 def _queue(signature, template, subject):
-    body = render_template(template, signature=signature, **_links(signature))
+    """Write the email in the signer's language, whatever language this request is in."""
+    with force_locale(signature.language):
+        body = render_template(template, signature=signature, **_links(signature))
+        subject = str(subject)
     return queue_email(signature.email, subject, body, signature_id=signature.id)
 
 
+# Lazy: translated in _queue, in the signer's language.
+CONFIRM_SUBJECT = _l("Please confirm your signature on the open letter")
+ALREADY_SIGNED_SUBJECT = _l("You have already signed the open letter")
+
+
 def queue_confirmation(signature):
-    return _queue(signature, "emails/confirm.txt", "Please confirm your signature on the open letter")
+    return _queue(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
 
 
 def queue_already_signed(signature):
     """Sent when someone signs again with this address: nothing on the site says so, the owner learns it here."""
     if signature.status == CONFIRMED:
-        return _queue(signature, "emails/already_confirmed.txt", "You have already signed the open letter")
-    return _queue(signature, "emails/already_pending.txt", "Please confirm your signature on the open letter")
+        return _queue(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT)
+    return _queue(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)

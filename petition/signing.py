@@ -16,7 +16,7 @@ class SignOutcome:
     created: bool  # False when this address had already signed; nothing was added
 
 
-def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False):
+def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False, language="en"):
     """Add a pending signature and queue its confirmation email, in one transaction.
 
     A second signature from the same address adds nothing; its owner is told by email (never on
@@ -26,7 +26,7 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
     """
     signature = Signature(
         name=tidy(name), affiliation=tidy(affiliation), email=normalise_email(email), group=group,
-        listed=bool(listed), ip_hash=ip_hash, suspected_bot=suspected_bot,
+        listed=bool(listed), ip_hash=ip_hash, suspected_bot=suspected_bot, language=language,
     )
     db.session.add(signature)
     try:

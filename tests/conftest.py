@@ -58,6 +58,22 @@ def app(database):
         db.engine.dispose()
 
 
+@pytest.fixture
+def app_factory(database):
+    """Another app on the test database with other settings (a second worker, a proxied site).
+    Its connections are closed afterwards, so none is left for the garbage collector to find."""
+    made = []
+
+    def build(**overrides):
+        made.append(make_app(database, **overrides))
+        return made[-1]
+
+    yield build
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+
+
 @pytest.fixture(autouse=True)
 def empty_database(request, app):
     """Every test starts with no signatures and no organisers."""
@@ -114,8 +130,8 @@ def sign_as(client, follow_redirects=False, **fields):
     return client.post("/sign", data=form, follow_redirects=follow_redirects)
 
 
-CONFIRM_LINK = re.compile(r"https?://[^/\s]+(/confirm/[^\s]+)")
-MANAGE_LINK = re.compile(r"https?://[^/\s]+(/signature/[^\s]+)")
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/confirm/[^\s]+)")
+MANAGE_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/signature/[^\s]+)")
 
 
 def emails_to(app, address):

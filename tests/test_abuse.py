@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import create_organiser_account, csrf_token, emails_to, log_in, make_app, sign_as
+from conftest import create_organiser_account, csrf_token, emails_to, log_in, sign_as
 from petition import abuse, lockout
 from petition.counts import current_counts
 from petition.extensions import db, limiter
@@ -115,8 +115,8 @@ def test_a_spoofed_forwarded_for_header_does_not_escape_the_limit(client, app):
     assert statuses == [302, 302, 429]
 
 
-def test_behind_a_trusted_proxy_the_forwarded_client_address_is_used(database):
-    proxied = make_app(database, TRUSTED_PROXIES=1, SIGN_LIMIT_PER_IP="1 per hour")
+def test_behind_a_trusted_proxy_the_forwarded_client_address_is_used(app_factory):
+    proxied = app_factory(TRUSTED_PROXIES=1, SIGN_LIMIT_PER_IP="1 per hour")
     client = proxied.test_client()
     limiter.reset()
     statuses = [post_from(client, f"192.0.2.{i}", f"p{i}@example.org") for i in range(2)]

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from conftest import make_app
 from petition.extensions import db
 from petition.models import OutgoingEmail, now_utc
 from petition.outbox import backoff, deliver_due, queue_email
@@ -40,7 +39,7 @@ def test_signing_queues_a_confirmation_email_that_the_worker_sends(smtp_server):
     [message] = smtp_server.messages
     assert message["To"] == "wang@example.edu.cn"
     body = message.get_content()
-    assert "王小明" in body and "https://letter.example.org/confirm/" in body and "https://letter.example.org/signature/" in body
+    assert "王小明" in body and "https://letter.example.org/en/confirm/" in body and "https://letter.example.org/en/signature/" in body
 
 
 def test_signing_works_while_the_mail_server_is_down(smtp_server):
@@ -82,9 +81,9 @@ def test_backoff_grows_and_is_capped():
     assert backoff(50) == timedelta(hours=1)
 
 
-def test_two_workers_at_once_never_send_an_email_twice(smtp_server, database):
+def test_two_workers_at_once_never_send_an_email_twice(smtp_server, app_factory):
     queue(40)
-    worker_app = make_app(database, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
+    worker_app = app_factory(MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_server.port)
     barrier = threading.Barrier(2)
     reports = []
 

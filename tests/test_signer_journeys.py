@@ -39,7 +39,7 @@ def test_a_tampered_or_expired_link_gets_a_clear_page_with_a_way_to_resend(clien
     link = link_in_latest_email(app, "sam@example.ac.uk")
     tampered = client.get(link[:-3] + "xyz")
     assert tampered.status_code == 404
-    assert "This link does not work" in tampered.get_data(as_text=True) and 'action="/resend"' in tampered.get_data(as_text=True)
+    assert "This link does not work" in tampered.get_data(as_text=True) and 'action="/en/resend"' in tampered.get_data(as_text=True)
     app.config["CONFIRM_MAX_AGE"] = -1  # every link is now older than allowed
     try:
         expired = client.get(link)

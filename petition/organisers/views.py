@@ -11,6 +11,7 @@ from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..models import Signature
 from ..outbox import outbox_summary
+from ..redirects import safe_local_path
 from ..text import tidy
 from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts
 from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm
@@ -29,13 +30,6 @@ def require_organiser():
         return login_manager.unauthorized()
 
 
-def _safe_next(target):
-    """Only a path on this site, so the login form cannot bounce an organiser elsewhere."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return url_for(".dashboard")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
 def login():
@@ -50,7 +44,8 @@ def login():
         if organiser:
             session.clear()  # a fresh session: nothing from before the login carries over
             login_user(organiser)
-            return redirect(_safe_next(request.args.get("next")))
+            # Only a path on this site, so the login form cannot bounce an organiser elsewhere.
+            return redirect(safe_local_path(request.args.get("next"), url_for(".dashboard")))
         # One message for a wrong password, an unknown address and a locked account alike.
         error = _l("That email address and password do not match an organiser account, or there have been too many attempts. Check them, or wait 15 minutes and try again.")
     status = 422 if form.is_submitted() else 200

@@ -5,9 +5,11 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from .. import abuse, content, signing
+from .. import abuse, content, locales, signing
 from ..counts import current_counts
 from ..extensions import csrf, limiter
+from ..locales import localized_route
+from ..redirects import safe_local_path
 from ..models import CONFIRMED
 from ..signatories import page_from_args
 from ..text import normalise_email
@@ -15,10 +17,12 @@ from ..tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read
 from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm
 
 bp = Blueprint("public", __name__)
+bp.url_value_preprocessor(locales.take_url_language)
+bp.url_defaults(locales.keep_url_language)
 
 
 def _language():
-    return str(get_locale() or "en")
+    return str(get_locale() or locales.DEFAULT)
 
 
 def email_in_form():
@@ -33,17 +37,17 @@ def _limit(setting):
     return lambda: current_app.config[setting]
 
 
-@bp.get("/")
+@localized_route(bp, "/")
 def index():
     return render_template("index.html", letter=content.rendered("letter", _language()), counts=current_counts())
 
 
-@bp.get("/background")
+@localized_route(bp, "/background")
 def background():
     return render_template("background.html", article=content.rendered("background", _language()))
 
 
-@bp.get("/privacy")
+@localized_route(bp, "/privacy")
 def privacy():
     return render_template("privacy.html", page=content.rendered("privacy", _language()))
 
@@ -53,7 +57,7 @@ def render_sign_form(form, status=200, notice=None):
 
 
 # The form checks its own CSRF token, so an expired token re-shows the form with everything typed kept.
-@bp.route("/sign", methods=["GET", "POST"])
+@localized_route(bp, "/sign", methods=["GET", "POST"])
 @csrf.exempt
 @limiter.limit(_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
 @limiter.limit(_limit("SIGN_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
@@ -67,6 +71,7 @@ def sign():
             group=form.group.data, listed=form.listed.data,
             ip_hash=abuse.ip_hash(request.remote_addr),
             suspected_bot=abuse.looks_like_a_bot(form.website.data, form.started.data),
+            language=_language(),
         )
         return redirect(url_for(".check_email"))
     return render_sign_form(form, 422 if form.is_submitted() else 200)
@@ -83,7 +88,7 @@ def too_many_requests(error):
     return render_template("errors/error.html", code=429, message=notice), 429
 
 
-@bp.get("/sign/check-your-email")
+@localized_route(bp, "/sign/check-your-email")
 def check_email():
     return render_template("check_email.html")
 
@@ -107,7 +112,7 @@ def signature_from_link(purpose):
     return decorate
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@localized_route(bp, "/confirm/<token>", methods=["GET", "POST"])
 @signature_from_link(CONFIRM)
 def confirm(signature, token):
     """Opening the link shows a button; only pressing it confirms (link scanners only open links)."""
@@ -121,7 +126,7 @@ def confirm(signature, token):
                            manage_url=url_for(".manage", token=make_token(signature, MANAGE)))
 
 
-@bp.route("/signature/<token>", methods=["GET", "POST"])
+@localized_route(bp, "/signature/<token>", methods=["GET", "POST"])
 @signature_from_link(MANAGE)
 def manage(signature, token):
     """The signer's private page: correct the details, or withdraw."""
@@ -136,7 +141,7 @@ def manage(signature, token):
                            confirm_url=url_for(".confirm", token=make_token(signature, CONFIRM))), status
 
 
-@bp.route("/signature/<token>/withdraw", methods=["GET", "POST"])
+@localized_route(bp, "/signature/<token>/withdraw", methods=["GET", "POST"])
 @signature_from_link(MANAGE)
 def withdraw(signature, token):
     form = ButtonForm()
@@ -146,12 +151,12 @@ def withdraw(signature, token):
     return render_template("withdraw.html", form=form, token=token)
 
 
-@bp.get("/signature/withdrawn")
+@localized_route(bp, "/signature/withdrawn")
 def withdrawn():
     return render_template("withdrawn.html")
 
 
-@bp.route("/resend", methods=["GET", "POST"])
+@localized_route(bp, "/resend", methods=["GET", "POST"])
 @limiter.limit(_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
 @limiter.limit(_limit("RESEND_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
 def resend():
@@ -162,10 +167,19 @@ def resend():
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
 
-@bp.get("/signatories")
+@localized_route(bp, "/signatories")
 def signatories():
     list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return render_template(
         "signatories.html", page=page, list_filter=list_filter, counts=current_counts(),
         first_page=request.args.get("cursor") is not None,
     )
+
+
+@bp.get("/language/<any(en,zh):code>")
+def set_language(code):
+    """The switcher: remember the choice, and go to the same page in that language."""
+    response = redirect(safe_local_path(request.args.get("next"), url_for(".index", lang=code)))
+    response.set_cookie(locales.COOKIE, code, max_age=locales.COOKIE_MAX_AGE, httponly=True, samesite="Lax",
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
