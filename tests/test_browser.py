@@ -82,3 +82,16 @@ def test_an_open_page_updates_its_counts_without_a_reload(page_for, live_server,
         arg=before, timeout=15000,
     )
     assert watcher.elsewhere == [] and watcher.console_errors == []
+
+
+def test_a_chinese_reader_gets_chinese_and_the_switcher_keeps_the_page(page_for, live_server):
+    page = page_for(width=390, language="zh-CN")
+    page.goto(live_server + "/signatories")
+    assert page.locator("html").get_attribute("lang") == "zh-Hans"
+    assert page.get_by_role("heading", name="联署名单").is_visible()
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url("**/en/signatories")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.goto(live_server + "/sign")  # the choice is remembered over the browser's Chinese
+    assert page.get_by_role("heading", name="Sign the open letter").is_visible()
+    assert page.elsewhere == [] and page.console_errors == []

@@ -116,7 +116,7 @@ def test_an_unlisted_signer_is_counted_but_never_named(client, app):
     for path in ("/", "/signatories", "/signatories?q=Quiet", "/api/signatories", "/api/signatories?q=Quiet", "/api/counts"):
         html = page_text(client.get(path))
         assert "Quiet Scholar" not in html and "Hidden Institute" not in html
-    assert "1 Chinese scholar" in page_text(client.get("/signatories"))
+    assert "at their own request: 0 international and 1 Chinese scholars" in page_text(client.get("/signatories"))
 
 
 def test_a_name_written_as_markup_is_shown_as_text(client):

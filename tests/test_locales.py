@@ -1,0 +1,142 @@
+"""The whole site in English and Simplified Chinese."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from conftest import PROJECT_ROOT, csrf_token, emails_to, sign_as
+
+PUBLIC_PAGES = ["/", "/background", "/sign", "/signatories", "/privacy", "/resend", "/sign/check-your-email"]
+CATALOGUE = PROJECT_ROOT / "petition" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+HEADINGS = {"en": "Open letter on labour NGOs in Guangdong", "zh": "关于广东劳工NGO的公开信"}
+
+
+def read_catalogue(path):
+    with path.open("rb") as file:
+        return read_po(file)
+
+
+def html_lang(html):
+    return re.search(r'<html lang="([^"]+)">', html).group(1)
+
+
+@pytest.mark.parametrize("path", PUBLIC_PAGES)
+@pytest.mark.parametrize("language, lang_attribute, other", [("en", "en", "zh"), ("zh", "zh-Hans", "en")])
+def test_every_public_page_has_an_address_in_each_language(client, path, language, lang_attribute, other):
+    response = client.get(f"/{language}{path}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert html_lang(html) == lang_attribute
+    assert HEADINGS[language] in html
+    # The switcher goes to the same page in the other language (and remembers the choice).
+    assert f'href="/language/{other}?next=/{other}{path}"' in html
+    for code in ("en", "zh-Hans"):
+        assert re.search(rf'<link rel="alternate" hreflang="{code}" href="http://localhost/(en|zh)', html)
+
+
+@pytest.mark.parametrize("accept, expected", [("zh-CN,zh;q=0.9,en;q=0.5", "zh-Hans"), ("zh-TW", "zh-Hans"),
+                                              ("en-GB,en;q=0.9", "en"), ("fr-FR", "en"), (None, "en")])
+def test_an_unprefixed_address_follows_the_browser(client, accept, expected):
+    headers = {"Accept-Language": accept} if accept else {}
+    assert html_lang(client.get("/", headers=headers).get_data(as_text=True)) == expected
+
+
+def test_the_switcher_choice_is_remembered_over_the_browser(client):
+    response = client.get("/language/zh?next=/zh/signatories")
+    assert response.status_code == 302 and response.headers["Location"] == "/zh/signatories"
+    assert "lang=zh" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
+    page = client.get("/sign", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert html_lang(page) == "zh-Hans"
+    assert client.get("/language/en?next=https://evil.example/").headers["Location"] == "/en/"
+
+
+def test_links_on_a_chinese_page_stay_in_chinese(client):
+    html = client.get("/zh/").get_data(as_text=True)
+    assert 'href="/zh/sign"' in html and 'href="/zh/signatories"' in html and 'href="/zh/background"' in html
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("name", "", "请填写姓名。"),
+    ("email", "not-an-address", "请填写有效的邮箱地址"),
+    ("affiliation", "y" * 301, "最多 300 个字符。"),
+    ("group", "martian", "请选择“国际学者”或“中国学者”。"),
+])
+def test_form_errors_are_in_the_page_language(client, field, value, message):
+    form = {"name": "王小明", "affiliation": "中山大学", "email": "wang@example.edu.cn", "group": "chinese",
+            field: value, "csrf_token": csrf_token(client, "/zh/sign")}
+    response = client.post("/zh/sign", data=form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and "请修改下面标出的栏目" in html
+
+
+def test_a_chinese_signer_gets_every_email_in_chinese_with_chinese_links(client, app):
+    form = {"name": "王小明", "affiliation": "中山大学", "email": "wang@example.edu.cn", "group": "chinese",
+            "listed": "y", "csrf_token": csrf_token(client, "/zh/sign")}
+    assert client.post("/zh/sign", data=form).headers["Location"] == "/zh/sign/check-your-email"
+    sign_as(client, email="wang@example.edu.cn")  # again, from an English page: still answered in Chinese
+    first, second = emails_to(app, "wang@example.edu.cn")
+    for email in (first, second):
+        assert email.subject == "请确认你在公开信上的签名"
+        assert "王小明，你好" in email.body and "https://letter.example.org/zh/confirm/" in email.body
+        assert "https://letter.example.org/zh/signature/" in email.body
+    assert "Dear" not in first.body
+
+
+def test_an_english_signer_gets_english_emails(client, app):
+    sign_as(client)
+    [email] = emails_to(app, "ada@example.ac.uk")
+    assert email.subject == "Please confirm your signature on the open letter" and "Dear Ada Lovelace" in email.body
+    assert "https://letter.example.org/en/confirm/" in email.body
+
+
+def test_group_names_and_dates_read_naturally_in_chinese(client, app):
+    from conftest import confirmed_signature
+
+    with app.app_context():
+        confirmed_signature(name="李华", affiliation="香港中文大学", email="li@example.hk", group="chinese")
+    html = client.get("/zh/signatories").get_data(as_text=True)
+    assert "中国学者" in html and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", html)
+    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", client.get("/en/signatories").get_data(as_text=True))
+
+
+@pytest.mark.parametrize("path, formatted", [("/en/", "1,234,567"), ("/zh/", "1,234,567")])
+def test_numbers_are_formatted_for_the_language(app, path, formatted):
+    from flask import render_template_string
+
+    with app.test_request_context(path):
+        app.preprocess_request()
+        assert render_template_string("{{ 1234567|number }}") == formatted
+
+
+def test_every_message_in_the_chinese_catalogue_is_translated_and_none_is_fuzzy():
+    catalogue = read_catalogue(CATALOGUE)
+    problems = [m.id for m in catalogue if m.id and (not all(m.string if isinstance(m.string, tuple) else [m.string])
+                                                    or m.fuzzy)]
+    assert problems == []
+
+
+def test_the_catalogue_holds_every_string_in_the_code_and_templates(tmp_path):
+    """Fails when a new English string ships without going through `make translations`."""
+    pot = tmp_path / "messages.pot"
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg", "-k", "_l",
+                    "-k", "lazy_gettext", "-o", str(pot), "."], cwd=PROJECT_ROOT, check=True, capture_output=True)
+    in_code = {m.id for m in read_catalogue(pot) if m.id}
+    translated = {m.id for m in read_catalogue(CATALOGUE) if m.id}
+    assert in_code - translated == set()
+
+
+@pytest.mark.parametrize("name", ["letter", "background", "privacy"])
+def test_each_content_file_exists_in_both_languages(app, name):
+    directory = Path(app.config["CONTENT_DIR"])
+    assert (directory / f"{name}.en.md").exists() and (directory / f"{name}.zh.md").exists()
+
+
+def test_the_chinese_letter_makes_the_same_demands_as_the_english_one(app):
+    directory = Path(app.config["CONTENT_DIR"])
+    demands = {lang: re.findall(r"^\d+\. \*\*", (directory / f"letter.{lang}.md").read_text(encoding="utf-8"), re.M)
+               for lang in ("en", "zh")}
+    assert len(demands["en"]) == len(demands["zh"]) == 5
