@@ -89,6 +89,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations copy and drop tables; with foreign keys on, dropping a table would
+            # cascade-delete the rows that refer to it. SQLite only takes this outside a transaction.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -97,6 +101,8 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            connection.invalidate()  # never hand the foreign-keys-off connection back to the pool
 
 
 if context.is_offline_mode():

@@ -5,12 +5,13 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from . import accounts, exports, outbox, privacy
+from . import accounts, counts, exports, outbox, privacy
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
 mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
+counts_cli = AppGroup("counts", help="The running counts of signatures.")
 
 
 def read_new_password():
@@ -87,6 +88,15 @@ def purge(older_than):
     )
 
 
+@counts_cli.command("reconcile")
+def reconcile_counts():
+    """Check the running counts against the signatures table and correct them (run it on a schedule)."""
+    before, after = counts.reconcile()
+    status = "were right" if before == after else "were corrected"
+    click.echo(f"Counts {status}: international {after.international}, Chinese {after.chinese}, total {after.total}"
+               + ("" if before == after else f" (were {before.international}, {before.chinese}, {before.total})") + ".")
+
+
 def register(app):
-    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli):
+    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli):
         app.cli.add_command(group)

@@ -113,6 +113,25 @@ class Signature(db.Model):
         return f"<Signature {self.id} {self.group} {self.status}>"
 
 
+COUNTER_SHARDS = 16
+
+
+class SignatureCount(db.Model):
+    """Running counts of visible signatures per group and listing, kept by database triggers.
+
+    Each (group, listed) pair has several shard rows and a trigger adds to a random one, so
+    concurrent confirmations on PostgreSQL do not queue on one hot row; a count is the sum of its
+    shards. `flask counts reconcile` checks them against the signatures table.
+    """
+
+    __tablename__ = "signature_counts"
+
+    group: Mapped[str] = mapped_column("signatory_group", String(20), primary_key=True)
+    listed: Mapped[bool] = mapped_column(primary_key=True)
+    shard: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(default=0)
+
+
 class OutgoingEmail(db.Model):
     """The outbox: written in the same transaction as the change that causes it, sent by the worker."""
 

@@ -41,3 +41,24 @@ def test_signatures_made_before_confirmation_existed_stay_confirmed_and_counted(
     row = db.session.execute(text("SELECT status, visible, secret FROM signatures")).one()
     assert row.status == "confirmed" and row.visible and len(row.secret) >= 16
     assert current_counts().chinese == 1
+
+
+def test_migrating_keeps_the_outbox_of_existing_signatures(ctx):
+    """Rebuilding the signatures table (SQLite batch mode) must not cascade into the emails about them."""
+    from sqlalchemy import text
+
+    from petition.signing import sign
+
+    downgrade(revision="0002")
+    db.engine.dispose()
+    db.session.execute(text(
+        "INSERT INTO signatures (id, name, affiliation, email, signatory_group, listed, signed_at, status, hidden, "
+        "suspected_bot, visible, secret) VALUES (1, 'A', 'U', 'a@example.org', 'chinese', :t, '2026-01-01 00:00:00', "
+        "'pending', :f, :f, :f, 'secret-secret-secret')"), {"t": True, "f": False})
+    db.session.execute(text(
+        "INSERT INTO outgoing_emails (signature_id, to_address, subject, body, created_at, next_attempt_at, attempts) "
+        "VALUES (1, 'a@example.org', 'S', 'B', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 0)"))
+    db.session.commit()
+    upgrade()
+    assert db.session.execute(text("SELECT count(*) FROM outgoing_emails")).scalar_one() == 1
+    assert sign(name="B", affiliation="U", email="b@example.org", group="chinese").created
