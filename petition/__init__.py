@@ -54,12 +54,14 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from .api.views import bp as api
+    from .health import bp as health
     from .organisers.views import bp as organisers
     from .public.views import bp as public
 
     app.register_blueprint(public)
     app.register_blueprint(organisers, url_prefix="/organisers")
     app.register_blueprint(api, url_prefix="/api")
+    app.register_blueprint(health)
 
 
 def register_errorhandlers(app):

@@ -1,6 +1,7 @@
 """Fixtures: one migrated database per run (SQLite file, or PostgreSQL via TEST_DATABASE_URL),
 emptied before each test; an app, a client and a CLI runner; helpers that use the forms as a
 browser does, CSRF token included."""
+import http.cookiejar
 import os
 import re
 import shutil
@@ -8,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -355,3 +358,34 @@ def smtp_server(app):
     yield server
     server.stop()
     app.config.update(saved)
+
+
+# --- Talking to a real server process over HTTP, as a browser would -----------------------------
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class HttpVisitor:
+    """A visitor with its own cookies, talking to a server process; redirects are returned, not followed."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect())
+
+    def request(self, path, data=None, base=None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open((base or self.base) + path, data=body, timeout=60) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.headers, answer.read().decode()
+
+    def hidden_fields(self, path, base=None):
+        _, _, html = self.request(path, base=base)
+        return dict(re.findall(r'name="(csrf_token|started)" type="hidden" value="([^"]*)"', html))
+
+    def post_form(self, path, fields, base=None):
+        return self.request(path, {**self.hidden_fields(path, base), **fields}, base=base)

@@ -43,3 +43,25 @@ def test_signatories_cursor_walks_the_whole_list(client, app):
         names += [s["name"] for s in data["signatories"]]
         url = f"/api/signatories?cursor={data['next']}" if data["next"] else None
     assert names == [f"P{i}" for i in range(205)]
+
+
+def test_counts_can_be_cached_briefly_and_revalidated(client):
+    first = client.get("/api/counts")
+    assert "max-age=2" in first.headers["Cache-Control"] and "stale-while-revalidate" in first.headers["Cache-Control"]
+    etag = first.headers["ETag"]
+    assert client.get("/api/counts", headers={"If-None-Match": etag}).status_code == 304
+    sign_and_confirm(client, email="new@example.org")
+    changed = client.get("/api/counts", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.get_json()["total"] == 1
+
+
+def test_health_check_says_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_health_check_fails_when_the_database_does_not_answer(app_factory, tmp_path):
+    broken = app_factory(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+                         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503 and response.get_json()["status"] == "unavailable"

@@ -1,14 +1,11 @@
 """Fifty people (or one impatient person) sending the same address at once get exactly one signature
 and never an error, on SQLite and on PostgreSQL."""
-import http.cookiejar
-import re
 import threading
 import time
-import urllib.parse
-import urllib.request
 
 from sqlalchemy import func, select
 
+from conftest import HttpVisitor
 from petition.extensions import db
 from petition.models import Signature
 from petition.signing import sign
@@ -54,33 +51,14 @@ def test_fifty_simultaneous_signings_of_one_address_make_one_signature(app):
     assert signature_count(app) == 1
 
 
-class Visitor:
-    """A browser-like HTTP client with its own cookies, talking to the real server process."""
-
-    def __init__(self, base):
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect())
-
+class Visitor(HttpVisitor):
     def open_form(self):
-        with self.opener.open(self.base + "/sign", timeout=30) as response:
-            html = response.read().decode()
-        self.fields = {name: re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html).group(1)
-                       for name in ("csrf_token", "started")}
+        self.fields = self.hidden_fields("/sign")
 
     def sign(self, i):
-        data = urllib.parse.urlencode({**self.fields, "name": f"Visitor {i}", "affiliation": "U",
-                                       "email": "Same@Example.org ", "group": "international", "listed": "y"}).encode()
-        try:
-            with self.opener.open(self.base + "/sign", data=data, timeout=60) as response:
-                return response.status, response.headers.get("Location")
-        except urllib.error.HTTPError as answer:
-            return answer.code, answer.headers.get("Location")
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
+        status, headers, _ = self.request("/sign", {**self.fields, "name": f"Visitor {i}", "affiliation": "U",
+                                                     "email": "Same@Example.org ", "group": "international", "listed": "y"})
+        return status, headers.get("Location")
 
 
 def test_fifty_simultaneous_form_posts_through_the_real_server_give_one_signature_and_no_error(live_server, app):

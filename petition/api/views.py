@@ -16,11 +16,16 @@ def signatory_json(signature):
     }
 
 
+# Counts may be a couple of seconds old; a cache may serve them while it fetches fresh ones.
+COUNTS_CACHE_CONTROL = "public, max-age=2, stale-while-revalidate=30"
+
+
 @bp.get("/counts")
 def counts():
     response = jsonify(current_counts().as_json())
-    response.headers["Cache-Control"] = "public, max-age=5"
-    return response
+    response.headers["Cache-Control"] = COUNTS_CACHE_CONTROL
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/signatories")

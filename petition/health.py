@@ -1,0 +1,22 @@
+"""/healthz: for load balancers and monitoring. Healthy means the database answers."""
+from flask import Blueprint, jsonify
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        response = jsonify(status="unavailable", database="unreachable")
+        response.status_code = 503
+    else:
+        response = jsonify(status="ok", database="ok")
+    response.headers["Cache-Control"] = "no-store"
+    return response
