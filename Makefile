@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-dev migrate translations clean
+.PHONY: run test bench install install-dev migrate translations clean
 
 TRANSLATIONS := petition/translations
 CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
@@ -53,6 +53,11 @@ run: migrate
 
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Seeds 1,000,000 signatures, serves with gunicorn, loads with wrk; prints a table (several minutes).
+bench: install-dev
+	@command -v wrk >/dev/null || (echo "wrk is needed: apt-get install wrk" && exit 1)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

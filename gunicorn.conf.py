@@ -16,7 +16,7 @@ keepalive = 5
 # A worker is replaced after this many requests (with jitter), so a slow leak cannot grow forever.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "20000"))
 max_requests_jitter = 2000
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no access log
 errorlog = "-"
 # The client address comes from ProxyFix (TRUSTED_PROXIES), not from gunicorn's own guess.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

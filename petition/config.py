@@ -35,6 +35,8 @@ class Config:
     # Content files (the letter and the article) live outside the code so organisers can edit them.
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(Path(__file__).resolve().parent / "content"))
     SIGNATORIES_PER_PAGE = 100
+    # How long the home page (the letter and its counts) is reused before it is rendered again.
+    PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "1"))
     # How often an open page refreshes its counts from /api/counts.
     COUNTS_REFRESH_SECONDS = int(os.environ.get("COUNTS_REFRESH_SECONDS", "15"))
     DASHBOARD_LATEST = 50
@@ -100,6 +102,7 @@ class TestConfig(Config):
     SIGN_LIMIT_PER_IP = SIGN_LIMIT_PER_EMAIL = "100000 per hour"
     RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = "100000 per hour"
     SIGN_MIN_SECONDS = 0
+    PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
 
 
 def config_for_environment():

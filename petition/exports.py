@@ -1,67 +1,72 @@
-"""The organisers' CSV export, streamed row by row."""
-import csv
-import io
-
-from sqlalchemy import func, select
+"""The organisers' CSV export, streamed in batches of lines that the database writes."""
+from sqlalchemy import String, case, cast, func, literal, select
 
 from .extensions import db
-from .models import Signature, review_status
+from .models import Signature
 
 HEADER = ("id", "name", "affiliation", "email", "group", "listed", "signed_at", "status", "confirmed_at", "language")
 BYTE_ORDER_MARK = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
 # A cell starting with one of these is read as a formula by spreadsheet programs (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-ROWS_PER_CHUNK = 500
+ROWS_PER_CHUNK = 2000
 
 
-def neutralise(cell):
-    cell = str(cell)
-    return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
+def neutralised(column):
+    """The column with a leading ' where a spreadsheet would read the cell as a formula.
+    Done by the database, so a million rows need no Python per cell."""
+    return case((func.substr(column, 1, 1).in_(FORMULA_TRIGGERS), literal("'") + column), else_=column)
 
 
-def _timestamp(value):
-    return value.isoformat(timespec="seconds") if value else ""
+def iso_utc(column):
+    """The timestamp as ISO 8601 text in UTC, formatted by the database (much faster than Python)."""
+    if db.engine.dialect.name == "postgresql":
+        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
+    # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' text: cutting and joining beats strftime().
+    return func.replace(func.substr(column, 1, 19), " ", "T") + literal("+00:00")
 
 
-def csv_rows(everything=False):
-    """The header, then one list of cells per signature, oldest first, fetched in batches.
+def review_status_sql():
+    return case((Signature.suspected_bot, "flagged"), (Signature.hidden, "hidden"), else_=Signature.status)
+
+
+def quoted(text):
+    """A CSV field: in double quotes, inner quotes doubled (RFC 4180). Always quoting keeps commas,
+    quotes and line breaks in names safe, and lets the database write whole lines."""
+    return literal('"') + func.replace(text, '"', '""') + literal('"')
+
+
+def csv_line(*fields):
+    line = fields[0]
+    for field in fields[1:]:
+        line = line + literal(",") + field
+    return line
+
+
+def csv_lines(everything=False):
+    """One CSV line per signature, oldest first, made by the database and streamed in batches.
 
     By default only the signatures that count (confirmed, not hidden, not flagged); with
     everything=True, all of them, the status column saying which is which.
     """
-    yield list(HEADER)
-    statement = select(
-        Signature.id, Signature.name, Signature.affiliation, Signature.email, Signature.group, Signature.listed,
-        Signature.signed_at, Signature.status, Signature.hidden, Signature.suspected_bot, Signature.confirmed_at,
+    line = csv_line(
+        cast(Signature.id, String), quoted(neutralised(Signature.name)), quoted(neutralised(Signature.affiliation)),
+        quoted(neutralised(Signature.email)), Signature.group, case((Signature.listed, "yes"), else_="no"),
+        iso_utc(Signature.signed_at), review_status_sql(), func.coalesce(iso_utc(Signature.confirmed_at), ""),
         Signature.language,
-    ).order_by(Signature.id)
+    )
+    statement = select(line).order_by(Signature.id)
     if not everything:
         statement = statement.where(Signature.visible.is_(True))
-    result = db.session.execute(statement.execution_options(yield_per=1000))
-    for id_, name, affiliation, email, group, listed, signed_at, status, hidden, bot, confirmed_at, language in result:
-        yield [
-            id_, neutralise(name), neutralise(affiliation), neutralise(email), group, "yes" if listed else "no",
-            _timestamp(signed_at), review_status(status, hidden, bot), _timestamp(confirmed_at), language,
-        ]
+    connection = db.session.connection().execution_options(stream_results=True, yield_per=ROWS_PER_CHUNK)
+    for batch in connection.execute(statement).scalars().partitions():
+        yield batch
 
 
 def csv_chunks(everything=False):
-    """The CSV text in chunks of a few hundred rows, starting with a byte-order mark."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write(BYTE_ORDER_MARK)
-    for n, row in enumerate(csv_rows(everything), start=1):
-        writer.writerow(row)
-        if n % ROWS_PER_CHUNK == 0:
-            yield _drain(buffer)
-    yield _drain(buffer)
-
-
-def _drain(buffer):
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
+    """The CSV text: a byte-order mark and the header, then a chunk per batch of lines."""
+    yield BYTE_ORDER_MARK + ",".join(HEADER) + "\r\n"
+    for batch in csv_lines(everything):
+        yield "\r\n".join(batch) + "\r\n"
 
 
 def signature_total(everything=False):

@@ -1,6 +1,9 @@
 """The emails a signer receives, queued in the outbox in the same transaction as the signature."""
+from contextlib import nullcontext
+
 from flask import current_app, render_template
-from flask_babel import force_locale
+
+from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .links import site_link
@@ -21,7 +24,9 @@ def _links(signature):
 
 def _queue(signature, template, subject):
     """Write the email in the signer's language, whatever language this request is in."""
-    with force_locale(signature.language):
+    # force_locale reloads the catalogue from disk; skip it when the page is already in that language.
+    switch = force_locale(signature.language) if str(get_locale()) != signature.language else nullcontext()
+    with switch:
         body = render_template(template, signature=signature, **_links(signature))
         subject = str(subject)
     return queue_email(signature.email, subject, body, signature_id=signature.id)

@@ -253,7 +253,7 @@ def live_server(app, database, tmp_path_factory):
     # Limits off here so the concurrency test can hammer one address; a person needs 1 second.
     env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "live-server-test-secret",
            "PETITION_ENV": "development", "COUNTS_REFRESH_SECONDS": "1", "SITE_URL": base,
-           "RATELIMIT_ENABLED": "false", "SIGN_MIN_SECONDS": "1", "MAIL_SERVER": ""}
+           "RATELIMIT_ENABLED": "false", "SIGN_MIN_SECONDS": "1", "MAIL_SERVER": "", "PAGE_CACHE_SECONDS": "0"}
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
         cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -4,11 +4,13 @@ from functools import wraps
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
 
 from .. import abuse, content, locales, signing
 from ..counts import current_counts
 from ..extensions import csrf, limiter
 from ..locales import localized_route
+from ..page_cache import cached_page
 from ..redirects import safe_local_path
 from ..models import CONFIRMED
 from ..signatories import page_from_args
@@ -39,7 +41,9 @@ def _limit(setting):
 
 @localized_route(bp, "/")
 def index():
-    return render_template("index.html", letter=content.rendered("letter", _language()), counts=current_counts())
+    language = _language()
+    return cached_page(("index", language, request.path), lambda: render_template(
+        "index.html", letter=content.rendered("letter", language), counts=current_counts()))
 
 
 @localized_route(bp, "/background")
@@ -62,9 +66,9 @@ def render_sign_form(form, status=200, notice=None):
 @limiter.limit(_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
 @limiter.limit(_limit("SIGN_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
 def sign():
+    if request.method == "GET":
+        return blank_sign_form()
     form = SignatureForm()
-    if not form.is_submitted():
-        form.started.data = abuse.form_started_token()
     if form.validate_on_submit():
         signing.sign(
             name=form.name.data, affiliation=form.affiliation.data, email=form.email.data,
@@ -75,6 +79,19 @@ def sign():
         )
         return redirect(url_for(".check_email"))
     return render_sign_form(form, 422 if form.is_submitted() else 200)
+
+
+def blank_sign_form():
+    """The empty form is the same for everyone but for its two hidden values: reuse one rendering
+    (for PAGE_CACHE_SECONDS) and put this visitor's CSRF token and start time into it."""
+    def render():
+        form = SignatureForm()
+        form.started.data = abuse.form_started_token()
+        html = render_template("sign.html", form=form, counts=current_counts(), notice=None)
+        return html, form.csrf_token.current_token, form.started.data
+
+    html, token, started = cached_page(("sign", _language(), request.path), render)
+    return html.replace(token, generate_csrf()).replace(started, abuse.form_started_token())
 
 
 @bp.errorhandler(429)

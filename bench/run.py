@@ -1,0 +1,259 @@
+"""The benchmark: `make bench`. Seeds databases, serves the site with gunicorn as in production,
+loads it with wrk, and prints one table of figures against their targets.
+
+Settings come from the environment: BENCH_N (signatures, default 1,000,000), BENCH_SIGN_SECONDS
+(default 60), BENCH_READ_SECONDS (default 10), BENCH_PG_URL (PostgreSQL server, default
+postgresql://postgres@127.0.0.1:5432), GUNICORN_WORKERS (default from gunicorn.conf.py).
+"""
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH))
+
+import seed  # noqa: E402
+
+N = int(os.environ.get("BENCH_N", "1000000"))
+SMALL_N = 1000
+SIGN_SECONDS = int(os.environ.get("BENCH_SIGN_SECONDS", "60"))
+READ_SECONDS = int(os.environ.get("BENCH_READ_SECONDS", "10"))
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432")
+WORKERS = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+READ_CONNECTIONS = 32
+SIGN_CONNECTIONS = 16
+WATCH_CONNECTIONS = 8
+
+
+def say(text):
+    print(text, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def site_env(database_url, **extra):
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark-secret-not-for-production",
+           "PETITION_ENV": "production", "SITE_URL": "http://127.0.0.1", "RATELIMIT_ENABLED": "false",
+           "SIGN_MIN_SECONDS": "0", "GUNICORN_ACCESSLOG": "", "GUNICORN_WORKERS": str(WORKERS),
+           "BENCH_LUA_DIR": str(BENCH / "lua")}
+    # Production sets Secure cookies; wrk talks plain HTTP on loopback, where browsers accept them too.
+    env.update(extra)
+    return env
+
+
+def flask(env, *args):
+    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
+                   capture_output=True)
+
+
+class Server:
+    """gunicorn with gunicorn.conf.py, exactly as in production."""
+
+    def __init__(self, app, env):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", app],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/", timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{app} did not start")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wrk(url, seconds, connections, script="plain.lua", threads=2, env=None, background=False):
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
+               "-s", str(BENCH / "lua" / script), url]
+    env = {**os.environ, "BENCH_LUA_DIR": str(BENCH / "lua"), "BENCH_RUN": str(int(time.time())), **(env or {})}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    return process if background else result_of(process)
+
+
+def result_of(process):
+    out, err = process.communicate()
+    for line in out.splitlines():
+        if line.startswith("{"):
+            return json.loads(line)
+    raise RuntimeError(f"wrk printed no result: {out} {err}")
+
+
+def rps(result):
+    return result["requests"] / result["seconds"]
+
+
+def sqlite_database(directory, n):
+    url = f"sqlite:///{directory / f'bench-{n}.sqlite3'}"
+    env = site_env(url)
+    flask(env, "db", "upgrade")
+    took = seed.seed(url, n)
+    flask(env, "counts", "reconcile")
+    return url, took
+
+
+def postgresql_database(n):
+    import psycopg
+
+    name = "petition_bench"
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name}")
+        connection.execute(f"CREATE DATABASE {name}")
+    url = f"{PG_SERVER}/{name}"
+    env = site_env(url)
+    flask(env, "db", "upgrade")
+    took = seed.seed(url, n)
+    flask(env, "counts", "reconcile")
+    return url, took
+
+
+def latency(base, path):
+    return wrk(base + path, max(5, READ_SECONDS // 2), 4, threads=1)["p50_ms"]
+
+
+def signing(base):
+    """Sign for SIGN_SECONDS while other clients keep reading the home page and the counts."""
+    watchers = wrk(base, SIGN_SECONDS, WATCH_CONNECTIONS, script="readers.lua", threads=1, background=True)
+    result = wrk(base, SIGN_SECONDS, SIGN_CONNECTIONS, script="sign.lua")
+    result["watchers"] = result_of(watchers)
+    result["per_second"] = result["done"] / result["seconds"]
+    return result
+
+
+def confirming(base, database_url, directory):
+    # The configuration is read from the environment when petition is first imported.
+    os.environ.update({"DATABASE_URL": database_url, "PETITION_ENV": "production", "SECRET_KEY": site_env("")["SECRET_KEY"]})
+    from petition import create_app
+
+    app = create_app()
+    paths = seed.add_pending_with_links(app, 40000)
+    file = directory / "confirm-paths.txt"
+    file.write_text("\n".join(paths) + "\n")
+    result = wrk(base, READ_SECONDS, SIGN_CONNECTIONS, script="sign.lua", env={"BENCH_CONFIRM_PATHS": str(file)})
+    result["per_second"] = result["done"] / result["seconds"]
+    return result
+
+
+def export(database_url, directory):
+    out = subprocess.run([sys.executable, str(BENCH / "export_probe.py"), str(directory / "export.csv")],
+                         cwd=ROOT, env=site_env(database_url, PYTHONPATH=str(ROOT)), check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def machine():
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{multiprocessing.cpu_count()} cores ({model}), {memory:.0f} GiB, Python {platform.python_version()}"
+
+
+def main():
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    directory = Path(tempfile.mkdtemp(prefix="petition-bench-"))
+    rows = []
+
+    def row(what, figure, target, met):
+        rows.append((what, figure, target, "yes" if met else "NO"))
+        say(f"  {what}: {figure} (target {target})")
+
+    say(f"Seeding SQLite with {SMALL_N:,} and {N:,} signatures ...")
+    small_url, _ = sqlite_database(directory, SMALL_N)
+    big_url, seed_seconds = sqlite_database(directory, N)
+    say(f"  {N:,} rows in {seed_seconds:.1f} s")
+
+    say("Hello-world yardstick and the home page ...")
+    with Server("bench.hello:app", site_env(big_url)) as hello:
+        hello_rps = rps(wrk(hello.base + "/", READ_SECONDS, READ_CONNECTIONS))
+    with Server("wsgi:app", site_env(big_url)) as site:
+        home_rps = rps(wrk(site.base + "/", READ_SECONDS, READ_CONNECTIONS))
+        big = {"counts": latency(site.base, "/api/counts"), "home": latency(site.base, "/")}
+        first = latency(site.base, "/signatories")
+        deepest = latency(site.base, f"/signatories?cursor={N - 150}")
+        say("Signing on SQLite ...")
+        sqlite_signing = signing(site.base)
+        say("Confirming on SQLite ...")
+        confirms = confirming(site.base, big_url, directory)
+    with Server("wsgi:app", site_env(small_url)) as site:
+        small = {"counts": latency(site.base, "/api/counts"), "home": latency(site.base, "/")}
+
+    row("Home page req/s vs hello world", f"{home_rps:,.0f} vs {hello_rps:,.0f} = {home_rps / hello_rps:.2f}",
+        "≥ 0.5", home_rps / hello_rps >= 0.5)
+    s = sqlite_signing
+    row("Signing on SQLite (signatures/s, p50, p99, errors)",
+        f"{s['per_second']:,.0f}/s, {s['p50_ms']:.1f} ms, {s['p99_ms']:.1f} ms, {s['errors'] + s['failed']}",
+        "≥ 500/s, p99 ≤ 250 ms, 0 errors",
+        s["per_second"] >= 500 and s["p99_ms"] <= 250 and s["errors"] + s["failed"] == 0)
+    row("Readers during signing (req/s, p99)", f"{rps(s['watchers']):,.0f}/s, {s['watchers']['p99_ms']:.1f} ms",
+        "no errors", s["watchers"]["errors"] == 0)
+    row("Confirmations on SQLite", f"{confirms['per_second']:,.0f}/s, p99 {confirms['p99_ms']:.1f} ms, "
+        f"{confirms['errors'] + confirms['failed']} errors", "reported", confirms["errors"] + confirms["failed"] == 0)
+    for key, label in (("counts", "/api/counts"), ("home", "/")):
+        ratio = big[key] / small[key]
+        row(f"{label} p50 at {N:,} vs {SMALL_N:,}", f"{big[key]:.2f} ms vs {small[key]:.2f} ms = {ratio:.2f}",
+            "≤ 1.2", ratio <= 1.2)
+    row("/signatories deepest vs first page p50", f"{deepest:.2f} ms vs {first:.2f} ms = {deepest / first:.2f}",
+        "≤ 1.5", deepest / first <= 1.5)
+
+    say("CSV export ...")
+    exported = export(big_url, directory)
+    export_rate = exported["rows"] / exported["seconds"]
+    row(f"CSV export of {exported['rows']:,} rows", f"{export_rate:,.0f} rows/s, peak {exported['peak_mb']:.0f} MB",
+        "≥ 150,000 rows/s, ≤ 150 MB", export_rate >= 150000 and exported["peak_mb"] <= 150)
+
+    say(f"Seeding PostgreSQL with {N:,} signatures and signing ...")
+    try:
+        pg_url, pg_seed = postgresql_database(N)
+        with Server("wsgi:app", site_env(pg_url)) as site:
+            p = signing(site.base)
+        row("Signing on PostgreSQL (signatures/s, p50, p99, errors)",
+            f"{p['per_second']:,.0f}/s, {p['p50_ms']:.1f} ms, {p['p99_ms']:.1f} ms, {p['errors'] + p['failed']}",
+            "reported", p["errors"] + p["failed"] == 0)
+    except Exception as error:  # no PostgreSQL here: the table says so
+        row("Signing on PostgreSQL", f"not run: {error}", "reported", False)
+
+    print(f"\nMachine: {machine()}")
+    print(f"Settings: {N:,} signatures (seeded in {seed_seconds:.1f} s on SQLite); gunicorn {WORKERS} sync workers; "
+          f"wrk 2 threads, {READ_CONNECTIONS} connections for reads, {SIGN_CONNECTIONS} signing + "
+          f"{WATCH_CONNECTIONS} reading during the {SIGN_SECONDS} s signing runs; {READ_SECONDS} s read runs; "
+          f"rate limits off and SIGN_MIN_SECONDS=0 (one client address).\n")
+    print("| measure | figure | target | met |")
+    print("| --- | --- | --- | --- |")
+    for what, figure, target, met in rows:
+        print(f"| {what} | {figure} | {target} | {met} |")
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
