@@ -40,6 +40,9 @@ class Config:
     # How often an open page refreshes its counts from /api/counts.
     COUNTS_REFRESH_SECONDS = int(os.environ.get("COUNTS_REFRESH_SECONDS", "15"))
     DASHBOARD_LATEST = 50
+    # Every message a form shows is the site's own (translated by Flask-Babel); WTForms' catalogue
+    # would only be loaded, at a cost on every form post, and never used.
+    WTF_I18N_ENABLED = False
     WTF_CSRF_TIME_LIMIT = None  # a scholar may take a long time over the form; the token lasts the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
