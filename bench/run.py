@@ -252,7 +252,10 @@ def main():
     print("| --- | --- | --- | --- |")
     for what, figure, target, met in rows:
         print(f"| {what} | {figure} | {target} | {met} |")
-    shutil.rmtree(directory, ignore_errors=True)
+    if os.environ.get("BENCH_KEEP"):
+        print(f"\nDatabases kept in {directory}", file=sys.stderr)
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,7 @@ class Signature(db.Model):
         CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
         # The public list and the counts: visible rows by group, walked by id.
         Index("ix_signatures_visible_listed_group_id", "visible", "listed", "signatory_group", "id"),
+        Index("ix_signatures_visible_listed_id", "visible", "listed", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
