@@ -193,11 +193,15 @@ def main():
     big_url, seed_seconds = sqlite_database(directory, N)
     say(f"  {N:,} rows in {seed_seconds:.1f} s")
 
-    say("Hello-world yardstick and the home page ...")
-    with Server("bench.hello:app", site_env(big_url)) as hello:
-        hello_rps = rps(wrk(hello.base + "/", READ_SECONDS, READ_CONNECTIONS))
+    say("Hello-world yardstick and the home page, in turn, twice ...")
+    with Server("bench.hello:app", site_env(big_url)) as hello, Server("wsgi:app", site_env(big_url)) as site:
+        # Alternating rounds, so a slow moment of this shared machine does not favour one side.
+        hello_runs, home_runs = [], []
+        for _ in range(2):
+            hello_runs.append(rps(wrk(hello.base + "/", READ_SECONDS, READ_CONNECTIONS)))
+            home_runs.append(rps(wrk(site.base + "/", READ_SECONDS, READ_CONNECTIONS)))
+        hello_rps, home_rps = sum(hello_runs) / 2, sum(home_runs) / 2
     with Server("wsgi:app", site_env(big_url)) as site:
-        home_rps = rps(wrk(site.base + "/", READ_SECONDS, READ_CONNECTIONS))
         big = {"counts": latency(site.base, "/api/counts"), "home": latency(site.base, "/")}
         first = latency(site.base, "/signatories")
         deepest = latency(site.base, f"/signatories?cursor={N - 150}")
@@ -208,8 +212,8 @@ def main():
     with Server("wsgi:app", site_env(small_url)) as site:
         small = {"counts": latency(site.base, "/api/counts"), "home": latency(site.base, "/")}
 
-    row("Home page req/s vs hello world", f"{home_rps:,.0f} vs {hello_rps:,.0f} = {home_rps / hello_rps:.2f}",
-        "≥ 0.5", home_rps / hello_rps >= 0.5)
+    row("Home page req/s vs hello world (mean of 2 alternating runs)",
+        f"{home_rps:,.0f} vs {hello_rps:,.0f} = {home_rps / hello_rps:.2f}", "≥ 0.5", home_rps / hello_rps >= 0.5)
     s = sqlite_signing
     row("Signing on SQLite (signatures/s, p50, p99, errors)",
         f"{s['per_second']:,.0f}/s, {s['p50_ms']:.1f} ms, {s['p99_ms']:.1f} ms, {s['errors'] + s['failed']}",

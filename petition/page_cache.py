@@ -2,7 +2,7 @@
 so a surge of readers costs one render a second per worker instead of one per reader."""
 import time
 
-from flask import current_app, session
+from flask import current_app, request, session
 
 _pages = {}  # key -> (expires_at, body)
 
@@ -11,7 +11,7 @@ def cached_page(key, render):
     """The page for `key`, rendered at most once per PAGE_CACHE_SECONDS. Counts on it are at most
     that old; open pages refresh them from /api/counts."""
     seconds = current_app.config["PAGE_CACHE_SECONDS"]
-    if seconds <= 0 or "_flashes" in session:  # a pending message is for this reader only
+    if seconds <= 0 or has_flashes():  # a pending message is for this reader only
         return render()
     now = time.monotonic()
     hit = _pages.get(key)
@@ -20,3 +20,8 @@ def cached_page(key, render):
     body = render()
     _pages[key] = (now + seconds, body)
     return body
+
+
+def has_flashes():
+    # Most readers send no session cookie at all; only open the session when there is one.
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies and "_flashes" in session
