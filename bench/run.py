@@ -107,13 +107,17 @@ def rps(result):
     return result["requests"] / result["seconds"]
 
 
-def sqlite_database(directory, n):
-    url = f"sqlite:///{directory / f'bench-{n}.sqlite3'}"
+def prepared(url, n):
+    """Migrate, seed n signatures, set the counters; return the URL and the seconds seeding took."""
     env = site_env(url)
     flask(env, "db", "upgrade")
     took = seed.seed(url, n)
     flask(env, "counts", "reconcile")
     return url, took
+
+
+def sqlite_database(directory, n):
+    return prepared(f"sqlite:///{directory / f'bench-{n}.sqlite3'}", n)
 
 
 def postgresql_database(n):
@@ -123,12 +127,7 @@ def postgresql_database(n):
     with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name}")
         connection.execute(f"CREATE DATABASE {name}")
-    url = f"{PG_SERVER}/{name}"
-    env = site_env(url)
-    flask(env, "db", "upgrade")
-    took = seed.seed(url, n)
-    flask(env, "counts", "reconcile")
-    return url, took
+    return prepared(f"{PG_SERVER}/{name}", n)
 
 
 def latency(base, path):
