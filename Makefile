@@ -56,7 +56,8 @@ test: install-dev
 
 # Seeds 1,000,000 signatures, serves with gunicorn, loads with wrk; prints a table (several minutes).
 bench: install-dev
-	@command -v wrk >/dev/null || (echo "wrk is needed: apt-get install wrk" && exit 1)
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
+		|| (echo "wrk is needed: apt-get install wrk" && exit 1)
 	$(BIN)/python bench/run.py
 
 clean:
