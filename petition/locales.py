@@ -12,7 +12,7 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # What <html lang> and hreflang say: Chinese here is always Simplified Chinese.
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
-NAMES = {"en": "English", "zh": "简体中文"}
+NAMES = {"en": "English", "zh": "中文"}  # short: it shares a phone-width line with the menu
 URL_PREFIX = "/<any(en,zh):lang>"
 
 
