@@ -51,7 +51,6 @@ def site_env(database_url, **extra):
            "PETITION_ENV": "production", "SITE_URL": "http://127.0.0.1", "RATELIMIT_ENABLED": "false",
            "SIGN_MIN_SECONDS": "0", "GUNICORN_ACCESSLOG": "", "GUNICORN_WORKERS": str(WORKERS),
            "BENCH_LUA_DIR": str(BENCH / "lua")}
-    # Production sets Secure cookies; wrk talks plain HTTP on loopback, where browsers accept them too.
     env.update(extra)
     return env
 

@@ -60,25 +60,25 @@ def counted_from_signatures():
 def reconcile():
     """Set the counters to what the signatures table says; return (before, after).
 
-    Writers are held off while it counts (SQLite: an immediate transaction; PostgreSQL: a share
-    lock on signatures), so nothing can change between the count and the correction.
+    Writers are held off while it counts (PostgreSQL: a share lock on signatures; SQLite: outside
+    a web request every transaction begins IMMEDIATE, see database.py), so nothing can change
+    between the count and the correction.
     """
     db.session.rollback()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("LOCK TABLE signatures IN SHARE MODE"))
-    else:
-        db.session.execute(text("UPDATE signature_counts SET n = n WHERE 0"))  # take the write lock now
-    before, truth = current_counts(), counted_from_signatures()
-    pairs = {(group, listed): 0 for group in (INTERNATIONAL, CHINESE) for listed in (True, False)}
-    for (group, listed) in pairs:
-        unlisted = getattr(truth, f"unlisted_{group}")
-        pairs[(group, listed)] = unlisted if not listed else getattr(truth, group) - unlisted
+    before = current_counts()
+    truth = db.session.execute(
+        select(Signature.group, Signature.listed, func.count())
+        .where(Signature.visible.is_(True))
+        .group_by(Signature.group, Signature.listed)
+    ).all()
     db.session.execute(text("UPDATE signature_counts SET n = 0"))
-    for (group, listed), n in pairs.items():
+    for group, listed, n in truth:
         db.session.execute(
             SignatureCount.__table__.update()
             .where(SignatureCount.group == group, SignatureCount.listed == listed, SignatureCount.shard == 0)
             .values(n=n)
         )
     db.session.commit()
-    return before, truth
+    return before, _counts_from(truth)

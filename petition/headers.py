@@ -1,5 +1,5 @@
 """Headers on every response: nothing loads from another origin, nothing leaks where readers came from."""
-from flask import request
+from flask import g, request
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -25,6 +25,9 @@ def add_security_headers(response):
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.blueprint == "public" and not getattr(g, "url_lang", None):
+        # An address without /en/ or /zh/ answers in the reader's language: caches must keep them apart.
+        response.vary.update(("Accept-Language", "Cookie"))
     if request.blueprint == "organisers" or request.endpoint in PRIVATE_PAGES:
         # Pages with email addresses or a signer's private link are never kept by a cache.
         response.headers["Cache-Control"] = "no-store"

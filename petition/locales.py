@@ -32,7 +32,7 @@ def localized_route(blueprint, rule, **options):
     """Register a view at `rule` and at each language's `/<lang>rule`."""
     def decorate(view):
         blueprint.route(rule, **options)(view)
-        blueprint.route(URL_PREFIX + (rule if rule != "/" else "/"), **options)(view)
+        blueprint.route(URL_PREFIX + rule, **options)(view)
         return view
     return decorate
 

@@ -4,7 +4,6 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from conftest import create_organiser_account, csrf_token, emails_to, log_in, sign_as

@@ -140,3 +140,8 @@ def test_the_chinese_letter_makes_the_same_demands_as_the_english_one(app):
     demands = {lang: re.findall(r"^\d+\. \*\*", (directory / f"letter.{lang}.md").read_text(encoding="utf-8"), re.M)
                for lang in ("en", "zh")}
     assert len(demands["en"]) == len(demands["zh"]) == 5
+
+
+def test_a_negotiated_address_tells_caches_it_varies_and_a_language_address_does_not(client):
+    assert {"Accept-Language", "Cookie"} <= set(client.get("/signatories").vary)
+    assert "Accept-Language" not in client.get("/zh/signatories").vary

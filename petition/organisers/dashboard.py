@@ -1,6 +1,6 @@
 """What the organisers' dashboard shows."""
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ..extensions import db
 from ..institutions import institutional_hint
@@ -27,8 +27,8 @@ def latest_signatures(review="all", limit=None):
 
 
 def review_counts():
-    """How many signatures are in each tab."""
-    return {
-        name: db.session.execute(select(func.count()).select_from(Signature).where(*conditions)).scalar_one()
-        for name, conditions in REVIEW_FILTERS.items()
-    }
+    """How many signatures are in each tab, in one pass over the table."""
+    columns = [func.count().filter(and_(*conditions)) if conditions else func.count()
+               for conditions in REVIEW_FILTERS.values()]
+    row = db.session.execute(select(*columns).select_from(Signature)).one()
+    return dict(zip(REVIEW_FILTERS, row))
