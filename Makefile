@@ -37,9 +37,9 @@ install-dev: $(VENV)/.installed-dev $(COMPILED)
 
 # Find new or changed strings in the code and templates and merge them into every catalogue.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 100 \
 		-o $(TRANSLATIONS)/messages.pot .
-	$(BIN)/pybabel update --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+	$(BIN)/pybabel update --width 100 --ignore-obsolete -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
 
 migrate: install
 	$(FLASK) db upgrade

@@ -20,3 +20,9 @@ accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None  # empty: no acces
 errorlog = "-"
 # The client address comes from ProxyFix (TRUSTED_PROXIES), not from gunicorn's own guess.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """Tell the app how many processes serve it (after any --workers on the command line): with more
+    than one, production refuses per-process rate-limit counters (RATELIMIT_STORAGE_URI)."""
+    os.environ["PETITION_PROCESSES"] = str(server.cfg.workers)

@@ -4,7 +4,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import check_production_secret, config_for_environment
+from .config import check_production_secret, check_shared_limits, config_for_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -19,8 +19,10 @@ def create_app(config_object=None, overrides=None):
     app.config.from_object(config_object or config_for_environment())
     app.config.update(overrides or {})
     check_production_secret(app.config)
+    check_shared_limits(app.config)
     Path(app.instance_path).mkdir(exist_ok=True)
 
+    register_hosts(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -28,6 +30,13 @@ def create_app(config_object=None, overrides=None):
     register_response_headers(app)
     register_template_context(app)
     return app
+
+
+def register_hosts(app):
+    from . import converters, hosts
+
+    hosts.register(app)
+    converters.register(app)
 
 
 def register_extensions(app):
@@ -104,6 +113,7 @@ def language_context():
     from flask import has_request_context, request
     from flask_babel import get_locale
 
+    from .links import site_origin
     from .locales import HTML_LANG, NAMES, SUPPORTED, is_localized, page_in, switch_link
 
     current = str(get_locale())
@@ -113,6 +123,6 @@ def language_context():
         "html_lang": HTML_LANG.get(current, "en"),
         "current_language": current,
         "language_switch": [(code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current],
-        "alternates": [(HTML_LANG[code], request.url_root.rstrip("/") + page_in(code)) for code in SUPPORTED]
+        "alternates": [(HTML_LANG[code], site_origin() + page_in(code)) for code in SUPPORTED]
         if is_localized(request.endpoint) else [],
     }

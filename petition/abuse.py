@@ -6,6 +6,8 @@ import time
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from .tokens import signing_keys
+
 
 def ip_hash(address):
     """A keyed hash of an IP address: lets organisers see that many signatures came from one place
@@ -15,7 +17,7 @@ def ip_hash(address):
 
 
 def _form_clock():
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="form-started")
+    return URLSafeSerializer(signing_keys(), salt="form-started")
 
 
 def form_started_token(now=None):

@@ -14,8 +14,25 @@ def database_url(raw):
     return raw
 
 
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong: the message names the variable and says what to do."""
+
+
 def env_flag(name, default):
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_number(name, default, kind=int):
+    raw = os.environ.get(name, default)
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a number.") from None
+
+
+def env_list(name):
+    """A list of values separated by commas or white space (SECRET_KEY_FALLBACKS)."""
+    return [item for item in os.environ.get(name, "").replace(",", " ").split() if item]
 
 
 def engine_options(url):
@@ -28,6 +45,12 @@ def engine_options(url):
 class Config:
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    # Old keys, still accepted (never used to sign) while a new SECRET_KEY is rolled out: sessions,
+    # form tokens and every signer's private link keep working. Drop them once nobody needs them.
+    SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+    # Keys the HMAC of visitors' IP addresses. Apart from SECRET_KEY, so rotating that key does not
+    # change the hashes organisers compare; empty means SECRET_KEY is used.
+    IP_HASH_KEY = os.environ.get("IP_HASH_KEY", "")
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'petition.sqlite3'}")
     )
@@ -36,9 +59,9 @@ class Config:
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(Path(__file__).resolve().parent / "content"))
     SIGNATORIES_PER_PAGE = 100
     # How long the home page (the letter and its counts) is reused before it is rendered again.
-    PAGE_CACHE_SECONDS = float(os.environ.get("PAGE_CACHE_SECONDS", "1"))
+    PAGE_CACHE_SECONDS = env_number("PAGE_CACHE_SECONDS", "1", float)
     # How often an open page refreshes its counts from /api/counts.
-    COUNTS_REFRESH_SECONDS = int(os.environ.get("COUNTS_REFRESH_SECONDS", "15"))
+    COUNTS_REFRESH_SECONDS = env_number("COUNTS_REFRESH_SECONDS", "15")
     DASHBOARD_LATEST = 50
     # Every message a form shows is the site's own (translated by Flask-Babel); WTForms' catalogue
     # would only be loaded, at a cost on every form post, and never used.
@@ -55,14 +78,18 @@ class Config:
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
     # Outgoing mail. With no MAIL_SERVER, emails are written to the log instead (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
-    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_PORT = env_number("MAIL_PORT", "25")
     MAIL_USE_TLS = env_flag("MAIL_USE_TLS", "false")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Open letter <letter@localhost>")
     MAIL_TIMEOUT_SECONDS = 20
+    # A worker holds an email this long while sending it; if it dies, another takes it after that.
+    MAIL_LEASE_SECONDS = env_number("MAIL_LEASE_SECONDS", "300")
+    # An email the server keeps deferring (4xx) or that keeps failing is marked failed after this many tries.
+    MAIL_MAX_ATTEMPTS = env_number("MAIL_MAX_ATTEMPTS", "12")
     # How long a confirmation link works.
-    CONFIRM_MAX_AGE = int(os.environ.get("CONFIRM_MAX_AGE", str(7 * 24 * 3600)))
+    CONFIRM_MAX_AGE = env_number("CONFIRM_MAX_AGE", str(7 * 24 * 3600))
 
     # Abuse protection. Limits per IP address are generous (a campus or VPN shares one address);
     # limits per email address are strict.
@@ -75,9 +102,9 @@ class Config:
     RESEND_LIMIT_PER_EMAIL = os.environ.get("RESEND_LIMIT_PER_EMAIL", "3 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "60 per hour")
     # Number of reverse proxies in front of the app whose X-Forwarded-For may be believed.
-    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", "0")
     # A form sent back faster than this is probably not a person (0 turns the check off).
-    SIGN_MIN_SECONDS = float(os.environ.get("SIGN_MIN_SECONDS", "3"))
+    SIGN_MIN_SECONDS = env_number("SIGN_MIN_SECONDS", "3", float)
     # Organiser login lockout: this many failures within the window locks the account or address.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 20
@@ -108,14 +135,46 @@ class TestConfig(Config):
     PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
 
 
+ENVIRONMENTS = {"development": Config, "production": ProductionConfig}
+SECRET_KEY_MIN = 32
+
+
 def config_for_environment():
-    """PETITION_ENV=production selects the production settings; anything else is development."""
-    return ProductionConfig if os.environ.get("PETITION_ENV") == "production" else Config
+    """PETITION_ENV=production selects the production settings; unset or development, the development
+    ones. Anything else is refused: a misspelt "production" must not quietly run with public secrets."""
+    name = os.environ.get("PETITION_ENV", "development").strip().lower() or "development"
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"PETITION_ENV={os.environ['PETITION_ENV']!r} is not known: use production or development.")
+    return ENVIRONMENTS[name]
 
 
 def check_production_secret(config):
-    if config.get("ENV_NAME") == "production" and config.get("SECRET_KEY") in (None, "", DEVELOPMENT_SECRET_KEY):
-        raise RuntimeError(
-            "SECRET_KEY must be set to a long random value in production "
+    secret = config.get("SECRET_KEY") or ""
+    if config.get("ENV_NAME") == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < SECRET_KEY_MIN):
+        raise ConfigurationError(
+            f"SECRET_KEY must be set to a random value of at least {SECRET_KEY_MIN} characters in production "
             "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
         )
+
+
+def serving_processes():
+    """How many processes serve this app, if known: 1 for a flask command (click is running it),
+    else what gunicorn.conf.py or the deployment wrote in PETITION_PROCESSES; 0 when unknown."""
+    import click
+
+    if click.get_current_context(silent=True) is not None:
+        return 1
+    return env_number("PETITION_PROCESSES", "0")
+
+
+def check_shared_limits(config):
+    """memory:// keeps one set of counters per process: with four workers, "3 per hour" lets twelve
+    through. Production needs shared storage unless one process serves."""
+    if (config.get("ENV_NAME") == "production" and config.get("RATELIMIT_ENABLED")
+            and config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://")
+            and serving_processes() != 1):
+        raise ConfigurationError(
+            "RATELIMIT_STORAGE_URI must name shared storage in production (for example redis://localhost:6379/0), "
+            "so that a limit holds for the whole site and not for each worker process. With exactly one "
+            "serving process, set PETITION_PROCESSES=1 to keep memory://.")

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
-from .text import EmailNotValidError, has_control_characters, normalise_email, tidy
+from .text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
 
 
 def tidy_filter(value):
@@ -17,6 +17,16 @@ class NoControlCharacters:
     def __call__(self, form, field):
         raw = field.raw_data[0] if field.raw_data else ""
         if isinstance(raw, str) and has_control_characters(raw.strip()):
+            raise ValidationError(self.message)
+
+
+class VisibleText:
+    """A name or affiliation made only of invisible characters would be listed as a blank."""
+
+    message = _l("Write at least one letter or number that can be seen.")
+
+    def __call__(self, form, field):
+        if field.data and not has_visible_letter_or_digit(field.data):
             raise ValidationError(self.message)
 
 

@@ -8,3 +8,10 @@ def site_link(endpoint, **values):
     site = urlsplit(current_app.config["SITE_URL"])
     adapter = current_app.url_map.bind(site.netloc, script_name=site.path or "/", url_scheme=site.scheme)
     return adapter.build(endpoint, values, force_external=True)
+
+
+def site_origin():
+    """https://host of SITE_URL: every absolute address a page carries starts with it, never with
+    the Host header a visitor sent."""
+    site = urlsplit(current_app.config["SITE_URL"])
+    return f"{site.scheme}://{site.netloc}"

@@ -1,7 +1,7 @@
 """Handing an email to the world: over SMTP, or to the log when no mail server is configured."""
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -15,14 +15,33 @@ class PermanentFailure(Exception):
     """The mail server refused this email for good (for example, no such recipient)."""
 
 
+def message_id(outgoing):
+    """The same for every attempt at one outbox row: if a worker dies after the server accepted the
+    email but before the row said so, the email goes again with this id, and mail systems that
+    de-duplicate by Message-ID show it once."""
+    domain = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+    return f"<outbox.{outgoing.id}.{int(outgoing.created_at.timestamp())}@{domain}>"
+
+
+def recipient(outgoing):
+    """The stored address as a header object: never parsed from text, so it cannot smuggle headers."""
+    local, _, domain = outgoing.to_address.rpartition("@")
+    return Address(username=local, domain=domain)
+
+
 def build_message(outgoing):
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = outgoing.to_address
+    message["To"] = recipient(outgoing)
     message["Subject"] = outgoing.subject
-    message["Message-ID"] = make_msgid(domain=urlsplit(current_app.config["SITE_URL"]).hostname)
+    message["Message-ID"] = message_id(outgoing)
     message.set_content(outgoing.body)
     return message
+
+
+def envelope(message):
+    """Sender and recipient for the SMTP envelope: the plain addresses of From and To, as stored."""
+    return message["From"].addresses[0].addr_spec, [address.addr_spec for address in message["To"].addresses]
 
 
 class ConsoleTransport:
@@ -50,6 +69,10 @@ class SmtpTransport:
         self.connection = None
 
     def __enter__(self):
+        self._connect()
+        return self
+
+    def _connect(self):
         config = self.config
         try:
             self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
@@ -58,10 +81,12 @@ class SmtpTransport:
             if config["MAIL_USERNAME"]:
                 self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         except (OSError, smtplib.SMTPException) as error:
+            self.connection = None
             raise TemporaryFailure(f"cannot connect to {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}") from error
-        return self
 
     def __exit__(self, *exc):
+        if self.connection is None:
+            return False
         try:
             self.connection.quit()
         except (OSError, smtplib.SMTPException):
@@ -69,8 +94,17 @@ class SmtpTransport:
         return False
 
     def send(self, message):
+        sender, recipients = envelope(message)
         try:
-            self.connection.send_message(message)
+            if self.connection is None:
+                self._connect()
+            self.connection.send_message(message, sender, recipients)
+        except smtplib.SMTPNotSupportedError as error:
+            # e.g. a non-ASCII mailbox and a server without SMTPUTF8: asking again will not help.
+            raise PermanentFailure(f"the mail server cannot take this address: {error}") from error
+        except smtplib.SMTPServerDisconnected as error:
+            self.connection = None  # the next email opens a new connection
+            raise TemporaryFailure(f"the mail server closed the connection: {error}") from error
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             if all(500 <= code < 600 for code in codes):

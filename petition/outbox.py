@@ -15,7 +15,6 @@ from .extensions import db
 from .mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
 from .models import OutgoingEmail, now_utc
 
-LEASE = timedelta(minutes=5)  # longer than any one SMTP exchange
 BACKOFF_FIRST_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 ERROR_MAX = 500
@@ -49,20 +48,61 @@ def due_ids(now, limit):
 
 
 def claim(email_id, now):
-    """Take one email for sending; False if another worker has it or it is gone."""
+    """Take one email for sending; False if another worker has it or it is gone.
+
+    The lease (MAIL_LEASE_SECONDS) is how long a worker may take; if it dies holding the email,
+    another worker takes it when the lease runs out."""
+    lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     result = db.session.execute(
         update(OutgoingEmail)
         .where(OutgoingEmail.id == email_id, OutgoingEmail.sent_at.is_(None),
                OutgoingEmail.failed_at.is_(None), OutgoingEmail.next_attempt_at <= now)
-        .values(next_attempt_at=now + LEASE, attempts=OutgoingEmail.attempts + 1)
+        .values(next_attempt_at=now + lease, attempts=OutgoingEmail.attempts + 1)
     )
     db.session.commit()
     return result.rowcount == 1
 
 
-def _retry_later(email, now, error):
+def _reason(error):
+    return (str(error) or type(error).__name__)[:ERROR_MAX]
+
+
+def _fail(email, now, error, report):
+    email.failed_at, email.last_error = now, _reason(error)
+    report.failed += 1
+
+
+def _retry_later(email, now, error, report):
+    """Try again after a backoff; an email the server keeps deferring fails after MAIL_MAX_ATTEMPTS."""
+    if email.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
+        _fail(email, now, f"gave up after {email.attempts} attempts: {_reason(error)}", report)
+        return
     email.next_attempt_at = now + backoff(email.attempts)
-    email.last_error = str(error)[:ERROR_MAX]
+    email.last_error = _reason(error)
+    report.retrying += 1
+
+
+def _deliver_one(transport, email, now, report):
+    """Build and send one email and record what happened. Whatever goes wrong with this one email is
+    written on its row; it never stops the others."""
+    try:
+        message = build_message(email)
+    except Exception as error:  # noqa: BLE001  (its own data is at fault: building it again gives the same)
+        current_app.logger.exception("Email %s could not be built", email.id)
+        _fail(email, now, f"could not be built: {_reason(error)}", report)
+        return
+    try:
+        transport.send(message)
+    except PermanentFailure as error:
+        _fail(email, now, error, report)
+    except TemporaryFailure as error:
+        _retry_later(email, now, error, report)
+    except Exception as error:  # noqa: BLE001  (an error nobody foresaw: retry, within the bound)
+        current_app.logger.exception("Email %s could not be sent", email.id)
+        _retry_later(email, now, f"unexpected error: {type(error).__name__}: {_reason(error)}", report)
+    else:
+        email.sent_at = now_utc()
+        report.sent += 1
 
 
 def deliver_due(now=None, limit=100):
@@ -77,38 +117,43 @@ def deliver_due(now=None, limit=100):
             for email_id in ids:
                 if not claim(email_id, now):
                     continue
-                email = db.session.get(OutgoingEmail, email_id)
-                try:
-                    transport.send(build_message(email))
-                except TemporaryFailure as error:
-                    _retry_later(email, now, error)
-                    report.retrying += 1
-                except PermanentFailure as error:
-                    email.failed_at, email.last_error = now, str(error)[:ERROR_MAX]
-                    report.failed += 1
-                else:
-                    email.sent_at = now_utc()
-                    report.sent += 1
+                _deliver_one(transport, db.session.get(OutgoingEmail, email_id), now, report)
                 db.session.commit()
     except TemporaryFailure as error:  # the server could not be reached at all
         current_app.logger.warning("Mail server unavailable, will retry: %s", error)
         for email_id in ids:
             if claim(email_id, now):
-                _retry_later(db.session.get(OutgoingEmail, email_id), now, error)
+                email = db.session.get(OutgoingEmail, email_id)
+                email.next_attempt_at, email.last_error = now + backoff(email.attempts), _reason(error)
                 report.retrying += 1
         db.session.commit()
     return report
 
 
 def deliver_forever(interval_seconds=2.0, should_stop=lambda: False, on_report=None):
-    """The worker's loop: deliver, then wait a little when there was nothing to do."""
+    """The worker's loop: deliver, then wait a little when there was nothing to do. An error (the
+    database restarting, say) is logged and the loop goes on: a worker that dies sends nothing."""
     while not should_stop():
-        report = deliver_due()
+        try:
+            report = deliver_due()
+        except Exception:  # noqa: BLE001
+            current_app.logger.exception("Delivering emails failed; trying again shortly")
+            db.session.rollback()
+            report = DeliveryReport()
         if on_report and (report.sent or report.retrying or report.failed):
             on_report(report)
         db.session.remove()
         if not report.sent:
             time.sleep(interval_seconds)
+
+
+def outbox_problems(limit=20):
+    """Emails that failed or are being retried, newest first, with the reason: an organiser can see
+    who has not received their email and why."""
+    return db.session.execute(
+        select(OutgoingEmail).where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.last_error.is_not(None))
+        .order_by(OutgoingEmail.id.desc()).limit(limit)
+    ).scalars().all()
 
 
 def outbox_summary():

@@ -12,12 +12,20 @@ _AGE = re.compile(r"^\s*(\d+)\s*([dhw])\s*$")
 _UNITS = {"d": "days", "h": "hours", "w": "weeks"}
 
 
+# Longer than anything worth keeping, and far inside what dates can hold (an age of a billion days
+# cannot be taken away from today).
+AGE_MAX = timedelta(days=100 * 366)
+
+
 def parse_age(text):
-    """'90d', '12h' or '2w' as a timedelta."""
+    """'90d', '12h' or '2w' as a timedelta, at most a hundred years."""
     match = _AGE.match(text or "")
     if not match:
         raise ValueError(f"{text!r} is not an age such as 90d, 12h or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    amount, unit = int(match.group(1)), _UNITS[match.group(2)]
+    if amount > AGE_MAX / timedelta(**{unit: 1}):
+        raise ValueError(f"{text!r} is longer than a hundred years; use a shorter age such as 90d")
+    return timedelta(**{unit: amount})
 
 
 @dataclass(frozen=True)

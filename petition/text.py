@@ -1,12 +1,22 @@
 """Cleaning what visitors type: one rule for every text field."""
 import re
 import unicodedata
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from email_validator import EmailNotValidError, validate_email
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 # Bidirectional overrides and isolates can make a name display as something else in the list.
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Unicode's default-ignorable code points: drawn as nothing, whatever their category says (the
+# Hangul fillers count as letters). A name made only of these would be listed blank.
+_INVISIBLE_RANGES = (
+    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
+    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+)
 
 
 def tidy(value):
@@ -20,14 +30,37 @@ def has_control_characters(value):
     return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value)
 
 
-def normalise_email(value):
-    """The form in which an address is stored and compared: checked, trimmed, lower-cased.
+def is_invisible(ch):
+    point = ord(ch)
+    return any(low <= point <= high for low, high in _INVISIBLE_RANGES)
 
-    Raises EmailNotValidError with a readable message. No DNS look-up: the confirmation
-    email is what proves an address works.
+
+def has_visible_letter_or_digit(value):
+    """True if something a reader can see and read is there: a letter or digit that is drawn."""
+    return any(unicodedata.category(ch)[0] in "LN" and not is_invisible(ch) for ch in value or "")
+
+
+def normalise_email(value):
+    """The form in which an address is stored, compared and put on the envelope: a plain addr-spec,
+    checked, trimmed, lower-cased, with its domain in ASCII (IDNA) wherever the mailbox is ASCII.
+
+    One inbox has one spelling here: an RFC 2047 encoded word (=?utf-8?q?carol?=) is refused, not
+    stored beside the plain address it decodes to, and the address must read back unchanged through
+    the standard library's header objects that build the email. Raises EmailNotValidError with a
+    readable message. No DNS look-up: the confirmation email is what proves an address works.
     """
     checked = validate_email(value.strip(), check_deliverability=False)
-    return checked.normalized.lower()
+    if "=?" in checked.local_part or "?=" in checked.local_part:
+        raise EmailNotValidError("An encoded word is not a plain email address.")
+    address = (checked.ascii_email or checked.normalized).lower()
+    local, _, domain = address.rpartition("@")
+    try:
+        plain = Address(username=local, domain=domain).addr_spec == address
+    except (HeaderParseError, ValueError, IndexError):
+        plain = False
+    if not plain:
+        raise EmailNotValidError("This is not a plain email address.")
+    return address
 
 
-__all__ = ["tidy", "has_control_characters", "normalise_email", "EmailNotValidError"]
+__all__ = ["tidy", "has_control_characters", "has_visible_letter_or_digit", "normalise_email", "EmailNotValidError"]

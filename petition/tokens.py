@@ -17,9 +17,16 @@ class LinkInvalid(Exception):
     """The link was altered, is for another purpose, or its signature no longer exists."""
 
 
+def signing_keys():
+    """Every key a signed value may carry, oldest first: itsdangerous signs with the last (the
+    current SECRET_KEY) and accepts any, so links made before a key rotation keep working."""
+    config = current_app.config
+    return [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
+
+
 def _serializer(purpose):
     # The salt makes a token for one purpose useless for the other.
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"signature-{purpose}")
+    return URLSafeTimedSerializer(signing_keys(), salt=f"signature-{purpose}")
 
 
 def make_token(signature, purpose):

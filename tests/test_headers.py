@@ -24,7 +24,7 @@ def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(client,
     assert " style=" not in html and "<style" not in html
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
     for url in re.findall(r'(?:src|href)="([^"]+)"', html):
-        url = url.removeprefix("http://localhost")  # hreflang alternates name this site in full
+        url = url.removeprefix("https://letter.example.org")  # hreflang alternates name this site (SITE_URL) in full
         assert url.startswith(("/", "#")) and not url.startswith("//"), url
 
 

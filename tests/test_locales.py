@@ -34,7 +34,7 @@ def test_every_public_page_has_an_address_in_each_language(client, path, languag
     # The switcher goes to the same page in the other language (and remembers the choice).
     assert f'href="/language/{other}?next=/{other}{path}"' in html
     for code in ("en", "zh-Hans"):
-        assert re.search(rf'<link rel="alternate" hreflang="{code}" href="http://localhost/(en|zh)', html)
+        assert re.search(rf'<link rel="alternate" hreflang="{code}" href="https://letter.example.org/(en|zh)', html)
 
 
 @pytest.mark.parametrize("accept, expected", [("zh-CN,zh;q=0.9,en;q=0.5", "zh-Hans"), ("zh-TW", "zh-Hans"),

@@ -13,7 +13,7 @@ def test_the_organiser_area_has_the_routes_we_protect(app):
     # If a route is added, it is covered by the parametrised test below automatically.
     assert {rule for _, rule in organiser_routes(app)} >= {
         "/organisers/", "/organisers/export.csv", "/organisers/logout", "/organisers/bulk-hide",
-        "/organisers/signatures/<int:signature_id>", "/organisers/signatures/<int:signature_id>/<action>"}
+        "/organisers/signatures/<id:signature_id>", "/organisers/signatures/<id:signature_id>/<action>"}
 
 
 def pytest_generate_tests(metafunc):
@@ -26,7 +26,7 @@ def pytest_generate_tests(metafunc):
 
 def test_every_organiser_route_refuses_anonymous_visitors(client, organiser_route):
     method, path = organiser_route
-    path = path.replace("<int:signature_id>", "1").replace("<action>", "hide")
+    path = path.replace("<id:signature_id>", "1").replace("<action>", "hide")
     response = client.open(path, method=method)
     assert response.status_code == 302
     assert "/organisers/login" in response.headers["Location"]

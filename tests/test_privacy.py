@@ -53,7 +53,7 @@ def test_ages_are_read_as_a_person_writes_them(text_, expected):
     assert parse_age(text_) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "90", "d90", "-1d", "90 days"])
+@pytest.mark.parametrize("bad", ["", "90", "d90", "-1d", "90 days", "1000000000d", "999999999d", "99999999999999999999w"])
 def test_a_bad_age_is_refused(bad):
     with pytest.raises(ValueError):
         parse_age(bad)
@@ -64,6 +64,13 @@ def test_the_purge_command(runner):
     assert result.exit_code == 0 and "Cleared 0 IP hashes" in result.output
     bad = runner.invoke(args=["privacy", "purge", "--older-than", "soon"])
     assert bad.exit_code != 0 and "not an age" in bad.output
+
+
+@pytest.mark.parametrize("age", ["1000000000d", "999999999d", "5300w"])
+def test_an_age_too_long_for_the_calendar_is_a_clear_error_not_a_traceback(runner, age):
+    result = runner.invoke(args=["privacy", "purge", "--older-than", age])
+    assert result.exit_code == 2 and "hundred years" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 @pytest.mark.parametrize("path", ["/", "/background", "/sign", "/signatories", "/resend"])

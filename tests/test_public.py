@@ -74,6 +74,13 @@ def test_same_address_signing_twice_adds_nothing_and_shows_no_error(client, app)
     ("affiliation", "", "Enter your affiliation."),
     ("affiliation", "y" * 301, "Use at most 300 characters."),
     ("affiliation", "Uni\u202eversity", "Remove the invisible control characters"),
+    # Names that would be listed blank: zero-width, word-joiner, byte-order-mark and Hangul filler.
+    ("name", "\u200b\u200b", "Write at least one letter or number that can be seen."),
+    ("name", "\u2060 \ufeff", "Write at least one letter or number that can be seen."),
+    ("name", "\u3164\u3164\u3164", "Write at least one letter or number that can be seen."),
+    ("affiliation", "\u3164 \u200b", "Write at least one letter or number that can be seen."),
+    ("email", "=?utf-8?q?x=0D=0ABcc:_all?=@example.org", "Enter a valid email address"),
+    ("email", "=?us-ascii?q?carol?=@example.org", "Enter a valid email address"),
     ("email", "", "Enter your email address."),
     ("email", "not-an-address", "Enter a valid email address"),
     ("email", "ada@", "Enter a valid email address"),

@@ -4,6 +4,7 @@ import time
 import pytest
 
 from conftest import confirmed_signature
+from petition.extensions import db
 from petition.signing import sign, withdraw_signature
 from petition.tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
 
@@ -55,3 +56,24 @@ def test_links_die_with_a_withdrawn_signature_even_if_its_id_is_reused():
     with pytest.raises(LinkInvalid):
         read_token(token, MANAGE)
     assert newcomer.id
+
+
+def test_a_new_secret_key_with_the_old_one_as_fallback_keeps_every_link_and_session_working(app, app_factory):
+    from conftest import create_organiser_account, log_in
+
+    signature = pending()
+    token = make_token(signature, MANAGE)
+    old_client = app.test_client()
+    create_organiser_account()
+    log_in(old_client, "organiser@example.org", "correct horse battery")
+    session_cookie = old_client.get_cookie("session").value
+    db.session.remove()  # no transaction of this test's own in the way of the other apps' requests
+
+    rotated = app_factory(SECRET_KEY="a-brand-new-key-after-rotation-0123456789", SECRET_KEY_FALLBACKS=[app.config["SECRET_KEY"]])
+    visitor = rotated.test_client()
+    assert visitor.get(f"/signature/{token}").status_code == 200, "the signer's private link still works"
+    visitor.set_cookie("session", session_cookie)
+    assert visitor.get("/organisers/").status_code == 200, "the organiser is still logged in"
+
+    dropped = app_factory(SECRET_KEY="a-brand-new-key-after-rotation-0123456789")
+    assert dropped.test_client().get(f"/signature/{token}").status_code == 404, "without the fallback, old links die"

@@ -76,7 +76,7 @@ def _signature_or_404(signature_id):
     return db.session.get(Signature, signature_id) or abort(404)
 
 
-@bp.get("/signatures/<int:signature_id>")
+@bp.get("/signatures/<id:signature_id>")
 def signature_detail(signature_id):
     return render_template("organisers/signature.html", signature=_signature_or_404(signature_id), form=ModerationForm())
 
@@ -89,7 +89,7 @@ ACTIONS = {
 }
 
 
-@bp.post("/signatures/<int:signature_id>/<action>")
+@bp.post("/signatures/<id:signature_id>/<action>")
 def moderate(signature_id, action):
     if action not in ACTIONS:
         abort(404)

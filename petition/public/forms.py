@@ -4,7 +4,7 @@ from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length
 
-from ..fields import NoControlCharacters, ValidEmail, tidy_filter
+from ..fields import NoControlCharacters, ValidEmail, VisibleText, tidy_filter
 from ..groups import GROUPS, LABELS
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
@@ -29,14 +29,14 @@ class SignatoryDetailsForm(FlaskForm):
     name = StringField(
         _l("Full name"),
         filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your name.")), _too_long(NAME_MAX), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter your name.")), _too_long(NAME_MAX), NoControlCharacters(), VisibleText()],
         render_kw={"maxlength": NAME_MAX, "autocomplete": "name"},
     )
     affiliation = StringField(
         _l("Affiliation"),
         description=_l("Your university or institution, and department if you wish."),
         filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your affiliation.")), _too_long(AFFILIATION_MAX), NoControlCharacters()],
+        validators=[DataRequired(_l("Enter your affiliation.")), _too_long(AFFILIATION_MAX), NoControlCharacters(), VisibleText()],
         render_kw={"maxlength": AFFILIATION_MAX, "autocomplete": "organization"},
     )
     group = RadioField(

@@ -1,0 +1,114 @@
+"""Requests an opponent of the letter might send: each was tried against the site and must end on a
+clear page on this site, never a 500 and never an address elsewhere."""
+import re
+
+import pytest
+
+from conftest import create_organiser_account, csrf_token, log_in
+
+OFF_SITE = [
+    "/%09/evil.example",        # a tab: browsers drop it and read //evil.example
+    "/%0a/evil.example",
+    "/%0d%0a/evil.example",
+    "/%5c/evil.example",        # a backslash: browsers read /\ as //
+    "/\\evil.example",
+    "//evil.example",
+    "/%20/evil.example",
+    "https://evil.example/",
+    "javascript:alert(1)",
+    "/%0a",                     # a line break in the Location header gave a 500
+    "/%00",
+    "",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_the_language_switcher_only_follows_paths_on_this_site(client, target):
+    response = client.get(f"/language/en?next={target}")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/en/"
+
+
+def test_the_language_switcher_still_follows_a_real_page(client):
+    assert client.get("/language/zh?next=/zh/signatories%3Fq%3D%E7%8E%8B").headers["Location"] == "/zh/signatories?q=%E7%8E%8B"
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_the_organiser_login_only_follows_paths_on_this_site(app, client, target):
+    with app.app_context():
+        email, password = create_organiser_account()
+    token = csrf_token(client, "/organisers/login")
+    response = client.post(f"/organisers/login?next={target}",
+                           data={"email": email, "password": password, "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/organisers/"
+
+
+def alternates(html):
+    return re.findall(r'<link rel="alternate" hreflang="[^"]+" href="([^"]+)"', html)
+
+
+@pytest.mark.parametrize("path", ["/", "/en/", "/zh/sign", "/signatories", "/background"])
+def test_a_forged_host_never_reaches_a_page_or_the_cache_other_readers_get(app, client, path):
+    from petition import page_cache
+
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        forged = client.get(path, headers={"Host": "evil.example"}).get_data(as_text=True)
+        honest = client.get(path).get_data(as_text=True)
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        page_cache._pages.clear()
+    for html in (forged, honest):
+        assert "evil.example" not in html
+        links = alternates(html)
+        assert links and all(link.startswith("https://letter.example.org/") for link in links)
+
+
+@pytest.mark.parametrize("host", ["a" * 64 + ".example", "evil example", "evil.example/path", "a..b", "ex@mple",
+                                  "[::1", "host:port", "-leading.example", "é" * 70])
+@pytest.mark.parametrize("path", ["/", "/sign", "/api/counts", "/organisers/login", "/healthz", "/no-such-page"])
+def test_a_malformed_host_gets_400_on_every_route(client, host, path):
+    response = client.get(path, headers={"Host": host})
+    assert response.status_code == 400
+    assert "could not be understood" in response.get_data(as_text=True) or path == "/api/counts"
+
+
+@pytest.mark.parametrize("host", ["letter.example.org", "127.0.0.1:8000", "[::1]:5000", "localhost", "xn--bcher-kva.de"])
+def test_ordinary_hosts_are_served(client, host):
+    assert client.get("/privacy", headers={"Host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/organisers/signatures/99999999999999999999", "/organisers/signatures/9223372036854775808",
+                                  "/organisers/signatures/2147483648", "/organisers/signatures/0"])
+def test_out_of_range_ids_are_not_found(app, client, path):
+    with app.app_context():
+        email, password = create_organiser_account()
+    log_in(client, email, password)
+    assert client.get(path).status_code == 404
+    token = csrf_token(client, "/organisers/bulk-hide")
+    for action in ("hide", "restore", "approve", "delete", "nonsense"):
+        assert client.post(f"{path}/{action}", data={"reason": "x", "csrf_token": token}).status_code == 404
+
+
+@pytest.mark.parametrize("cursor", ["99999999999999999999", "-1", "9223372036854775808", "1e9", "x"])
+def test_out_of_range_list_cursors_are_not_a_server_error(client, cursor):
+    assert client.get(f"/signatories?cursor={cursor}").status_code in (200, 400, 404)
+    assert client.get(f"/api/signatories?cursor={cursor}").status_code in (200, 400, 404)
+
+
+def test_https_requests_get_strict_transport_security_and_http_does_not(app_factory):
+    proxied = app_factory(TRUSTED_PROXIES=1).test_client()
+    secure = proxied.get("/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"})
+    assert "max-age=" in secure.headers["Strict-Transport-Security"]
+    plain = proxied.get("/", headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "203.0.113.9"})
+    assert "Strict-Transport-Security" not in plain.headers
+
+
+def test_an_untrusted_forwarded_proto_does_not_turn_on_strict_transport_security(client):
+    assert "Strict-Transport-Security" not in client.get("/", headers={"X-Forwarded-Proto": "https"}).headers
+
+
+def test_pages_deny_powerful_browser_features(client):
+    policy = client.get("/").headers["Permissions-Policy"]
+    assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
