@@ -1,11 +1,17 @@
-"""Organiser accounts: creating them and checking their passwords."""
-from sqlalchemy import select
+"""Organiser accounts: creating them, checking their passwords, and their login sessions."""
+import hashlib
+import secrets
+
+from flask import session
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
-from .models import Organiser
-from .text import normalise_email
+from .models import EMAIL_MAX, Organiser, OrganiserSession, now_utc
+from .text import normalise_email, tidy
+
+SESSION_KEY = "organiser_session"
 
 PASSWORD_MIN = 12
 
@@ -14,9 +20,22 @@ class AccountError(ValueError):
     pass
 
 
-def create_organiser(email, password):
+def _check_password_length(password):
     if len(password) < PASSWORD_MIN:
         raise AccountError(f"The password must have at least {PASSWORD_MIN} characters.")
+
+
+def login_key(email):
+    """The one form of an address that login, its lockout and the accounts all use: lock@ｅxample.org
+    and LOCK@example.org are lock@example.org. Text that is no address is still counted, trimmed."""
+    try:
+        return normalise_email(email or "")
+    except ValueError:
+        return tidy(email).lower()[:EMAIL_MAX]
+
+
+def create_organiser(email, password):
+    _check_password_length(password)
     organiser = Organiser(email=normalise_email(email), password_hash=generate_password_hash(password))
     db.session.add(organiser)
     try:
@@ -44,8 +63,55 @@ def authenticate(email, password):
     return organiser if check_password_hash(organiser.password_hash, password) else None
 
 
+def change_password(email, password):
+    """Set a new password and end every session of the account (a stolen cookie stops working)."""
+    _check_password_length(password)
+    organiser = db.session.execute(select(Organiser).where(Organiser.email == login_key(email))).scalar_one_or_none()
+    if organiser is None:
+        raise AccountError(f"There is no organiser with the address {login_key(email)}.")
+    organiser.password_hash = generate_password_hash(password)
+    end_every_session(organiser)
+    db.session.commit()
+    return organiser
+
+
+def _token_hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_session(organiser):
+    """Record a new login and put its token in the (signed) session cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(OrganiserSession(organiser_id=organiser.id, token_hash=_token_hash(token)))
+    db.session.commit()
+    session[SESSION_KEY] = token
+
+
+def end_session():
+    """Logging out ends this login for every copy of the cookie, not just the browser's own."""
+    token = session.get(SESSION_KEY)
+    if isinstance(token, str):
+        db.session.execute(update(OrganiserSession).where(OrganiserSession.token_hash == _token_hash(token),
+                                                          OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc()))
+        db.session.commit()
+
+
+def end_every_session(organiser):
+    db.session.execute(update(OrganiserSession).where(OrganiserSession.organiser_id == organiser.id,
+                                                      OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc()))
+
+
 def organiser_by_id(organiser_id):
+    """Flask-Login's loader: the organiser, only while the login named in the cookie is still live."""
+    token = session.get(SESSION_KEY)
     try:
-        return db.session.get(Organiser, int(organiser_id))
+        organiser_id = int(organiser_id)
     except (TypeError, ValueError):
         return None
+    if not isinstance(token, str):
+        return None
+    return db.session.execute(
+        select(Organiser).join(OrganiserSession, OrganiserSession.organiser_id == Organiser.id)
+        .where(Organiser.id == organiser_id, OrganiserSession.token_hash == _token_hash(token),
+               OrganiserSession.ended_at.is_(None))
+    ).scalar_one_or_none()

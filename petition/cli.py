@@ -37,6 +37,18 @@ def create_organiser(email):
     click.echo(f"Created organiser {organiser.email}.")
 
 
+@organisers_cli.command("set-password")
+@click.argument("email")
+def set_password(email):
+    """Give an organiser a new password (asked for twice); every login of the account ends."""
+    password = read_new_password()
+    try:
+        organiser = accounts.change_password(email, password)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"New password set for {organiser.email}; every session of the account has ended.")
+
+
 @signatures_cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @click.option("--all", "everything", is_flag=True, help="Include pending, hidden and flagged signatures.")

@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 
+from .text import EmailNotValidError, normalise_email
+
 
 class TemporaryFailure(Exception):
     """The mail server could not be reached or asked us to try later: keep the email and retry."""
@@ -23,9 +25,21 @@ def message_id(outgoing):
     return f"<outbox.{outgoing.id}.{int(outgoing.created_at.timestamp())}@{domain}>"
 
 
+class UnsendableAddress(ValueError):
+    """The stored address is not one the site accepts today (a row from before the rule, or edited by hand)."""
+
+
 def recipient(outgoing):
-    """The stored address as a header object: never parsed from text, so it cannot smuggle headers."""
-    local, _, domain = outgoing.to_address.rpartition("@")
+    """The stored address as a header object: never parsed from text, so it cannot smuggle headers,
+    and only if it is exactly what the signing form would store today."""
+    address = outgoing.to_address
+    try:
+        plain = normalise_email(address) == address
+    except EmailNotValidError:
+        plain = False
+    if not plain:
+        raise UnsendableAddress(f"{address!r} is not a plain email address")
+    local, _, domain = address.rpartition("@")
     return Address(username=local, domain=domain)
 
 

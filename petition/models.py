@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -41,6 +41,10 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+# On SQLite, a deleted row's id would otherwise go to the next row: "signature #15" in the audit log
+# must mean one signature for ever. (PostgreSQL's sequences never reuse an id.)
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
 _group_list = ", ".join(f"'{g}'" for g in GROUPS)
 
 
@@ -71,6 +75,7 @@ class Signature(db.Model):
         # The public list and the counts: visible rows by group, walked by id.
         Index("ix_signatures_visible_listed_group_id", "visible", "listed", "signatory_group", "id"),
         Index("ix_signatures_visible_listed_id", "visible", "listed", "id"),
+        NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -92,6 +97,9 @@ class Signature(db.Model):
     ip_hash: Mapped[str | None] = mapped_column(String(64))
     # The language the signer used: every email to them is in it.
     language: Mapped[str] = mapped_column(String(10), default="en")
+    # Seconds between the form being shown and sent back (None: unknown). Autofill can make a person
+    # fast, so this never flags a signature by itself; organisers see it beside the others.
+    fill_seconds: Mapped[float | None] = mapped_column(Float)
 
     @property
     def review_status(self):
@@ -137,6 +145,7 @@ class OutgoingEmail(db.Model):
     """The outbox: written in the same transaction as the change that causes it, sent by the worker."""
 
     __tablename__ = "outgoing_emails"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
@@ -153,9 +162,11 @@ class OutgoingEmail(db.Model):
 
 
 class AuditEntry(db.Model):
-    """What an organiser did, when and why. Rows are only ever added (the database refuses updates)."""
+    """What an organiser did, when and why. Rows are only ever added: the database refuses to update
+    or delete them."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
@@ -170,6 +181,7 @@ class LoginAttempt(db.Model):
     """Recent organiser logins, for the lockout (per account and per address)."""
 
     __tablename__ = "login_attempts"
+    __table_args__ = (NEVER_REUSE_IDS,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
@@ -180,9 +192,23 @@ class LoginAttempt(db.Model):
 
 class Organiser(UserMixin, db.Model):
     __tablename__ = "organisers"
-    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"),)
+    __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"), NEVER_REUSE_IDS)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+
+class OrganiserSession(db.Model):
+    """One login. The session cookie carries its token; logging out or changing the password ends the
+    row, so a copy of the cookie taken before then opens nothing. Only a hash of the token is kept."""
+
+    __tablename__ = "organiser_sessions"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organiser_id: Mapped[int] = mapped_column(ForeignKey("organisers.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

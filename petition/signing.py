@@ -5,7 +5,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import CONFIRMED, OutgoingEmail, Signature, now_utc
+from .models import CONFIRMED, OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
 from .text import normalise_email, tidy
 
@@ -14,20 +14,23 @@ from .text import normalise_email, tidy
 class SignOutcome:
     signature: Signature
     created: bool  # False when this address had already signed; nothing was added
+    replaced: bool = False  # an unconfirmed signature from this address took these new details
 
 
-def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False, language="en"):
+def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False, language="en",
+         fill_seconds=None):
     """Add a pending signature and queue its confirmation email, in one transaction.
 
-    A second signature from the same address adds nothing; its owner is told by email (never on
-    the page, so the form cannot be used to learn who signed). The unique constraint on the
-    address decides, so two simultaneous attempts cannot both win. A suspected bot's signature
-    is stored for review but never emailed, counted or listed.
+    The unique constraint on the address decides what happens when the address is taken, so two
+    simultaneous attempts cannot both win. If its signature is confirmed, nothing is added and the
+    owner is told by email (never on the page, so the form cannot be used to learn who signed).
+    If it is not confirmed, nobody has shown they own the address yet: see replace_unconfirmed.
+    A suspected bot's signature (the honeypot) is stored for review but never emailed, counted or
+    listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
     """
-    signature = Signature(
-        name=tidy(name), affiliation=tidy(affiliation), email=normalise_email(email), group=group,
-        listed=bool(listed), ip_hash=ip_hash, suspected_bot=suspected_bot, language=language,
-    )
+    details = {"name": tidy(name), "affiliation": tidy(affiliation), "group": group, "listed": bool(listed),
+               "ip_hash": ip_hash, "suspected_bot": suspected_bot, "language": language, "fill_seconds": fill_seconds}
+    signature = Signature(email=normalise_email(email), **details)
     db.session.add(signature)
     try:
         db.session.flush()  # assigns the id the emailed links carry
@@ -39,11 +42,33 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
         existing = signature_by_email(signature.email)
         if existing is None:  # some other rule was broken: not a duplicate, so not ours to hide
             raise
+        if existing.status != CONFIRMED:
+            return replace_unconfirmed(existing, details)
         if not suspected_bot:
             queue_already_signed(existing)
             db.session.commit()
         return SignOutcome(existing, created=False)
     return SignOutcome(signature, created=True)
+
+
+def replace_unconfirmed(signature, details):
+    """A new signing with an address whose signature nobody has confirmed: the new details replace
+    the old and a normal confirmation goes to the address, so a bot or a stranger who typed someone's
+    address first cannot keep its owner from signing. Earlier links stop working (a new secret);
+    the emails not yet sent with them are dropped. A suspected bot never replaces a person's details.
+    """
+    if details["suspected_bot"] and not signature.suspected_bot:
+        return SignOutcome(signature, created=False)
+    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id,
+                                                   OutgoingEmail.sent_at.is_(None)))
+    for key, value in details.items():
+        if key != "suspected_bot":
+            setattr(signature, key, value)
+    signature.change(suspected_bot=details["suspected_bot"], secret=new_secret(), signed_at=now_utc())
+    if not signature.suspected_bot:
+        queue_confirmation(signature)
+    db.session.commit()
+    return SignOutcome(signature, created=False, replaced=True)
 
 
 def signature_by_email(email):
@@ -53,7 +78,8 @@ def signature_by_email(email):
 
 
 def confirm_signature(signature):
-    """The owner pressed "Confirm my signature". Confirming twice changes nothing."""
+    """The owner pressed "Confirm my signature". Confirming twice changes nothing. It counts only
+    if the organisers have not held it back (signature.visible says)."""
     if signature.status != CONFIRMED:
         signature.change(status=CONFIRMED, confirmed_at=now_utc())
         db.session.commit()

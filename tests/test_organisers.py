@@ -90,3 +90,57 @@ def test_login_form_errors_sit_beside_the_field(client, field):
     data = {"email": "someone@example.org", "password": "pw", field: "", "csrf_token": csrf_token(client, "/organisers/login")}
     html = client.post("/organisers/login", data=data).get_data(as_text=True)
     assert f'id="{field}-errors"' in html
+
+
+# --- Attacks on organiser accounts ------------------------------------------------------------------
+
+def test_the_lockout_holds_whatever_the_spelling_of_the_address(app, client):
+    with app.app_context():
+        create_organiser_account("lock@example.org", "correct horse battery")
+    for _ in range(6):
+        log_in(client, "lock@example.org", "wrong password here")
+    for spelling in ("lock@example.org", "LOCK@EXAMPLE.ORG", "lock@ｅxample.org", " Lock@Example.org "):
+        assert log_in(client, spelling, "correct horse battery").status_code == 422, spelling
+    assert client.get("/organisers/").status_code == 302
+
+
+def test_failures_under_other_spellings_count_towards_one_lockout(app, client):
+    with app.app_context():
+        create_organiser_account("lock@example.org", "correct horse battery")
+    for spelling in ("LOCK@example.org", "lock@ｅxample.org", "Lock@EXAMPLE.org", "lock@example.ORG", "lOcK@example.org"):
+        log_in(client, spelling, "wrong password here")
+    assert log_in(client, "lock@example.org", "correct horse battery").status_code == 422
+
+
+def copied_session(app, client):
+    """Another browser holding a copy of this organiser's session cookie."""
+    thief = app.test_client()
+    thief.set_cookie("session", client.get_cookie("session").value)
+    return thief
+
+
+def test_logging_out_ends_every_copy_of_the_session(app, organiser_client):
+    thief = copied_session(app, organiser_client)
+    assert thief.get("/organisers/").status_code == 200
+    token = csrf_token(organiser_client, "/organisers/")
+    organiser_client.post("/organisers/logout", data={"csrf_token": token})
+    for path in ("/organisers/", "/organisers/export.csv", "/organisers/bulk-hide"):
+        assert thief.get(path).status_code == 302, path
+
+
+def test_a_new_password_ends_every_session_of_the_account(app, organiser_client, runner):
+    thief = copied_session(app, organiser_client)
+    result = runner.invoke(args=["organisers", "set-password", "Organiser@Example.org"],
+                           input="another long passphrase\nanother long passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert thief.get("/organisers/").status_code == 302
+    assert organiser_client.get("/organisers/").status_code == 302
+    fresh = app.test_client()
+    assert log_in(fresh, "organiser@example.org", "another long passphrase").status_code == 302
+
+
+def test_logging_out_in_one_browser_leaves_the_other_login_alone(app, organiser_client):
+    other = app.test_client()
+    assert log_in(other, "organiser@example.org", "correct horse battery").status_code == 302
+    organiser_client.post("/organisers/logout", data={"csrf_token": csrf_token(organiser_client, "/organisers/")})
+    assert other.get("/organisers/").status_code == 200

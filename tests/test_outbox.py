@@ -9,6 +9,7 @@ from petition.extensions import db
 from petition.models import OutgoingEmail, now_utc
 from petition.outbox import backoff, deliver_due, queue_email
 from petition.signing import sign
+from conftest import SmtpServer
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -115,3 +116,153 @@ def test_the_deliver_command_reports_what_it_did(runner, smtp_server):
     assert result.exit_code == 0, result.output
     assert "Sent 2" in result.output
     assert len(smtp_server.messages) == 2
+
+
+# --- One email never stops the others ------------------------------------------------------------
+
+def failed_emails():
+    return db.session.execute(select(OutgoingEmail).where(OutgoingEmail.failed_at.is_not(None))).scalars().all()
+
+
+def test_an_email_that_cannot_be_built_fails_alone_and_the_rest_are_sent(smtp_server):
+    # Rows written before addresses were checked as strictly: a header injection and an encoded word.
+    queue_email("a\r\nBcc: everyone@example.org", "S", "B")
+    queue_email("=?utf-8?q?x=0D=0ABcc:_everyone@example.org?=@example.org", "S", "B")
+    queue(2, prefix="after")
+    report = deliver_due()
+    assert report.sent == 2 and report.failed == 2
+    assert all("could not be built" in failed.last_error for failed in failed_emails())
+    recipients = [rcpt for _, rcpts in smtp_server.handler.envelopes for rcpt in rcpts]
+    assert "everyone@example.org" not in recipients and "after0@example.org" in recipients
+    assert all("\n" not in str(m["To"]) and m["Bcc"] is None for m in smtp_server.messages)
+
+
+def test_the_envelope_carries_exactly_the_stored_address(smtp_server):
+    sign(name="Carol", affiliation="TU", email="Carol@Bücher.de", group="international")
+    deliver_due()
+    [(sender, recipients)] = smtp_server.handler.envelopes
+    assert recipients == ["carol@xn--bcher-kva.de"] and sender == "letter@localhost"
+
+
+def test_a_non_ascii_mailbox_to_a_server_without_smtputf8_fails_once_with_its_reason(smtp_server):
+    queue_email("用户@例子.中国", "S", "B")
+    queue(1)
+    report = deliver_due()
+    assert (report.sent, report.failed) == (1, 1)
+    [failed] = failed_emails()
+    assert failed.attempts == 1 and "SMTPUTF8" in failed.last_error
+    assert deliver_due(now=now_utc() + timedelta(days=2)).failed == 0, "never tried again"
+
+
+def test_a_non_ascii_mailbox_goes_to_a_server_that_speaks_smtputf8(app):
+    server = SmtpServer(smtputf8=True)
+    server.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    try:
+        queue_email("用户@例子.中国", "S", "B")
+        db.session.commit()
+        assert deliver_due().sent == 1
+        assert server.handler.envelopes[0][1] == ["用户@例子.中国"]
+    finally:
+        server.stop()
+        app.config.update(saved)
+
+
+def test_an_email_deferred_for_ever_fails_after_a_bounded_number_of_attempts(app, smtp_server):
+    queue_email("later@example.org", "S", "B")
+    db.session.commit()
+    now, tries = now_utc(), 0
+    while not failed_emails():
+        tries += 1
+        assert tries <= app.config["MAIL_MAX_ATTEMPTS"], "still retrying past the bound"
+        deliver_due(now=now)
+        now += timedelta(hours=2)
+    [failed] = failed_emails()
+    assert failed.attempts == app.config["MAIL_MAX_ATTEMPTS"] and "451" in failed.last_error
+    assert "gave up after" in failed.last_error
+
+
+def test_the_dashboard_shows_each_failed_or_retrying_email_with_its_reason(app, smtp_server, organiser_client):
+    queue_email("nobody@example.org", "S", "B")
+    queue_email("later@example.org", "S", "B")
+    db.session.commit()
+    deliver_due()
+    html = organiser_client.get("/organisers/").get_data(as_text=True)
+    assert "nobody@example.org" in html and "550" in html
+    assert "later@example.org" in html and "451" in html
+
+
+# --- A real worker process -------------------------------------------------------------------------
+
+def worker_env(database, smtp_port, **extra):
+    import os
+
+    env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "worker-test-secret", "PETITION_ENV": "development",
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "SITE_URL": "https://letter.example.org", **extra}
+    env.pop("TEST_DATABASE_URL", None)
+    return env
+
+
+def start_worker(env, *args):
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT
+
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "deliver", *args], cwd=PROJECT_ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def wait_until(condition, seconds=30):
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_watching_worker_survives_a_poisoned_email_and_keeps_delivering(database, smtp_server):
+    queue_email("a\r\nBcc: everyone@example.org", "S", "B")
+    db.session.commit()
+    db.session.remove()
+    worker = start_worker(worker_env(database, smtp_server.port), "--watch", "--interval", "0.2")
+    try:
+        queue(1, prefix="later-queued-")  # deferred by the server: retried, never stops the loop
+        queue(2, prefix="after")
+        db.session.remove()
+        assert wait_until(lambda: len(smtp_server.messages) == 2), "the worker stopped delivering"
+        assert worker.poll() is None, "the worker died"
+    finally:
+        worker.terminate()
+        output = worker.communicate(timeout=15)[0]
+    assert "could not be built" not in output or "Traceback" not in output.split("could not be built")[0]
+    [failed] = failed_emails()
+    assert "could not be built" in failed.last_error
+
+
+def test_a_worker_killed_after_the_server_accepted_sends_again_with_the_same_message_id(database, smtp_server):
+    import signal
+
+    queue(1)
+    db.session.remove()
+    env = worker_env(database, smtp_server.port, MAIL_LEASE_SECONDS="1")
+    worker = start_worker(env)
+    # The server has the email; the worker dies before it can write that down.
+    smtp_server.handler.on_accept = lambda: worker.send_signal(signal.SIGKILL)
+    worker.communicate(timeout=30)
+    assert worker.returncode == -signal.SIGKILL and len(smtp_server.messages) == 1
+    smtp_server.handler.on_accept = None
+
+    def run_worker_again():
+        again = start_worker(env)
+        again.communicate(timeout=30)
+        return again.returncode == 0 and len(smtp_server.messages) == 2
+
+    assert wait_until(run_worker_again, seconds=20), "after the lease, the email goes again"
+    first, second = smtp_server.messages
+    assert first["Message-ID"] == second["Message-ID"] and first["Message-ID"].startswith("<outbox.")
+    assert deliver_due(now=now_utc() + timedelta(hours=1)).sent == 0, "sent, and recorded as sent, at last"

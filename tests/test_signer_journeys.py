@@ -76,12 +76,79 @@ def test_signing_again_looks_exactly_like_signing_first_and_the_owner_is_told_by
 
 
 def test_signing_again_before_confirming_sends_a_fresh_confirmation_link(client, app):
-    sign_as(client, email="sam@example.ac.uk")
-    sign_as(client, email="sam@example.ac.uk")
+    sign_as(client, email="sam@example.ac.uk", name="Sam Typo")
+    first_link = link_in_latest_email(app, "sam@example.ac.uk")
+    sign_as(client, email="sam@example.ac.uk", name="Sam Scholar")
     emails = emails_to(app, "sam@example.ac.uk")
-    assert len(emails) == 2 and "/confirm/" in emails[1].body
+    assert len(emails) == 1 and "/confirm/" in emails[0].body, "the unsent email with dead links is dropped"
+    assert client.get(first_link).status_code == 404, "links from before the new signing no longer work"
     press_confirm(client, link_in_latest_email(app, "sam@example.ac.uk"))
     assert counts(app).total == 1
+    assert "Sam Scholar" in client.get("/signatories").get_data(as_text=True)
+
+
+def test_a_bot_that_typed_a_scholars_address_first_cannot_keep_her_from_signing(client, app):
+    # The squat: a honeypot-flagged signature in the victim's name, then the real victim signs.
+    bot = app.test_client()
+    sign_as(bot, name="Squatter Name", affiliation="Fake Institute", email="victim@example.edu", website="spam")
+    assert emails_to(app, "victim@example.edu") == []
+    sign_as(client, name="Real Victim", affiliation="Real University", email="Victim@Example.edu")
+    [email] = emails_to(app, "victim@example.edu")
+    assert "Real Victim" in email.body and "Squatter" not in email.body and "already signed" not in email.body
+    page = client.get(link_in_latest_email(app, "victim@example.edu")).get_data(as_text=True)
+    assert "Real Victim" in page and "Real University" in page and "Squatter" not in page
+    done = press_confirm(client, link_in_latest_email(app, "victim@example.edu"))
+    assert "now counts" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert counts(app).total == 1
+    listed = client.get("/signatories").get_data(as_text=True)
+    assert "Real Victim" in listed and "Squatter" not in listed
+
+
+def test_a_stranger_who_typed_a_scholars_address_first_cannot_keep_her_from_signing(client, app):
+    stranger = app.test_client()
+    sign_as(stranger, name="Stranger Name", email="victim@example.edu")
+    sign_as(client, name="Real Victim", email="victim@example.edu")
+    press_confirm(client, link_in_latest_email(app, "victim@example.edu"))
+    listed = client.get("/signatories").get_data(as_text=True)
+    assert "Real Victim" in listed and "Stranger" not in listed and counts(app).total == 1
+
+
+def test_a_bot_cannot_replace_a_persons_unconfirmed_details(client, app):
+    sign_as(client, name="Real Person", email="person@example.edu")
+    sign_as(app.test_client(), name="Bot Name", email="person@example.edu", website="spam")
+    press_confirm(client, link_in_latest_email(app, "person@example.edu"))
+    assert "Real Person" in client.get("/signatories").get_data(as_text=True)
+
+
+def test_a_confirmed_signature_held_back_by_organisers_never_says_it_counts(client, app, organiser_client):
+    from petition.models import Signature
+    from petition.extensions import db
+    from sqlalchemy import select
+
+    sign_as(client, email="held@example.org")
+    with app.app_context():
+        signature_id = db.session.execute(select(Signature.id)).scalar_one()
+    organiser_client.post(f"/organisers/signatures/{signature_id}/hide",
+                          data={"reason": "checking", "csrf_token": csrf_token(organiser_client, f"/organisers/signatures/{signature_id}")})
+    visitor = app.test_client()
+    done = press_confirm(visitor, link_in_latest_email(app, "held@example.org"))
+    page = visitor.get(done.headers["Location"]).get_data(as_text=True)
+    assert "now counts" not in page and "reviewing" in page
+    assert counts(app).total == 0
+
+
+def test_two_spellings_of_one_inbox_make_one_signature(client, app):
+    assert sign_as(client, email="carol@bücher.de").status_code == 302
+    encoded = sign_as(client, email="=?us-ascii?q?carol?=@xn--bcher-kva.de")
+    assert encoded.status_code == 422
+    sign_as(client, email="Carol@XN--BCHER-KVA.de", name="Carol Again")
+    assert len(emails_to(app, "carol@xn--bcher-kva.de")) == 1
+    with app.app_context():
+        from petition.models import Signature
+        from petition.extensions import db
+        from sqlalchemy import func, select
+
+        assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 1
 
 
 def manage_link(app, address):

@@ -3,6 +3,7 @@ from flask import current_app
 from sqlalchemy import and_, func, select
 
 from ..extensions import db
+from ..abuse import is_fast
 from ..institutions import institutional_hint
 from ..models import PENDING, Signature
 
@@ -23,6 +24,7 @@ def latest_signatures(review="all", limit=None):
     ).scalars().all()
     for signature in signatures:
         signature.institution_hint = institutional_hint(signature.email, signature.affiliation)
+        signature.fast = is_fast(signature.fill_seconds)
     return signatures
 
 

@@ -10,9 +10,8 @@ from .. import abuse, accounts, audit, exports, lockout, moderation
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..models import Signature
-from ..outbox import outbox_summary
+from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
-from ..text import tidy
 from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts
 from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm
 
@@ -36,13 +35,14 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        email, where = tidy(form.email.data).lower()[:254], abuse.ip_hash(request.remote_addr)
+        email, where = accounts.login_key(form.email.data), abuse.ip_hash(request.remote_addr)
         organiser = None
         if not lockout.is_locked_out(email, where):
             organiser = accounts.authenticate(email, form.password.data)
         lockout.record_attempt(email, where, succeeded=organiser is not None)
         if organiser:
             session.clear()  # a fresh session: nothing from before the login carries over
+            accounts.start_session(organiser)
             login_user(organiser)
             # Only a path on this site, so the login form cannot bounce an organiser elsewhere.
             return redirect(safe_local_path(request.args.get("next"), url_for(".dashboard")))
@@ -55,6 +55,7 @@ def login():
 @bp.post("/logout")
 def logout():
     if LogoutForm().validate_on_submit():
+        accounts.end_session()
         logout_user()
         session.clear()
     return redirect(url_for("public.index"))
@@ -67,7 +68,7 @@ def dashboard():
         review = "all"
     return render_template(
         "organisers/dashboard.html", counts=current_counts(), review_counts=review_counts(),
-        outbox=outbox_summary(), signatures=latest_signatures(review), review=review,
+        outbox=outbox_summary(), outbox_problems=outbox_problems(), signatures=latest_signatures(review), review=review,
         audit_entries=audit.latest_entries(), logout_form=LogoutForm(),
     )
 
@@ -78,7 +79,9 @@ def _signature_or_404(signature_id):
 
 @bp.get("/signatures/<id:signature_id>")
 def signature_detail(signature_id):
-    return render_template("organisers/signature.html", signature=_signature_or_404(signature_id), form=ModerationForm())
+    signature = _signature_or_404(signature_id)
+    signature.fast = abuse.is_fast(signature.fill_seconds)
+    return render_template("organisers/signature.html", signature=signature, form=ModerationForm())
 
 
 ACTIONS = {

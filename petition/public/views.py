@@ -32,7 +32,22 @@ def email_in_form():
     try:
         return "email:" + normalise_email(request.form.get("email", ""))
     except ValueError:
-        return "email:invalid"
+        return "email:invalid"  # never used: exempt below
+
+
+def no_valid_email_in_form():
+    """Typos share no key: a malformed or empty address is limited only by the sender's own IP."""
+    return email_in_form() == "email:invalid"
+
+
+def form_was_accepted(response):
+    """Only a form that passed its checks (and was redirected on) counts against its address."""
+    return response.status_code in (302, 303)
+
+
+def per_address_limit(setting):
+    return limiter.limit(_limit(setting), key_func=email_in_form, methods=["POST"],
+                         exempt_when=no_valid_email_in_form, deduct_when=form_was_accepted)
 
 
 def _limit(setting):
@@ -64,7 +79,7 @@ def render_sign_form(form, status=200, notice=None):
 @localized_route(bp, "/sign", methods=["GET", "POST"])
 @csrf.exempt
 @limiter.limit(_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(_limit("SIGN_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
+@per_address_limit("SIGN_LIMIT_PER_EMAIL")
 def sign():
     if request.method == "GET":
         return blank_sign_form()
@@ -74,7 +89,8 @@ def sign():
             name=form.name.data, affiliation=form.affiliation.data, email=form.email.data,
             group=form.group.data, listed=form.listed.data,
             ip_hash=abuse.ip_hash(request.remote_addr),
-            suspected_bot=abuse.looks_like_a_bot(form.website.data, form.started.data),
+            suspected_bot=abuse.looks_like_a_bot(form.website.data),
+            fill_seconds=abuse.seconds_to_fill(form.started.data),
             language=_language(),
         )
         return redirect(url_for(".check_email"))
@@ -136,7 +152,10 @@ def confirm(signature, token):
     form = ButtonForm()
     if form.validate_on_submit():
         signing.confirm_signature(signature)
-        flash(_l("Thank you. Your signature is confirmed and now counts."), "success")
+        if signature.visible:
+            flash(_l("Thank you. Your signature is confirmed and now counts."), "success")
+        else:
+            flash(_l("Your signature is confirmed. The organisers are reviewing it: it is not counted or listed until they have."), "success")
         return redirect(url_for(".manage", token=make_token(signature, MANAGE)))
     return render_template("confirm.html", signature=signature, form=form,
                            already=signature.status == CONFIRMED,
@@ -175,7 +194,7 @@ def withdrawn():
 
 @localized_route(bp, "/resend", methods=["GET", "POST"])
 @limiter.limit(_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
-@limiter.limit(_limit("RESEND_LIMIT_PER_EMAIL"), key_func=email_in_form, methods=["POST"])
+@per_address_limit("RESEND_LIMIT_PER_EMAIL")
 def resend():
     form = ResendForm()
     if form.validate_on_submit():
