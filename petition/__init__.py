@@ -4,6 +4,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .catalogues import ensure_compiled
 from .config import check_production_secret, check_shared_limits, config_for_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -20,6 +21,7 @@ def create_app(config_object=None, overrides=None):
     app.config.update(overrides or {})
     check_production_secret(app.config)
     check_shared_limits(app.config)
+    ensure_compiled(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
     register_hosts(app)

@@ -11,10 +11,21 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 ROWS_PER_CHUNK = 2000
 
 
+# A spreadsheet may open the file with ";" or a tab as the separator; a cell then starts after each
+# of them, even inside a field: quotes protect a field only where they open it, as they do for ",".
+OTHER_SEPARATORS = (";", "\t")
+
+
 def neutralised(column):
-    """The column with a leading ' where a spreadsheet would read the cell as a formula.
+    """The column made inert whatever separator a spreadsheet picks: a ' before the text wherever a
+    cell could begin with a formula (at the start, or after a separator, a space or quote between).
     Done by the database, so a million rows need no Python per cell."""
-    return case((func.substr(column, 1, 1).in_(FORMULA_TRIGGERS), literal("'") + column), else_=column)
+    inner = column
+    for separator in OTHER_SEPARATORS:
+        for between in ("", " ", '"'):  # a space a program may trim, or a quote it may take as opening the cell
+            for trigger in ("=", "+", "-", "@"):
+                inner = func.replace(inner, separator + between + trigger, separator + between + "'" + trigger)
+    return case((func.substr(func.ltrim(column), 1, 1).in_(FORMULA_TRIGGERS), literal("'")), else_=literal("")) + inner
 
 
 def iso_utc(column):

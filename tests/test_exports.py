@@ -36,6 +36,31 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised(ctx, cell, safe):
     assert rows[1][1] == rows[1][2] == safe
 
 
+FORMULA_STARTS = ("=", "+", "-", "@")
+HOSTILE_NAMES = ["a;=1+1;b", "a,=1+1,b", "a\t=1+1", "x; =SUM(1)", "x, @SUM(A1)", "x;-2+3", " =1+1", "a;+1;b,=2",
+                 'q";=1+1;"', 'a","=1+1', 'a;"=1+1', 'a;"@x"', "Smith, Jean-Luc; =HYPERLINK(\"http://e.example\")"]
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_the_export_is_inert_whatever_separator_the_spreadsheet_chooses(ctx, separator):
+    # LibreOffice opened with ";" ran "a;=1+1;b": quotes protect a field only where they open it.
+    for i, name in enumerate(HOSTILE_NAMES):
+        db.session.add(Signature(name=name, affiliation=name, email=f"n{i}@example.org", group="chinese"))
+    db.session.commit()
+    text = "".join(csv_chunks(everything=True)).removeprefix("\ufeff")
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=separator):
+        for cell in row:
+            # Some programs trim spaces, and a cell may open with the quote of a field it cuts into.
+            assert not cell.strip().lstrip('"').startswith(FORMULA_STARTS), (separator, cell)
+
+
+def test_neutralising_changes_nothing_a_comma_separated_reader_sees_but_the_quote_marks(ctx):
+    db.session.add(Signature(name="a;=1+1;b", affiliation="Uni, Dept", email="n@example.org", group="chinese"))
+    db.session.commit()
+    rows = read_csv("".join(csv_chunks(everything=True)).encode())
+    assert rows[1][1:3] == ["a;'=1+1;b", "Uni, Dept"]
+
+
 def test_export_has_every_signature_with_its_email_and_neutralised_cells(organiser_client, app):
     with app.app_context():
         confirmed_signature(name=HYPERLINK, affiliation="@evil", email="attacker@example.org", group="international")

@@ -147,3 +147,30 @@ def test_the_chinese_letter_makes_the_same_demands_as_the_english_one(app):
 def test_a_negotiated_address_tells_caches_it_varies_and_a_language_address_does_not(client):
     assert {"Accept-Language", "Cookie"} <= set(client.get("/signatories").vary)
     assert "Accept-Language" not in client.get("/zh/signatories").vary
+
+
+def copy_of_translations(tmp_path):
+    import shutil
+
+    target = tmp_path / "translations"
+    shutil.copytree(PROJECT_ROOT / "petition" / "translations", target, ignore=shutil.ignore_patterns("*.mo"))
+    return target
+
+
+def test_a_deployment_without_compiled_catalogues_compiles_them_and_speaks_chinese(app_factory, tmp_path):
+    # pip install -r requirements.txt builds no .mo: the Chinese pages once came out in English, silently.
+    translations = copy_of_translations(tmp_path)
+    assert not list(translations.glob("*/LC_MESSAGES/*.mo"))
+    site = app_factory(BABEL_TRANSLATION_DIRECTORIES=str(translations))
+    assert list(translations.glob("zh/LC_MESSAGES/messages.mo"))
+    html = site.test_client().get("/zh/sign").get_data(as_text=True)
+    assert "电子邮箱" in html and "Email address" not in html
+
+
+def test_a_catalogue_that_cannot_be_compiled_stops_the_start_with_a_way_out(app_factory, tmp_path):
+    from petition.config import ConfigurationError
+
+    translations = copy_of_translations(tmp_path)
+    (translations / "zh" / "LC_MESSAGES" / "messages.mo.partial").mkdir()  # nothing can be written there
+    with pytest.raises(ConfigurationError, match="pybabel compile"):
+        app_factory(BABEL_TRANSLATION_DIRECTORIES=str(translations))
