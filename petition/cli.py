@@ -25,15 +25,20 @@ def read_new_password():
     return first
 
 
+def with_new_password(account_change, email):
+    """Read a new password and hand it to `account_change`; its refusal is a clear message."""
+    password = read_new_password()
+    try:
+        return account_change(email, password)
+    except ValueError as error:  # AccountError, or an address email-validator rejects
+        raise click.ClickException(str(error)) from None
+
+
 @organisers_cli.command("create")
 @click.argument("email")
 def create_organiser(email):
     """Create an organiser account; the password is asked for twice."""
-    password = read_new_password()
-    try:
-        organiser = accounts.create_organiser(email, password)
-    except ValueError as error:  # AccountError, or an address email-validator rejects
-        raise click.ClickException(str(error)) from None
+    organiser = with_new_password(accounts.create_organiser, email)
     click.echo(f"Created organiser {organiser.email}.")
 
 
@@ -41,11 +46,7 @@ def create_organiser(email):
 @click.argument("email")
 def set_password(email):
     """Give an organiser a new password (asked for twice); every login of the account ends."""
-    password = read_new_password()
-    try:
-        organiser = accounts.change_password(email, password)
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
+    organiser = with_new_password(accounts.change_password, email)
     click.echo(f"New password set for {organiser.email}; every session of the account has ended.")
 
 

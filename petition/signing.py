@@ -39,7 +39,7 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        existing = signature_by_email(signature.email)
+        existing = signature_by_email(signature.email, for_update=True)
         if existing is None:  # some other rule was broken: not a duplicate, so not ours to hide
             raise
         if existing.status != CONFIRMED:
@@ -71,10 +71,13 @@ def replace_unconfirmed(signature, details):
     return SignOutcome(signature, created=False, replaced=True)
 
 
-def signature_by_email(email):
-    return db.session.execute(
-        select(Signature).where(Signature.email == normalise_email(email))
-    ).scalar_one_or_none()
+def signature_by_email(email, for_update=False):
+    """The signature of this address. for_update locks its row (PostgreSQL) and reads it afresh, so a
+    confirmation that lands meanwhile is seen before its details could be replaced."""
+    statement = select(Signature).where(Signature.email == normalise_email(email))
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return db.session.execute(statement).scalar_one_or_none()
 
 
 def confirm_signature(signature):

@@ -4,7 +4,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from petition.extensions import db
 from petition.models import Signature
-from petition.signing import sign
+from petition.signing import confirm_signature, sign
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -24,11 +24,22 @@ def test_signing_stores_a_tidy_signature():
 
 def test_an_address_signs_only_once_whatever_its_case_or_spaces():
     first = sign(name="Ada", affiliation="UCL", email="ada@example.org", group="international")
+    confirm_signature(first.signature)
     again = sign(name="Someone Else", affiliation="Elsewhere", email="  ADA@example.ORG ", group="chinese")
-    assert not again.created
+    assert not again.created and not again.replaced
     assert again.signature.id == first.signature.id
     assert signature_count() == 1
     assert db.session.get(Signature, first.signature.id).name == "Ada"
+
+
+def test_an_unconfirmed_signature_takes_the_details_of_the_latest_signing():
+    first = sign(name="Squatter", affiliation="Nowhere", email="ada@example.org", group="chinese", suspected_bot=True)
+    secret = first.signature.secret
+    again = sign(name="Ada", affiliation="UCL", email="ada@example.org", group="international", fill_seconds=2.0)
+    assert again.replaced and again.signature.id == first.signature.id and signature_count() == 1
+    stored = db.session.get(Signature, first.signature.id)
+    assert (stored.name, stored.group, stored.suspected_bot, stored.fill_seconds) == ("Ada", "international", False, 2.0)
+    assert stored.secret != secret, "links made for the earlier details stop working"
 
 
 def test_the_database_itself_refuses_a_second_signature_from_one_address():
