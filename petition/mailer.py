@@ -58,6 +58,13 @@ def envelope(message):
     return message["From"].addresses[0].addr_spec, [address.addr_spec for address in message["To"].addresses]
 
 
+def server_said(code, text):
+    """The server's answer as an organiser can read it: '550 5.1.1 No such user'."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    return f"{code} {text}"
+
+
 class ConsoleTransport:
     """Development: print each email so a person can follow the links without a mail server."""
 
@@ -121,13 +128,13 @@ class SmtpTransport:
             raise TemporaryFailure(f"the mail server closed the connection: {error}") from error
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
+            said = "; ".join(server_said(code, text) for code, text in error.recipients.values())
             if all(500 <= code < 600 for code in codes):
-                raise PermanentFailure(f"recipient refused: {error.recipients}") from error
-            raise TemporaryFailure(f"recipient deferred: {error.recipients}") from error
+                raise PermanentFailure(f"recipient refused: {said}") from error
+            raise TemporaryFailure(f"recipient deferred: {said}") from error
         except smtplib.SMTPResponseException as error:
-            if 500 <= error.smtp_code < 600:
-                raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
-            raise TemporaryFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+            failure = PermanentFailure if 500 <= error.smtp_code < 600 else TemporaryFailure
+            raise failure(server_said(error.smtp_code, error.smtp_error)) from error
         except (OSError, smtplib.SMTPException) as error:
             raise TemporaryFailure(str(error)) from error
 

@@ -155,7 +155,8 @@ def confirm(signature, token):
         if signature.visible:
             flash(_l("Thank you. Your signature is confirmed and now counts."), "success")
         else:
-            flash(_l("Your signature is confirmed. The organisers are reviewing it: it is not counted or listed until they have."), "success")
+            # The private page it leads to says why it does not count yet.
+            flash(_l("Thank you. Your signature is confirmed."), "success")
         return redirect(url_for(".manage", token=make_token(signature, MANAGE)))
     return render_template("confirm.html", signature=signature, form=form,
                            already=signature.status == CONFIRMED,
