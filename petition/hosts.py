@@ -4,7 +4,7 @@ import re
 
 from flask import abort, request
 
-_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"  # "_": container names (my_app:8000)
 _HOST = re.compile(rf"^(?:{_LABEL}(?:\.{_LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?$")
 BAD_HOST = "petition.bad_host"
 STAND_IN = "invalid.host"  # lets the request be routed to the error page; never shown or linked

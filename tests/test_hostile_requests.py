@@ -74,7 +74,7 @@ def test_a_malformed_host_gets_400_on_every_route(client, host, path):
     assert "could not be understood" in response.get_data(as_text=True) or path == "/api/counts"
 
 
-@pytest.mark.parametrize("host", ["letter.example.org", "127.0.0.1:8000", "[::1]:5000", "localhost", "xn--bcher-kva.de"])
+@pytest.mark.parametrize("host", ["letter.example.org", "127.0.0.1:8000", "[::1]:5000", "localhost", "xn--bcher-kva.de", "web_1:8000"])
 def test_ordinary_hosts_are_served(client, host):
     assert client.get("/privacy", headers={"Host": host}).status_code == 200
 
