@@ -6,7 +6,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from .extensions import db
-from .models import PENDING, LoginAttempt, OutgoingEmail, Signature, now_utc
+from .models import PENDING, LoginAttempt, OrganiserSession, OutgoingEmail, Signature, now_utc
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dhw])\s*$")
 _UNITS = {"d": "days", "h": "hours", "w": "weeks"}
@@ -37,8 +37,8 @@ class PurgeReport:
 
 
 def purge(older_than, now=None):
-    """Forget IP hashes, unconfirmed signatures, sent or failed emails and login records older than
-    the given age. Confirmed signatures themselves stay: they are the letter."""
+    """Forget IP hashes, unconfirmed signatures, sent or failed emails and login records (attempts
+    and organiser sessions) older than the given age. Confirmed signatures themselves stay: they are the letter."""
     cutoff = (now or now_utc()) - older_than
     cleared = db.session.execute(
         update(Signature).where(Signature.signed_at < cutoff, Signature.ip_hash.is_not(None)).values(ip_hash=None)
@@ -54,5 +54,7 @@ def purge(older_than, now=None):
         delete(Signature).where(Signature.status == PENDING, Signature.signed_at < cutoff)
     ).rowcount
     attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff)).rowcount
+    # Logins that old end too (a copied cookie stops working); the rows of ended ones go.
+    attempts += db.session.execute(delete(OrganiserSession).where(OrganiserSession.created_at < cutoff)).rowcount
     db.session.commit()
     return PurgeReport(cleared, unconfirmed, emails, attempts)

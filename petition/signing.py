@@ -46,7 +46,7 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
             return replace_unconfirmed(existing, details)
         if not suspected_bot:
             queue_already_signed(existing)
-            db.session.commit()
+        db.session.commit()  # also lets go of the row lock
         return SignOutcome(existing, created=False)
     return SignOutcome(signature, created=True)
 
@@ -58,6 +58,7 @@ def replace_unconfirmed(signature, details):
     the emails not yet sent with them are dropped. A suspected bot never replaces a person's details.
     """
     if details["suspected_bot"] and not signature.suspected_bot:
+        db.session.commit()  # nothing changed; lets go of the row lock
         return SignOutcome(signature, created=False)
     db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id,
                                                    OutgoingEmail.sent_at.is_(None)))

@@ -4,9 +4,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from conftest import confirmed_signature
+from conftest import create_organiser_account, confirmed_signature
 from petition.extensions import db
-from petition.models import LoginAttempt, OutgoingEmail, Signature, now_utc
+from petition.models import LoginAttempt, Organiser, OrganiserSession, OutgoingEmail, Signature, now_utc
 from petition.privacy import parse_age, purge
 from petition.signing import sign
 
@@ -14,7 +14,7 @@ from petition.signing import sign
 def age_everything(days):
     """Move every timestamp back, as if the rows were made `days` ago."""
     for table, columns in (("signatures", ("signed_at",)), ("outgoing_emails", ("created_at", "sent_at")),
-                           ("login_attempts", ("created_at",))):
+                           ("login_attempts", ("created_at",)), ("organiser_sessions", ("created_at",))):
         for column in columns:
             if db.engine.dialect.name == "sqlite":
                 db.session.execute(text(f"UPDATE {table} SET {column} = datetime({column}, '-{days} days') WHERE {column} IS NOT NULL"))
@@ -32,6 +32,8 @@ def test_purge_forgets_old_ip_hashes_unconfirmed_signatures_and_sent_emails_but_
     old_confirmed = confirmed_signature(email="old@example.org", ip_hash="a" * 64)
     sign(name="Never Confirmed", affiliation="U", email="never@example.org", group="chinese", ip_hash="b" * 64)
     db.session.add(LoginAttempt(email="o@example.org", ip_hash="c" * 64, succeeded=False))
+    create_organiser_account()
+    db.session.add(OrganiserSession(organiser_id=db.session.execute(select(Organiser.id)).scalar_one(), token_hash="e" * 64))
     db.session.execute(OutgoingEmail.__table__.update().values(sent_at=now_utc()))
     db.session.commit()
     age_everything(100)
@@ -39,7 +41,8 @@ def test_purge_forgets_old_ip_hashes_unconfirmed_signatures_and_sent_emails_but_
 
     report = purge(timedelta(days=90))
 
-    assert (report.ip_hashes_cleared, report.unconfirmed_deleted, report.login_attempts_deleted) == (2, 1, 1)
+    assert (report.ip_hashes_cleared, report.unconfirmed_deleted, report.login_attempts_deleted) == (2, 1, 2)
+    assert count(OrganiserSession) == 0, "a 100-day-old login has ended"
     assert db.session.get(Signature, old_confirmed.id).ip_hash is None
     assert count(Signature, Signature.email == "never@example.org") == 0
     assert count(OutgoingEmail, OutgoingEmail.to_address.in_(["old@example.org", "never@example.org"])) == 0
