@@ -144,7 +144,8 @@ def signing(base):
 
 def confirming(base, database_url, directory):
     # The configuration is read from the environment when petition is first imported.
-    os.environ.update({"DATABASE_URL": database_url, "PETITION_ENV": "production", "SECRET_KEY": site_env("")["SECRET_KEY"]})
+    os.environ.update({"DATABASE_URL": database_url, "PETITION_ENV": "production", "SECRET_KEY": site_env("")["SECRET_KEY"],
+                       "RATELIMIT_ENABLED": "false"})  # production refuses per-process limits; none are needed here
     from petition import create_app
 
     app = create_app()

@@ -2,6 +2,8 @@
 import os
 from pathlib import Path
 
+import click
+
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
@@ -161,8 +163,6 @@ def check_production_secret(config):
 def serving_processes():
     """How many processes serve this app, if known: 1 for a flask command (click is running it),
     else what gunicorn.conf.py or the deployment wrote in PETITION_PROCESSES; 0 when unknown."""
-    import click
-
     if click.get_current_context(silent=True) is not None:
         return 1
     return env_number("PETITION_PROCESSES", "0")

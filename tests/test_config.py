@@ -63,6 +63,15 @@ def test_production_refuses_per_process_limits_when_it_cannot_tell_one_process_s
     assert create_app(ProductionConfig, {"SECRET_KEY": A_REAL_SECRET, "RATELIMIT_STORAGE_URI": "memory://"})
 
 
+def test_a_flask_command_in_production_is_one_process_and_may_keep_memory_limits(tmp_path):
+    env = {**os.environ, "PETITION_ENV": "production", "SECRET_KEY": A_REAL_SECRET, "RATELIMIT_STORAGE_URI": "memory://",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}"}
+    env.pop("PETITION_PROCESSES", None)
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"], cwd=PROJECT_ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
 @pytest.mark.parametrize("workers, starts", [(3, False), (1, True)])
 def test_gunicorn_with_several_workers_and_memory_limits_refuses_to_serve(tmp_path, workers, starts):
     port = free_port()
