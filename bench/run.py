@@ -164,6 +164,17 @@ def export(database_url, directory):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+OUTBOX_SENT = int(os.environ.get("BENCH_OUTBOX_SENT", "200000"))
+
+
+def outbox_poll(directory):
+    """The mail worker's poll with no mail due, on a fresh database with none and with OUTBOX_SENT sent."""
+    url = f"sqlite:///{directory / 'outbox.sqlite3'}"
+    out = subprocess.run([sys.executable, str(BENCH / "outbox_probe.py"), url, str(OUTBOX_SENT)],
+                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def machine():
     model = "unknown CPU"
     try:
@@ -234,6 +245,12 @@ def main():
     export_rate = exported["rows"] / exported["seconds"]
     row(f"CSV export of {exported['rows']:,} rows", f"{export_rate:,.0f} rows/s, peak {exported['peak_mb']:.0f} MB",
         "≥ 150,000 rows/s, ≤ 150 MB", export_rate >= 150000 and exported["peak_mb"] <= 150)
+
+    say("Outbox poll ...")
+    poll = outbox_poll(directory)
+    ratio = poll["full_ms"] / poll["empty_ms"]
+    row(f"Outbox poll with nothing due, 0 vs {poll['sent']:,} sent emails (SQLite)",
+        f"{poll['empty_ms']:.2f} ms vs {poll['full_ms']:.2f} ms = {ratio:.2f}", "≤ 1.5 (flat)", ratio <= 1.5)
 
     say(f"Seeding PostgreSQL with {N:,} signatures and signing ...")
     try:

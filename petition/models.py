@@ -3,7 +3,7 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
@@ -141,11 +141,20 @@ class SignatureCount(db.Model):
     n: Mapped[int] = mapped_column(default=0)
 
 
+UNSENT = "sent_at IS NULL AND failed_at IS NULL"
+
+
 class OutgoingEmail(db.Model):
     """The outbox: written in the same transaction as the change that causes it, sent by the worker."""
 
     __tablename__ = "outgoing_emails"
-    __table_args__ = (NEVER_REUSE_IDS,)
+    __table_args__ = (
+        # The worker's poll walks only the mail still to send: sent and failed rows stay until the
+        # purge, and without the condition every poll would step over all of them.
+        Index("ix_outgoing_emails_due", "next_attempt_at", "id",
+              sqlite_where=text(UNSENT), postgresql_where=text(UNSENT)),
+        NEVER_REUSE_IDS,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
@@ -154,7 +163,7 @@ class OutgoingEmail(db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     # When the worker may next try; claiming an email pushes it forward, so it doubles as a lease.
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     attempts: Mapped[int] = mapped_column(default=0)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
