@@ -221,3 +221,13 @@ class OrganiserSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# Rules the database keeps with triggers, which the models cannot declare: the counters, and an
+# audit log that refuses changes. The migrations create them; a test checks they are all there.
+TRIGGERS = {
+    "sqlite": {"signature_counts_insert", "signature_counts_delete", "signature_counts_update",
+               "audit_log_no_update", "audit_log_no_delete"},
+    "postgresql": {"signature_counts_insert", "signature_counts_delete", "signature_counts_update",
+                   "audit_log_no_update", "audit_log_no_delete", "audit_log_no_truncate"},
+}

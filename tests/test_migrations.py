@@ -62,3 +62,72 @@ def test_migrating_keeps_the_outbox_of_existing_signatures(ctx):
     upgrade()
     assert db.session.execute(text("SELECT count(*) FROM outgoing_emails")).scalar_one() == 1
     assert sign(name="B", affiliation="U", email="b@example.org", group="chinese").created
+
+
+def check_constraint_names(connection):
+    inspector = inspect(connection)
+    return {(table, check["name"]) for table in inspector.get_table_names() if table != "alembic_version"
+            for check in inspector.get_check_constraints(table)}
+
+
+def declared_check_constraint_names(metadata):
+    from sqlalchemy import CheckConstraint
+
+    return {(table.name, constraint.name) for table in metadata.sorted_tables
+            for constraint in table.constraints if isinstance(constraint, CheckConstraint)}
+
+
+def trigger_names(connection):
+    from sqlalchemy import text
+
+    if connection.dialect.name == "postgresql":
+        query = "SELECT DISTINCT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    return set(connection.execute(text(query)).scalars())
+
+
+def schema_differences(connection, metadata):
+    """What alembic's comparison cannot see: CHECK constraints and triggers."""
+    from petition.models import TRIGGERS
+
+    migrated, declared = check_constraint_names(connection), declared_check_constraint_names(metadata)
+    return {"checks missing": declared - migrated, "checks extra": migrated - declared,
+            "triggers missing": TRIGGERS[connection.dialect.name] - trigger_names(connection),
+            "triggers extra": trigger_names(connection) - TRIGGERS[connection.dialect.name]}
+
+
+NO_DIFFERENCE = {"checks missing": set(), "checks extra": set(), "triggers missing": set(), "triggers extra": set()}
+
+
+def test_the_migrations_build_every_check_constraint_and_trigger_the_models_rely_on(ctx):
+    with db.engine.connect() as connection:
+        assert len(check_constraint_names(connection)) >= 9
+        assert schema_differences(connection, db.metadata) == NO_DIFFERENCE
+
+
+def test_a_check_constraint_missing_from_the_database_is_caught(ctx):
+    from sqlalchemy import CheckConstraint, MetaData
+
+    models = MetaData(naming_convention=db.metadata.naming_convention)
+    for table in db.metadata.sorted_tables:
+        table.to_metadata(models)
+    models.tables["signatures"].append_constraint(CheckConstraint("length(name) < 100", name="name_short"))
+    with db.engine.connect() as connection:
+        differences = schema_differences(connection, models)
+    assert differences["checks missing"] == {("signatures", "ck_signatures_name_short")}
+
+
+def test_a_trigger_missing_from_the_database_is_caught(ctx):
+    from sqlalchemy import text
+
+    with db.engine.connect() as connection:
+        transaction = connection.begin()
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("DROP TRIGGER audit_log_no_delete ON audit_log"))
+        else:
+            connection.execute(text("DROP TRIGGER audit_log_no_delete"))
+        try:
+            assert schema_differences(connection, db.metadata)["triggers missing"] == {"audit_log_no_delete"}
+        finally:
+            transaction.rollback()
