@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from conftest import create_organiser_account, csrf_token, emails_to, log_in, sign_as
+from tests.support import create_organiser_account, csrf_token, emails_to, log_in, sign_as
 from petition import abuse, lockout
 from petition.counts import current_counts
 from petition.extensions import db, limiter
@@ -56,7 +56,7 @@ def test_the_honeypot_is_hidden_by_a_class_not_an_inline_style(client):
 
 def test_a_fast_browser_is_never_dropped_its_timing_is_recorded_for_organisers(client, app, organiser_client):
     # Autofill sends the form in about two seconds: the signer still gets the email and counts.
-    from conftest import link_in_latest_email, press_confirm
+    from tests.support import link_in_latest_email, press_confirm
 
     with settings(app, SIGN_MIN_SECONDS=3):
         page = client.get("/sign").get_data(as_text=True)

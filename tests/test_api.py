@@ -1,5 +1,5 @@
 """The JSON API: counts and the public list."""
-from conftest import confirmed_signature, sign_and_confirm, sign_as
+from tests.support import confirmed_signature, sign_and_confirm, sign_as
 
 
 def test_counts_split_by_group(client):

@@ -3,7 +3,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from conftest import confirmed_signature, create_organiser_account, is_postgresql
+from tests.support import confirmed_signature, create_organiser_account, is_postgresql
 from petition import audit
 from petition.accounts import login_key
 from petition.extensions import db

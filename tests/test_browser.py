@@ -2,7 +2,7 @@
 email, and the count goes up."""
 import pytest
 
-from conftest import link_in_latest_email
+from tests.support import link_in_latest_email
 
 pytestmark = pytest.mark.browser
 PERSON_SECONDS = 1100  # the live server wants a second between showing the form and getting it back

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from petition.accounts import authenticate
 from petition.extensions import db
 from petition.models import Organiser
-from conftest import confirmed_signature
+from tests.support import confirmed_signature
 
 
 def test_create_organiser_reads_the_password_twice_from_standard_input(runner, app):

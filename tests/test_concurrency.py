@@ -5,7 +5,7 @@ import time
 
 from sqlalchemy import func, select
 
-from conftest import HttpVisitor
+from tests.support import HttpVisitor
 from petition.extensions import db
 from petition.models import Signature
 from petition.signing import sign

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from conftest import PROJECT_ROOT, free_port, wait_for
+from tests.support import PROJECT_ROOT, free_port, wait_for
 from petition import create_app
 from petition.config import (DEVELOPMENT_SECRET_KEY, Config, ConfigurationError, ProductionConfig,
                              config_for_environment, database_url)

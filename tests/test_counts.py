@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import confirmed_signature
+from tests.support import confirmed_signature
 from petition.counts import current_counts
 from petition.signing import sign
 
@@ -46,7 +46,7 @@ def test_running_counts_follow_every_change_to_a_signature(app):
     from petition.extensions import db
     from petition.models import Organiser
     from petition.signing import correct_signature, withdraw_signature
-    from conftest import create_organiser_account
+    from tests.support import create_organiser_account
 
     create_organiser_account()
     organiser = db.session.execute(select(Organiser)).scalar_one()

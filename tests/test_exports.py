@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from conftest import confirmed_signature, sign_and_confirm
+from tests.support import confirmed_signature, sign_and_confirm
 from petition.exports import HEADER, ROWS_PER_CHUNK, csv_chunks
 from petition.extensions import db
 from petition.models import Signature

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import sign_and_confirm
+from tests.support import sign_and_confirm
 
 PUBLIC_PAGES = ["/", "/background", "/sign", "/sign/check-your-email", "/signatories", "/privacy", "/resend",
                 "/organisers/login", "/confirm/not-a-token", "/no-such-page"]

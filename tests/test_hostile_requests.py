@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import create_organiser_account, csrf_token, log_in
+from tests.support import create_organiser_account, csrf_token, log_in
 
 OFF_SITE = [
     "/%09/evil.example",        # a tab: browsers drop it and read //evil.example

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import PROJECT_ROOT, HttpVisitor, SmtpServer, free_port, wait_for
+from tests.support import PROJECT_ROOT, HttpVisitor, SmtpServer, free_port, wait_for
 
 DATABASE = os.environ.get("INSTANCES_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test_instances")
 REDIS = os.environ.get("INSTANCES_REDIS_URL", "redis://127.0.0.1:6379/15")

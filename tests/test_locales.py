@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from conftest import link_in_latest_email, press_confirm, PROJECT_ROOT, csrf_token, emails_to, sign_as
+from tests.support import link_in_latest_email, press_confirm, PROJECT_ROOT, csrf_token, emails_to, sign_as
 
 PUBLIC_PAGES = ["/", "/background", "/sign", "/signatories", "/privacy", "/resend", "/sign/check-your-email"]
 CATALOGUE = PROJECT_ROOT / "petition" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
@@ -96,7 +96,7 @@ def test_an_english_signer_gets_english_emails(client, app):
 
 
 def test_group_names_and_dates_read_naturally_in_chinese(client, app):
-    from conftest import confirmed_signature
+    from tests.support import confirmed_signature
 
     with app.app_context():
         confirmed_signature(name="李华", affiliation="香港中文大学", email="li@example.hk", group="chinese")

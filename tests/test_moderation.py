@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from conftest import confirmed_signature, create_organiser_account, csrf_token, emails_to, sign_and_confirm
+from tests.support import confirmed_signature, create_organiser_account, csrf_token, emails_to, sign_and_confirm
 from petition import moderation
 from petition.audit import latest_entries
 from petition.counts import current_counts

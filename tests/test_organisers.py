@@ -1,7 +1,7 @@
 """Organiser pages: login, dashboard, export; and that none of it is open to anyone else."""
 import pytest
 
-from conftest import create_organiser_account, csrf_token, log_in, sign_as
+from tests.support import create_organiser_account, csrf_token, log_in, sign_as
 
 
 def organiser_routes(app):

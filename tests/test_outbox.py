@@ -9,7 +9,7 @@ from petition.extensions import db
 from petition.models import OutgoingEmail, now_utc
 from petition.outbox import backoff, deliver_due, queue_email
 from petition.signing import sign
-from conftest import SmtpServer
+from tests.support import SmtpServer
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -208,7 +208,7 @@ def start_worker(env, *args):
     import subprocess
     import sys
 
-    from conftest import PROJECT_ROOT
+    from tests.support import PROJECT_ROOT
 
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "deliver", *args], cwd=PROJECT_ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

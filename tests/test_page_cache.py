@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from conftest import confirmed_signature
+from tests.support import confirmed_signature
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def test_each_language_has_its_own_copy(client, caching):
 
 
 def test_a_reused_sign_form_still_gives_each_visitor_their_own_working_token(app, caching):
-    from conftest import csrf_token, signature_form
+    from tests.support import csrf_token, signature_form
 
     visitors = [app.test_client(), app.test_client()]
     tokens = [csrf_token(visitor, "/sign") for visitor in visitors]

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from conftest import create_organiser_account, confirmed_signature
+from tests.support import create_organiser_account, confirmed_signature
 from petition.extensions import db
 from petition.models import LoginAttempt, Organiser, OrganiserSession, OutgoingEmail, Signature, now_utc
 from petition.privacy import parse_age, purge

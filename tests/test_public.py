@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from conftest import csrf_token, link_in_latest_email, press_confirm, sign_and_confirm, sign_as, signature_form
+from tests.support import csrf_token, link_in_latest_email, press_confirm, sign_and_confirm, sign_as, signature_form
 from petition.counts import current_counts
 
 

@@ -1,7 +1,7 @@
 """The public list: filters, search and keyset pagination, called without HTTP and through the page."""
 import pytest
 
-from conftest import confirmed_signature
+from tests.support import confirmed_signature
 from petition.signatories import ListFilter, parse_cursor, public_page
 from petition.signing import sign
 

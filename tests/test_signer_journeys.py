@@ -1,7 +1,7 @@
 """Journeys through the site as a scholar takes them: sign, confirm, correct, withdraw."""
 import re
 
-from conftest import (MANAGE_LINK, csrf_token, emails_to, link_in_latest_email, press_confirm, sign_and_confirm,
+from tests.support import (MANAGE_LINK, csrf_token, emails_to, link_in_latest_email, press_confirm, sign_and_confirm,
                       sign_as)
 from petition.counts import current_counts
 

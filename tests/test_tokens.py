@@ -3,7 +3,7 @@ import time
 
 import pytest
 
-from conftest import confirmed_signature
+from tests.support import confirmed_signature
 from petition.extensions import db
 from petition.signing import sign, withdraw_signature
 from petition.tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
@@ -59,7 +59,7 @@ def test_links_die_with_a_withdrawn_signature_even_if_its_id_is_reused():
 
 
 def test_a_new_secret_key_with_the_old_one_as_fallback_keeps_every_link_and_session_working(app, app_factory):
-    from conftest import create_organiser_account, log_in
+    from tests.support import create_organiser_account, log_in
 
     signature = pending()
     token = make_token(signature, MANAGE)

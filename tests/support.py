@@ -1,0 +1,254 @@
+"""Helpers for the tests: building the app, using the forms as a browser does, a real SMTP server on
+loopback, a visitor talking HTTP to a server process. Fixtures live in conftest.py and use these."""
+
+import http.cookiejar
+import os
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from sqlalchemy import MetaData, text
+
+from petition import create_app
+from petition.config import TestConfig, engine_options
+from petition.extensions import db
+
+
+# CI sets this so that a test it is meant to run cannot pass by skipping.
+REQUIRE_ALL = os.environ.get("PETITION_REQUIRE_ALL_TESTS") == "1"
+
+
+def make_app(database, **overrides):
+    settings = {"SQLALCHEMY_DATABASE_URI": database, "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database)}
+    return create_app(TestConfig, {**settings, **overrides})
+
+
+def drop_everything():
+    """Whatever an earlier run left behind: tables, alembic's version row, functions."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        return
+    existing = MetaData()
+    existing.reflect(bind=db.engine)
+    existing.drop_all(bind=db.engine)
+
+
+def emptying_append_only_tables():
+    """The audit log refuses DELETE, as it must; only the tests get round it, to start each test empty:
+    PostgreSQL skips triggers for this transaction, SQLite's triggers are set aside and put back."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
+        return []
+    triggers = db.session.execute(text(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")).all()
+    for name, _ in triggers:
+        db.session.execute(text(f"DROP TRIGGER {name}"))
+    return [sql for _, sql in triggers]
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(client, path):
+    page = client.get(path)
+    match = CSRF_PATTERN.search(page.get_data(as_text=True))
+    assert match, f"no CSRF token in the form at {path}"
+    return match.group(1)
+
+
+def signature_form(**fields):
+    form = {
+        "name": "Ada Lovelace",
+        "affiliation": "University of London",
+        "email": "ada@example.ac.uk",
+        "group": "international",
+        "listed": "y",
+    }
+    form.update(fields)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def sign_as(client, follow_redirects=False, **fields):
+    """Fill in and send the signing form as a browser would (a None field is left out)."""
+    form = signature_form(**fields)
+    form["csrf_token"] = csrf_token(client, "/sign")
+    return client.post("/sign", data=form, follow_redirects=follow_redirects)
+
+
+CONFIRM_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/confirm/[^\s]+)")
+
+
+MANAGE_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/signature/[^\s]+)")
+
+
+def emails_to(app, address):
+    """The emails queued for an address, oldest first (the outbox is a table)."""
+    from sqlalchemy import select
+
+    from petition.models import OutgoingEmail
+
+    with app.app_context():
+        return db.session.execute(
+            select(OutgoingEmail).where(OutgoingEmail.to_address == address).order_by(OutgoingEmail.id)
+        ).scalars().all()
+
+
+def link_in_latest_email(app, address, pattern=CONFIRM_LINK):
+    emails = emails_to(app, address)
+    assert emails, f"no email was queued for {address}"
+    match = pattern.search(emails[-1].body)
+    assert match, f"no such link in: {emails[-1].body}"
+    return match.group(1)
+
+
+def press_confirm(client, path):
+    """Open the emailed link and press the button, as the signer does."""
+    return client.post(path, data={"csrf_token": csrf_token(client, path)})
+
+
+def sign_and_confirm(client, **fields):
+    response = sign_as(client, **fields)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    address = signature_form(**fields)["email"].strip().lower()
+    press_confirm(client, link_in_latest_email(client.application, address))
+    return response
+
+
+def confirmed_signature(**fields):
+    """Sign and confirm without HTTP, inside an app context."""
+    from petition.signing import confirm_signature, sign
+
+    values = {"name": "Ada Lovelace", "affiliation": "University of London", "email": "ada@example.ac.uk",
+              "group": "international", "listed": True, **fields}
+    return confirm_signature(sign(**values).signature)
+
+
+def create_organiser_account(email="organiser@example.org", password="correct horse battery"):
+    from petition.accounts import create_organiser
+
+    create_organiser(email, password)
+    return email, password
+
+
+def log_in(client, email, password):
+    token = csrf_token(client, "/organisers/login")
+    return client.post("/organisers/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def is_postgresql(app):
+    return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"the server did not answer at {url}")
+
+
+class RecordingHandler:
+    """Keeps every message it accepts, with its envelope; refuses recipients whose address starts
+    with 'nobody' for good, and defers those starting with 'later' (451) for ever."""
+
+    def __init__(self):
+        self.messages = []
+        self.envelopes = []
+        self.on_accept = None  # called after a message is kept, before the server answers 250
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("nobody"):
+            return "550 5.1.1 No such user"
+        if address.startswith("later"):
+            return "451 4.3.0 Try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        if self.on_accept:
+            self.on_accept()
+        return "250 Message accepted"
+
+
+class SmtpServer:
+    """aiosmtpd on a loopback port that a test can stop and start again, as a mail server goes down."""
+
+    def __init__(self, smtputf8=False):
+        self.port = free_port()
+        self.handler = RecordingHandler()
+        self.controller = None
+        self.smtputf8 = smtputf8
+
+    def start(self):
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
+                                     enable_SMTPUTF8=self.smtputf8)
+        self.controller.start()
+
+    def stop(self):
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def messages(self):
+        return self.handler.messages
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class HttpVisitor:
+    """A visitor with its own cookies, talking to a server process; redirects are returned, not followed."""
+
+    def __init__(self, base):
+        self.base = base
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), NoRedirect())
+
+    def request(self, path, data=None, base=None):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open((base or self.base) + path, data=body, timeout=60) as response:
+                return response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as answer:
+            return answer.code, answer.headers, answer.read().decode()
+
+    def hidden_fields(self, path, base=None):
+        _, _, html = self.request(path, base=base)
+        return dict(re.findall(r'name="(csrf_token|started)" type="hidden" value="([^"]*)"', html))
+
+    def post_form(self, path, fields, base=None):
+        return self.request(path, {**self.hidden_fields(path, base), **fields}, base=base)
