@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from . import lockout
 from .extensions import db
 from .models import EMAIL_MAX, Organiser, OrganiserSession, now_utc
 from .text import normalise_email, tidy
@@ -99,6 +100,19 @@ def end_session():
 def end_every_session(organiser):
     db.session.execute(update(OrganiserSession).where(OrganiserSession.organiser_id == organiser.id,
                                                       OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc()))
+
+
+def attempt_login(email, password, ip_hash):
+    """An organiser's login: the organiser, or None for a wrong address or password or a locked
+    account or network (one answer for all). Every attempt is recorded for the lockout."""
+    from . import lockout
+
+    key = login_key(email)
+    organiser = None
+    if not lockout.is_locked_out(key, ip_hash):
+        organiser = authenticate(key, password)
+    lockout.record_attempt(key, ip_hash, succeeded=organiser is not None)
+    return organiser
 
 
 def organiser_by_id(organiser_id):

@@ -3,12 +3,13 @@ Every action names its reason and goes into the audit log in the same transactio
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 
 from . import audit
 from .extensions import db
-from .models import OutgoingEmail, Signature
+from .models import Signature
 from .signer_emails import queue_confirmation
+from .signing import delete_signature_and_emails
 
 
 def _target(signature):
@@ -37,8 +38,7 @@ def approve_flagged(signature, organiser, reason):
 
 def delete_signature(signature, organiser, reason):
     audit.record(organiser, "delete", _target(signature), reason)
-    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id))
-    db.session.delete(signature)
+    delete_signature_and_emails(signature)
     db.session.commit()
 
 

@@ -97,10 +97,15 @@ def correct_signature(signature, *, name, affiliation, group, listed):
     return signature
 
 
-def withdraw_signature(signature):
-    """Delete the signature and every email about it: name, affiliation and address are gone for good."""
+def delete_signature_and_emails(signature):
+    """Name, affiliation, address and every email about them, gone for good (in the caller's transaction)."""
     db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id))
     db.session.delete(signature)
+
+
+def withdraw_signature(signature):
+    """The signer withdraws: the signature and everything about it is deleted."""
+    delete_signature_and_emails(signature)
     db.session.commit()
 
 

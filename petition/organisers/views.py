@@ -6,7 +6,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, redirect, ren
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, exports, lockout, moderation
+from .. import abuse, accounts, audit, exports, moderation
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..models import Signature
@@ -35,11 +35,7 @@ def login():
     form = LoginForm()
     error = None
     if form.validate_on_submit():
-        email, where = accounts.login_key(form.email.data), abuse.ip_hash(request.remote_addr)
-        organiser = None
-        if not lockout.is_locked_out(email, where):
-            organiser = accounts.authenticate(email, form.password.data)
-        lockout.record_attempt(email, where, succeeded=organiser is not None)
+        organiser = accounts.attempt_login(form.email.data, form.password.data, abuse.ip_hash(request.remote_addr))
         if organiser:
             session.clear()  # a fresh session: nothing from before the login carries over
             accounts.start_session(organiser)
