@@ -98,6 +98,8 @@ class Config:
     RATELIMIT_ENABLED = env_flag("RATELIMIT_ENABLED", "true")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Keeps this site's counters apart from anything else in the same Redis.
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "petition")
     SIGN_LIMIT_PER_IP = os.environ.get("SIGN_LIMIT_PER_IP", "120 per hour")
     SIGN_LIMIT_PER_EMAIL = os.environ.get("SIGN_LIMIT_PER_EMAIL", "5 per hour")
     RESEND_LIMIT_PER_IP = os.environ.get("RESEND_LIMIT_PER_IP", "60 per hour")

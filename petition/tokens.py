@@ -1,6 +1,6 @@
 """Signed, single-purpose links for a signature: confirm it, or manage it (correct or withdraw)."""
 from flask import current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
 from .extensions import db
 from .models import Signature
@@ -24,13 +24,23 @@ def signing_keys():
     return [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
 
 
-def _serializer(purpose):
+def _signer_at(moment):
+    """A signer whose clock says `moment` (seconds since the epoch): a link made at a given time."""
+    class SignerAt(TimestampSigner):
+        def get_timestamp(self):
+            return int(moment)
+    return SignerAt
+
+
+def _serializer(purpose, made_at=None):
     # The salt makes a token for one purpose useless for the other.
-    return URLSafeTimedSerializer(signing_keys(), salt=f"signature-{purpose}")
+    signer = TimestampSigner if made_at is None else _signer_at(made_at)
+    return URLSafeTimedSerializer(signing_keys(), salt=f"signature-{purpose}", signer=signer)
 
 
-def make_token(signature, purpose):
-    return _serializer(purpose).dumps([signature.id, signature.secret])
+def make_token(signature, purpose, made_at=None):
+    """The link's token; `made_at` (epoch seconds) dates it, as if it had been made then."""
+    return _serializer(purpose, made_at).dumps([signature.id, signature.secret])
 
 
 def read_token(token, purpose):

@@ -6,13 +6,17 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 
 import pytest
 
 from tests.support import PROJECT_ROOT, HttpVisitor, SmtpServer, free_port, wait_for
 
-DATABASE = os.environ.get("INSTANCES_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test_instances")
-REDIS = os.environ.get("INSTANCES_REDIS_URL", "redis://127.0.0.1:6379/15")
+SERVER = os.environ.get("INSTANCES_POSTGRESQL_SERVER", "postgresql://postgres@127.0.0.1:5432")
+REDIS = os.environ.get("INSTANCES_REDIS_URL", "redis://127.0.0.1:6379/0")
+# This run's own database and rate-limit keys: two runs on one machine never touch each other's.
+RUN = f"test_instances_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+DATABASE = f"{SERVER}/{RUN}"
 
 
 def services_or_skip():
@@ -20,17 +24,22 @@ def services_or_skip():
         import psycopg
         import redis
 
-        admin = DATABASE.rsplit("/", 1)[0] + "/postgres"
-        with psycopg.connect(admin, autocommit=True) as connection:
-            name = DATABASE.rsplit("/", 1)[1]
-            if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-                connection.execute(f'CREATE DATABASE "{name}"')
-        with psycopg.connect(DATABASE, autocommit=True) as connection:
-            connection.execute("DROP SCHEMA public CASCADE")
-            connection.execute("CREATE SCHEMA public")
-        redis.Redis.from_url(REDIS).flushdb()
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{RUN}"')
+        redis.Redis.from_url(REDIS).ping()
     except Exception as error:  # no PostgreSQL or Redis here: say so
         pytest.skip(f"needs PostgreSQL and Redis on this machine ({error}); .ci/run starts them")
+
+
+def remove_run_data():
+    import psycopg
+    import redis
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{RUN}" WITH (FORCE)')
+    store = redis.Redis.from_url(REDIS)
+    for key in store.scan_iter(f"*{RUN}*"):
+        store.delete(key)
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +50,7 @@ def site(tmp_path_factory):
     smtp.start()
     ports = [free_port(), free_port()]
     env = {**os.environ, "DATABASE_URL": DATABASE, "RATELIMIT_STORAGE_URI": REDIS, "RATELIMIT_ENABLED": "true",
+           "RATELIMIT_KEY_PREFIX": RUN,
            "SECRET_KEY": "one-secret-for-every-instance", "PETITION_ENV": "development", "SIGN_MIN_SECONDS": "0",
            "SIGN_LIMIT_PER_EMAIL": "2 per hour", "SITE_URL": f"http://127.0.0.1:{ports[0]}",
            "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port)}
@@ -69,6 +79,7 @@ def site(tmp_path_factory):
         for log in log_files:
             log.close()
         smtp.stop()
+        remove_run_data()
 
 
 def latest_link(kind, address):

@@ -137,11 +137,13 @@ def test_each_content_file_exists_in_both_languages(app, name):
     assert (directory / f"{name}.en.md").exists() and (directory / f"{name}.zh.md").exists()
 
 
-def test_the_chinese_letter_makes_the_same_demands_as_the_english_one(app):
+def test_the_chinese_letter_makes_as_many_demands_as_the_english_one(app):
+    # Structure, not wording: organisers may edit the letter; the two languages must stay in step.
     directory = Path(app.config["CONTENT_DIR"])
-    demands = {lang: re.findall(r"^\d+\. \*\*", (directory / f"letter.{lang}.md").read_text(encoding="utf-8"), re.M)
-               for lang in ("en", "zh")}
-    assert len(demands["en"]) == len(demands["zh"]) == 5
+    shape = {lang: [(len(re.findall(r"^\d+\. ", text, re.M)), len(re.findall(r"^#+ ", text, re.M)))
+                    for text in [(directory / f"letter.{lang}.md").read_text(encoding="utf-8")]][0]
+             for lang in ("en", "zh")}
+    assert shape["en"] == shape["zh"] and shape["en"][0] >= 1
 
 
 def test_a_negotiated_address_tells_caches_it_varies_and_a_language_address_does_not(client):
