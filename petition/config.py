@@ -82,6 +82,8 @@ class Config:
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = env_number("MAIL_PORT", "25")
     MAIL_USE_TLS = env_flag("MAIL_USE_TLS", "false")
+    # Certificates to trust for STARTTLS besides the system's (a private mail relay's own CA).
+    MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE", "")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Open letter <letter@localhost>")

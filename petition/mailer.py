@@ -1,5 +1,6 @@
 """Handing an email to the world: over SMTP, or to the log when no mail server is configured."""
 import smtplib
+import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
 from urllib.parse import urlsplit
@@ -98,7 +99,9 @@ class SmtpTransport:
         try:
             self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
             if config["MAIL_USE_TLS"]:
-                self.connection.starttls()
+                # Verify the server's certificate and name, or a network attacker reads every link.
+                context = ssl.create_default_context(cafile=config.get("MAIL_TLS_CA_FILE") or None)
+                self.connection.starttls(context=context)
             if config["MAIL_USERNAME"]:
                 self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         except (OSError, smtplib.SMTPException) as error:

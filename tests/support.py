@@ -180,11 +180,15 @@ class RecordingHandler:
         self.messages = []
         self.envelopes = []
         self.on_accept = None  # called after a message is kept, before the server answers 250
+        self.defer_once = set()  # addresses deferred (451) the first time only
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("nobody"):
             return "550 5.1.1 No such user"
         if address.startswith("later"):
+            return "451 4.3.0 Try again later"
+        if address in self.defer_once:
+            self.defer_once.discard(address)
             return "451 4.3.0 Try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"

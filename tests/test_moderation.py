@@ -125,6 +125,26 @@ def test_bulk_hide_page_shows_the_count_before_hiding(organiser_client, app):
         assert current_counts().total == 0
 
 
+@pytest.mark.parametrize("fields, field, message", [
+    ({"domain": "", "since": "", "until": ""}, "domain", "Give a domain, a time window, or both."),
+    ({"domain": "not a domain"}, "domain", "Enter a domain such as example.com."),
+    ({"since": "2026-11-29T12:00", "until": "2026-11-29T11:00"}, "until", "The end of the window must come after its start."),
+    ({"since": "2026-11-29T12:00", "until": "2026-11-29T12:00"}, "until", "The end of the window must come after its start."),
+    ({"since": "yesterday"}, "since", "Enter a date and time, such as 2026-11-29 14:30."),
+    ({"domain": "flood.example", "reason": ""}, "reason", "Give a reason; it goes into the audit log."),
+])
+def test_a_bulk_hide_that_would_hide_everything_or_nothing_sensible_is_refused_beside_its_field(
+        organiser_client, app, fields, field, message):
+    sign_and_confirm(organiser_client, name="Bystander", email="b@flood.example")
+    form = {"reason": "flood", **fields, "confirm": "yes", "csrf_token": csrf_token(organiser_client, "/organisers/bulk-hide")}
+    response = organiser_client.post("/organisers/bulk-hide", data=form)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert message in html and f'name="{field}"' in html
+    with app.app_context():
+        assert current_counts().total == 1, "nothing was hidden"
+
+
 def test_each_export_is_recorded_in_the_audit_log(organiser_client, app):
     organiser_client.get("/organisers/export.csv").get_data()
     organiser_client.get("/organisers/export.csv?scope=all").get_data()

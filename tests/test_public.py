@@ -188,3 +188,24 @@ def test_repeated_fields_use_the_first_value_and_still_sign_once(client, app):
     press_confirm(client, link_in_latest_email(app, "ada@example.org"))
     with app.app_context():
         assert current_counts().chinese == 1 and current_counts().total == 1
+
+
+def test_a_server_error_rolls_back_what_the_request_had_written(app_factory):
+    # The 500 page must not leave a half-done transaction for the next request on that connection.
+    from petition.extensions import db
+    from petition.models import Signature
+
+    site = app_factory(PROPAGATE_EXCEPTIONS=False)
+
+    @site.get("/test-half-done")
+    def half_done():
+        db.session.add(Signature(name="Half", affiliation="Done", email="half@example.org", group="chinese"))
+        db.session.flush()
+        raise RuntimeError("something broke after a write")
+
+    client = site.test_client()
+    response = client.get("/test-half-done")
+    assert response.status_code == 500 and "Something went wrong on our side" in response.get_data(as_text=True)
+    assert "something broke" not in response.get_data(as_text=True)
+    with site.app_context():
+        assert db.session.execute(db.select(Signature).where(Signature.email == "half@example.org")).first() is None

@@ -44,8 +44,10 @@ class BulkHideForm(FlaskForm):
         filters=[lambda v: tidy_filter(v).lstrip("@").lower() if v else v],
         validators=[Optional(), Length(max=253), Regexp(r"^[a-z0-9.-]+\.[a-z0-9-]+$", message=_l("Enter a domain such as example.com."))],
     )
-    since = DateTimeLocalField(_l("Signed from (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
-    until = DateTimeLocalField(_l("Signed before (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M")
+    since = DateTimeLocalField(_l("Signed from (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
+                               invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."))
+    until = DateTimeLocalField(_l("Signed before (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
+                               invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."))
     reason = reason_field()
 
     def validate(self, extra_validators=None):
