@@ -142,9 +142,9 @@ def page_for(browser, live_server):
     """Open pages as a visitor would (phone or desktop); every request to another origin is recorded."""
     contexts = []
 
-    def open_page(width=1280, language="en"):
+    def open_page(width=1280, language="en", javascript=True):
         context = browser.new_context(viewport={"width": width, "height": 900}, locale=language,
-                                      extra_http_headers={"Accept-Language": language})
+                                      extra_http_headers={"Accept-Language": language}, java_script_enabled=javascript)
         contexts.append(context)
         page = context.new_page()
         page.elsewhere = []
