@@ -105,8 +105,6 @@ def end_every_session(organiser):
 def attempt_login(email, password, ip_hash):
     """An organiser's login: the organiser, or None for a wrong address or password or a locked
     account or network (one answer for all). Every attempt is recorded for the lockout."""
-    from . import lockout
-
     key = login_key(email)
     organiser = None
     if not lockout.is_locked_out(key, ip_hash):

@@ -52,7 +52,7 @@ def counted_from_signatures():
     """The same counts, the slow way: straight from the signatures table."""
     return _counts_from(db.session.execute(
         select(Signature.group, Signature.listed, func.count())
-        .where(Signature.visible.is_(True))
+        .where(Signature.counted)
         .group_by(Signature.group, Signature.listed)
     ))
 
@@ -70,7 +70,7 @@ def reconcile():
     before = current_counts()
     truth = db.session.execute(
         select(Signature.group, Signature.listed, func.count())
-        .where(Signature.visible.is_(True))
+        .where(Signature.counted)
         .group_by(Signature.group, Signature.listed)
     ).all()
     db.session.execute(text("UPDATE signature_counts SET n = 0"))

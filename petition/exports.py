@@ -40,10 +40,6 @@ def iso_utc(column):
     return func.replace(func.substr(column, 1, 19), " ", "T") + literal("+00:00")
 
 
-def review_status_sql():
-    return case((Signature.suspected_bot, "flagged"), (Signature.hidden, "hidden"), else_=Signature.status)
-
-
 def quoted(text):
     """A CSV field: in double quotes, inner quotes doubled (RFC 4180). Always quoting keeps commas,
     quotes and line breaks in names safe, and lets the database write whole lines."""
@@ -67,12 +63,12 @@ def csv_lines(everything=False):
         cast(Signature.id, String), quoted(neutralised(Signature.name)), quoted(neutralised(Signature.affiliation)),
         # A plain address holds no ";" or tab: only its first character needs a look.
         quoted(neutralised(Signature.email, inner_separators=())), Signature.group, case((Signature.listed, "yes"), else_="no"),
-        iso_utc(Signature.signed_at), review_status_sql(), func.coalesce(iso_utc(Signature.confirmed_at), ""),
+        iso_utc(Signature.signed_at), Signature.review_status, func.coalesce(iso_utc(Signature.confirmed_at), ""),
         Signature.language,
     )
     statement = select(line).order_by(Signature.id)
     if not everything:
-        statement = statement.where(Signature.visible.is_(True))
+        statement = statement.where(Signature.counted)
     connection = db.session.connection().execution_options(stream_results=True, yield_per=ROWS_PER_CHUNK)
     for batch in connection.execute(statement).scalars().partitions():
         yield batch
@@ -88,5 +84,5 @@ def csv_chunks(everything=False):
 def signature_total(everything=False):
     statement = select(func.count()).select_from(Signature)
     if not everything:
-        statement = statement.where(Signature.visible.is_(True))
+        statement = statement.where(Signature.counted)
     return db.session.execute(statement).scalar_one()

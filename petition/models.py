@@ -3,11 +3,14 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, text
+from sqlalchemy import CheckConstraint, and_, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, text
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
+from . import lifecycle
 from .extensions import db
 from .groups import GROUPS
+from .locales import SUPPORTED
 
 NAME_MAX = 200
 AFFILIATION_MAX = 300
@@ -48,15 +51,6 @@ NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 _group_list = ", ".join(f"'{g}'" for g in GROUPS)
 
 
-PENDING = "pending"
-CONFIRMED = "confirmed"
-STATUSES = (PENDING, CONFIRMED)
-
-
-def review_status(status, hidden, suspected_bot):
-    return "flagged" if suspected_bot else "hidden" if hidden else status
-
-
 class Signature(db.Model):
     """One scholar's signature. It counts (visible) only once confirmed, and not while hidden by
     the organisers or suspected of coming from a bot; the database keeps `visible` honest."""
@@ -69,8 +63,8 @@ class Signature(db.Model):
         # One address signs once: stored trimmed and lower-cased, so the constraint compares that.
         CheckConstraint("email = lower(email)", name="email_lower_case"),
         CheckConstraint(f"signatory_group IN ({_group_list})", name="signatory_group_known"),
-        CheckConstraint("status IN ('pending', 'confirmed')", name="status_known"),
-        CheckConstraint("language IN ('en', 'zh')", name="language_known"),
+        CheckConstraint(f"status IN ({lifecycle.sql_list(lifecycle.Status)})", name="status_known"),
+        CheckConstraint(f"language IN ({lifecycle.sql_list(SUPPORTED)})", name="language_known"),
         CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
         # The public list and the counts: visible rows by group, walked by id.
         Index("ix_signatures_visible_listed_group_id", "visible", "listed", "signatory_group", "id"),
@@ -86,7 +80,7 @@ class Signature(db.Model):
     group: Mapped[str] = mapped_column("signatory_group", String(20))
     listed: Mapped[bool] = mapped_column(default=True)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
-    status: Mapped[str] = mapped_column(String(20), default=PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=lifecycle.Status.PENDING.value)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden: Mapped[bool] = mapped_column(default=False)
     suspected_bot: Mapped[bool] = mapped_column(default=False)
@@ -101,22 +95,40 @@ class Signature(db.Model):
     # fast, so this never flags a signature by itself; organisers see it beside the others.
     fill_seconds: Mapped[float | None] = mapped_column(Float)
 
-    @property
+    # What a signature's state means, each defined once (lifecycle.py), in Python and in SQL.
+    @hybrid_property
+    def counted(self):
+        """Confirmed, not hidden, not flagged: in the counts."""
+        return lifecycle.counts(self.status, self.hidden, self.suspected_bot)
+
+    @counted.inplace.expression
+    @classmethod
+    def _counted_sql(cls):
+        return cls.visible.is_(True)
+
+    @hybrid_property
+    def listed_publicly(self):
+        """Counted, and its signer asked to be named: on the public list."""
+        return self.counted and self.listed
+
+    @listed_publicly.inplace.expression
+    @classmethod
+    def _listed_publicly_sql(cls):
+        return and_(cls.visible.is_(True), cls.listed.is_(True))
+
+    @hybrid_property
     def review_status(self):
-        """What organisers see: flagged (suspected bot), hidden, pending or confirmed."""
-        return review_status(self.status, self.hidden, self.suspected_bot)
+        """What organisers see: flagged, hidden, pending or confirmed (a lifecycle.Review)."""
+        return lifecycle.review_of(self.status, self.hidden, self.suspected_bot)
 
-    def change(self, **values):
-        """Set state (status, hidden, suspected_bot, ...) and `visible` with it, in one step.
+    @review_status.inplace.expression
+    @classmethod
+    def _review_status_sql(cls):
+        return lifecycle.review_sql(cls)
 
-        The current state is read before anything is set, so a reload from the database cannot
-        flush a half-made change that the visible_rule constraint would rightly refuse.
-        """
-        current = {"status": self.status, "hidden": self.hidden, "suspected_bot": self.suspected_bot}
-        for key, value in values.items():
-            setattr(self, key, value)
-        state = {**current, **{k: v for k, v in values.items() if k in current}}
-        self.visible = state["status"] == CONFIRMED and not state["hidden"] and not state["suspected_bot"]
+    @property
+    def is_confirmed(self):
+        return self.status == lifecycle.Status.CONFIRMED
 
     def __repr__(self):
         return f"<Signature {self.id} {self.group} {self.status}>"

@@ -3,13 +3,12 @@ Every action names its reason and goes into the audit log in the same transactio
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
-from . import audit
+from . import audit, lifecycle
 from .extensions import db
 from .models import Signature
 from .signer_emails import queue_confirmation
-from .signing import delete_signature_and_emails
 
 
 def _target(signature):
@@ -17,20 +16,20 @@ def _target(signature):
 
 
 def hide(signature, organiser, reason):
-    signature.change(hidden=True)
+    lifecycle.hide(signature)
     audit.record(organiser, "hide", _target(signature), reason)
     db.session.commit()
 
 
 def restore(signature, organiser, reason):
-    signature.change(hidden=False)
+    lifecycle.restore(signature)
     audit.record(organiser, "restore", _target(signature), reason)
     db.session.commit()
 
 
 def approve_flagged(signature, organiser, reason):
     """A person, not a bot, after all: clear the flag and send the confirmation email it never got."""
-    signature.change(suspected_bot=False)
+    lifecycle.approve(signature)
     queue_confirmation(signature)
     audit.record(organiser, "approve", _target(signature), reason)
     db.session.commit()
@@ -38,7 +37,7 @@ def approve_flagged(signature, organiser, reason):
 
 def delete_signature(signature, organiser, reason):
     audit.record(organiser, "delete", _target(signature), reason)
-    delete_signature_and_emails(signature)
+    lifecycle.delete_with_emails(signature)
     db.session.commit()
 
 
@@ -81,10 +80,7 @@ def preview_bulk_hide(selection):
 def bulk_hide(selection, organiser, reason):
     if selection.is_empty:
         raise ValueError("A bulk hide needs a domain or a time window.")
-    result = db.session.execute(
-        update(Signature).where(*selection.conditions()).values(hidden=True, visible=False)
-        .execution_options(synchronize_session=False)
-    )
-    audit.record(organiser, "bulk-hide", f"{result.rowcount} signatures: {selection.describe()}", reason)
+    hidden = lifecycle.hide_where(Signature, selection.conditions())
+    audit.record(organiser, "bulk-hide", f"{hidden} signatures: {selection.describe()}", reason)
     db.session.commit()
-    return result.rowcount
+    return hidden

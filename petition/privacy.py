@@ -6,7 +6,8 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 
 from .extensions import db
-from .models import PENDING, LoginAttempt, OrganiserSession, OutgoingEmail, Signature, now_utc
+from .lifecycle import Status
+from .models import LoginAttempt, OrganiserSession, OutgoingEmail, Signature, now_utc
 
 _AGE = re.compile(r"^\s*(\d+)\s*([dhw])\s*$")
 _UNITS = {"d": "days", "h": "hours", "w": "weeks"}
@@ -43,7 +44,7 @@ def purge(older_than, now=None):
     cleared = db.session.execute(
         update(Signature).where(Signature.signed_at < cutoff, Signature.ip_hash.is_not(None)).values(ip_hash=None)
     ).rowcount
-    stale = select(Signature.id).where(Signature.status == PENDING, Signature.signed_at < cutoff)
+    stale = select(Signature.id).where(Signature.status == Status.PENDING.value, Signature.signed_at < cutoff)
     emails = db.session.execute(
         delete(OutgoingEmail).where(
             (OutgoingEmail.signature_id.in_(stale))
@@ -51,7 +52,7 @@ def purge(older_than, now=None):
         )
     ).rowcount
     unconfirmed = db.session.execute(
-        delete(Signature).where(Signature.status == PENDING, Signature.signed_at < cutoff)
+        delete(Signature).where(Signature.status == Status.PENDING.value, Signature.signed_at < cutoff)
     ).rowcount
     attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff)).rowcount
     # Logins that old end too (a copied cookie stops working); the rows of ended ones go.

@@ -42,7 +42,7 @@ def _escape_like(text):
 
 
 def public_page(list_filter, after=None, limit=100):
-    statement = select(Signature).where(Signature.visible.is_(True), Signature.listed.is_(True))
+    statement = select(Signature).where(Signature.listed_publicly)
     if list_filter.group:
         statement = statement.where(Signature.group == list_filter.group)
     if list_filter.query:

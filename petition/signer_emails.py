@@ -7,7 +7,6 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 
 from .links import site_link
-from .models import CONFIRMED
 from .outbox import queue_email
 from .tokens import CONFIRM, MANAGE, make_token
 
@@ -43,6 +42,6 @@ def queue_confirmation(signature):
 
 def queue_already_signed(signature):
     """Sent when someone signs again with this address: nothing on the site says so, the owner learns it here."""
-    if signature.status == CONFIRMED:
+    if signature.is_confirmed:
         return _queue(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT)
     return _queue(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)

@@ -5,7 +5,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .extensions import db
-from .models import CONFIRMED, OutgoingEmail, Signature, new_secret, now_utc
+from . import lifecycle
+from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
 from .text import normalise_email, tidy
 
@@ -30,7 +31,7 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
     """
     details = {"name": tidy(name), "affiliation": tidy(affiliation), "group": group, "listed": bool(listed),
                "ip_hash": ip_hash, "suspected_bot": suspected_bot, "language": language, "fill_seconds": fill_seconds}
-    signature = Signature(email=normalise_email(email), **details)
+    signature = lifecycle.new_signature(Signature, email=normalise_email(email), **details)
     db.session.add(signature)
     try:
         db.session.flush()  # assigns the id the emailed links carry
@@ -42,7 +43,7 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
         existing = signature_by_email(signature.email, for_update=True)
         if existing is None:  # some other rule was broken: not a duplicate, so not ours to hide
             raise
-        if existing.status != CONFIRMED:
+        if not existing.is_confirmed:
             return replace_unconfirmed(existing, details)
         if not suspected_bot:
             queue_already_signed(existing)
@@ -60,16 +61,18 @@ def replace_unconfirmed(signature, details):
     if details["suspected_bot"] and not signature.suspected_bot:
         db.session.commit()  # nothing changed; lets go of the row lock
         return SignOutcome(signature, created=False)
-    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id,
-                                                   OutgoingEmail.sent_at.is_(None)))
-    for key, value in details.items():
-        if key != "suspected_bot":
-            setattr(signature, key, value)
-    signature.change(suspected_bot=details["suspected_bot"], secret=new_secret(), signed_at=now_utc())
+    drop_unsent_emails(signature)
+    lifecycle.replace_unconfirmed(signature, secret=new_secret(), signed_at=now_utc(), **details)
     if not signature.suspected_bot:
         queue_confirmation(signature)
     db.session.commit()
     return SignOutcome(signature, created=False, replaced=True)
+
+
+def drop_unsent_emails(signature):
+    """Its emails not yet sent carry links that no longer work."""
+    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id,
+                                                   OutgoingEmail.sent_at.is_(None)))
 
 
 def signature_by_email(email, for_update=False):
@@ -84,28 +87,21 @@ def signature_by_email(email, for_update=False):
 def confirm_signature(signature):
     """The owner pressed "Confirm my signature". Confirming twice changes nothing. It counts only
     if the organisers have not held it back (signature.visible says)."""
-    if signature.status != CONFIRMED:
-        signature.change(status=CONFIRMED, confirmed_at=now_utc())
+    if not signature.is_confirmed:
+        lifecycle.confirm(signature, now_utc())
         db.session.commit()
     return signature
 
 
 def correct_signature(signature, *, name, affiliation, group, listed):
-    signature.name, signature.affiliation = tidy(name), tidy(affiliation)
-    signature.group, signature.listed = group, bool(listed)
+    lifecycle.correct(signature, name=tidy(name), affiliation=tidy(affiliation), group=group, listed=listed)
     db.session.commit()
     return signature
 
 
-def delete_signature_and_emails(signature):
-    """Name, affiliation, address and every email about them, gone for good (in the caller's transaction)."""
-    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id))
-    db.session.delete(signature)
-
-
 def withdraw_signature(signature):
-    """The signer withdraws: the signature and everything about it is deleted."""
-    delete_signature_and_emails(signature)
+    """The signer withdraws: the signature and every email about it are deleted for good."""
+    lifecycle.delete_with_emails(signature)
     db.session.commit()
 
 
@@ -120,7 +116,7 @@ def resend_confirmation(email):
         return
     if signature is None or signature.suspected_bot:
         return
-    if signature.status == CONFIRMED:
+    if signature.is_confirmed:
         queue_already_signed(signature)
     else:
         queue_confirmation(signature)

@@ -5,15 +5,16 @@ from sqlalchemy import and_, func, select
 from ..extensions import db
 from ..abuse import is_fast
 from ..institutions import institutional_hint
-from ..models import PENDING, Signature
+from ..lifecycle import Review
+from ..models import Signature
 
 # Which signatures a dashboard tab lists.
 REVIEW_FILTERS = {
     "all": (),
-    "pending": (Signature.status == PENDING, Signature.suspected_bot.is_(False)),
-    "confirmed": (Signature.visible.is_(True),),
-    "hidden": (Signature.hidden.is_(True),),
-    "flagged": (Signature.suspected_bot.is_(True),),
+    "pending": (Signature.review_status == Review.PENDING.value,),
+    "counted": (Signature.counted,),
+    "hidden": (Signature.review_status == Review.HIDDEN.value,),
+    "flagged": (Signature.review_status == Review.FLAGGED.value,),
 }
 
 

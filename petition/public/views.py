@@ -12,7 +12,6 @@ from ..extensions import csrf, limiter
 from ..locales import localized_route
 from ..page_cache import cached_page
 from ..redirects import safe_local_path
-from ..models import CONFIRMED
 from ..signatories import page_from_args
 from ..text import normalise_email
 from ..tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
@@ -152,14 +151,14 @@ def confirm(signature, token):
     form = ButtonForm()
     if form.validate_on_submit():
         signing.confirm_signature(signature)
-        if signature.visible:
+        if signature.counted:
             flash(_l("Thank you. Your signature is confirmed and now counts."), "success")
         else:
             # The private page it leads to says why it does not count yet.
             flash(_l("Thank you. Your signature is confirmed."), "success")
         return redirect(url_for(".manage", token=make_token(signature, MANAGE)))
     return render_template("confirm.html", signature=signature, form=form,
-                           already=signature.status == CONFIRMED,
+                           already=signature.is_confirmed,
                            manage_url=url_for(".manage", token=make_token(signature, MANAGE)))
 
 
