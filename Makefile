@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test bench install install-dev migrate translations clean
+.PHONY: run test bench lint lock install install-dev migrate translations clean
 
 TRANSLATIONS := petition/translations
 CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
@@ -19,9 +19,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# Reinstall whenever a requirements file changes.
+# Reinstall whenever a requirements file changes. The files pin every package with its hashes
+# (make lock writes them from requirements.in and requirements-dev.in), so pip checks each download.
 $(VENV)/.installed: requirements.txt $(BIN)/python
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 # Compiled catalogues are built, never committed: part of every install.
@@ -29,7 +30,7 @@ $(VENV)/.installed: requirements.txt $(BIN)/python
 	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed $(COMPILED)
@@ -59,6 +60,16 @@ bench: install-dev
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk) \
 		|| (echo "wrk is needed: apt-get install wrk" && exit 1)
 	$(BIN)/python bench/run.py
+
+# The checks CI runs besides the tests: ruff's lint rules and its formatting.
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Pin every dependency, with hashes, from the top-level names in requirements.in / requirements-dev.in.
+lock: install-dev
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras -o requirements-dev.txt requirements-dev.in
 
 clean:
 	rm -rf $(VENV) .pytest_cache
