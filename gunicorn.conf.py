@@ -1,6 +1,7 @@
 """gunicorn settings for production: `gunicorn wsgi:app` reads this file from the working directory.
 
 Every value can be changed with an environment variable (GUNICORN_WORKERS, PORT, ...)."""
+
 import multiprocessing
 import os
 

@@ -1,4 +1,5 @@
 """Export every signature to a file as the organisers' CSV does; print rows, seconds and peak memory."""
+
 import json
 import sys
 import time
@@ -22,9 +23,10 @@ def main(path):
 
 def peak_resident_mb():
     """This process's own peak (VmHWM). ru_maxrss would carry over the parent's peak across exec."""
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return float("nan")
 
 

@@ -1,4 +1,5 @@
 """The yardstick: a bare Flask app served by the same gunicorn settings as the site."""
+
 from flask import Flask
 
 app = Flask(__name__)

@@ -3,6 +3,7 @@ with SENT sent emails kept (they stay until the privacy purge). Prints JSON: mil
 
     python bench/outbox_probe.py sqlite:////tmp/outbox.sqlite3 [SENT]
 """
+
 import json
 import sys
 import time
@@ -26,10 +27,13 @@ def add_sent(db, n):
         series = f"SELECT g FROM generate_series(1, {n}) AS g"
     else:
         series = f"WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < {n}) SELECT g FROM s"
-    db.session.execute(text(
-        "INSERT INTO outgoing_emails (to_address, subject, body, created_at, next_attempt_at, attempts, sent_at) "
-        f"SELECT 'sent' || g || '@example.org', 'S', 'B', :at, :at, 1, :at FROM ({series}) AS numbers"),
-        {"at": "2026-01-01 00:00:00"})
+    db.session.execute(
+        text(
+            "INSERT INTO outgoing_emails (to_address, subject, body, created_at, next_attempt_at, attempts, sent_at) "
+            f"SELECT 'sent' || g || '@example.org', 'S', 'B', :at, :at, 1, :at FROM ({series}) AS numbers"
+        ),
+        {"at": "2026-01-01 00:00:00"},
+    )
     db.session.commit()
 
 

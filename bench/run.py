@@ -5,6 +5,7 @@ Settings come from the environment: BENCH_N (signatures, default 1,000,000), BEN
 (default 60), BENCH_READ_SECONDS (default 10), BENCH_PG_URL (PostgreSQL server, default
 postgresql://postgres@127.0.0.1:5432), GUNICORN_WORKERS (default from gunicorn.conf.py).
 """
+
 import json
 import multiprocessing
 import os
@@ -47,17 +48,26 @@ def free_port():
 
 
 def site_env(database_url, **extra):
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "benchmark-secret-not-for-production",
-           "PETITION_ENV": "production", "SITE_URL": "http://127.0.0.1", "RATELIMIT_ENABLED": "false",
-           "SIGN_MIN_SECONDS": "0", "GUNICORN_ACCESSLOG": "", "GUNICORN_WORKERS": str(WORKERS),
-           "BENCH_LUA_DIR": str(BENCH / "lua")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "benchmark-secret-not-for-production",
+        "PETITION_ENV": "production",
+        "SITE_URL": "http://127.0.0.1",
+        "RATELIMIT_ENABLED": "false",
+        "SIGN_MIN_SECONDS": "0",
+        "GUNICORN_ACCESSLOG": "",
+        "GUNICORN_WORKERS": str(WORKERS),
+        "BENCH_LUA_DIR": str(BENCH / "lua"),
+    }
     env.update(extra)
     return env
 
 
 def flask(env, *args):
-    subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, check=True, capture_output=True
+    )
 
 
 class Server:
@@ -68,7 +78,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", app],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -87,8 +101,17 @@ class Server:
 
 
 def wrk(url, seconds, connections, script="plain.lua", threads=2, env=None, background=False):
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s",
-               "-s", str(BENCH / "lua" / script), url]
+    command = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "lua" / script),
+        url,
+    ]
     env = {**os.environ, "BENCH_LUA_DIR": str(BENCH / "lua"), "BENCH_RUN": str(int(time.time())), **(env or {})}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     return process if background else result_of(process)
@@ -144,8 +167,14 @@ def signing(base):
 
 def confirming(base, database_url, directory):
     # The configuration is read from the environment when petition is first imported.
-    os.environ.update({"DATABASE_URL": database_url, "PETITION_ENV": "production", "SECRET_KEY": site_env("")["SECRET_KEY"],
-                       "RATELIMIT_ENABLED": "false"})  # production refuses per-process limits; none are needed here
+    os.environ.update(
+        {
+            "DATABASE_URL": database_url,
+            "PETITION_ENV": "production",
+            "SECRET_KEY": site_env("")["SECRET_KEY"],
+            "RATELIMIT_ENABLED": "false",
+        }
+    )  # production refuses per-process limits; none are needed here
     from petition import create_app
 
     app = create_app()
@@ -158,9 +187,14 @@ def confirming(base, database_url, directory):
 
 
 def export(database_url, directory):
-    out = subprocess.run([sys.executable, str(BENCH / "export_probe.py"), str(directory / "export.csv")],
-                         cwd=ROOT, env=site_env(database_url, PYTHONPATH=str(ROOT)), check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "export_probe.py"), str(directory / "export.csv")],
+        cwd=ROOT,
+        env=site_env(database_url, PYTHONPATH=str(ROOT)),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -170,8 +204,14 @@ OUTBOX_SENT = int(os.environ.get("BENCH_OUTBOX_SENT", "200000"))
 def outbox_poll(directory):
     """The mail worker's poll with no mail due, on a fresh database with none and with OUTBOX_SENT sent."""
     url = f"sqlite:///{directory / 'outbox.sqlite3'}"
-    out = subprocess.run([sys.executable, str(BENCH / "outbox_probe.py"), url, str(OUTBOX_SENT)],
-                         cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, str(BENCH / "outbox_probe.py"), url, str(OUTBOX_SENT)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -222,52 +262,88 @@ def main():
     with Server("wsgi:app", site_env(small_url)) as site:
         small = {"counts": latency(site.base, "/api/counts"), "home": latency(site.base, "/")}
 
-    row("Home page req/s vs hello world (mean of 2 alternating runs)",
-        f"{home_rps:,.0f} vs {hello_rps:,.0f} = {home_rps / hello_rps:.2f}", "≥ 0.5", home_rps / hello_rps >= 0.5)
+    row(
+        "Home page req/s vs hello world (mean of 2 alternating runs)",
+        f"{home_rps:,.0f} vs {hello_rps:,.0f} = {home_rps / hello_rps:.2f}",
+        "≥ 0.5",
+        home_rps / hello_rps >= 0.5,
+    )
     s = sqlite_signing
-    row("Signing on SQLite (signatures/s, p50, p99, errors)",
+    row(
+        "Signing on SQLite (signatures/s, p50, p99, errors)",
         f"{s['per_second']:,.0f}/s, {s['p50_ms']:.1f} ms, {s['p99_ms']:.1f} ms, {s['errors'] + s['failed']}",
         "≥ 500/s, p99 ≤ 250 ms, 0 errors",
-        s["per_second"] >= 500 and s["p99_ms"] <= 250 and s["errors"] + s["failed"] == 0)
-    row("Readers during signing (req/s, p99)", f"{rps(s['watchers']):,.0f}/s, {s['watchers']['p99_ms']:.1f} ms",
-        "no errors", s["watchers"]["errors"] == 0)
-    row("Confirmations on SQLite", f"{confirms['per_second']:,.0f}/s, p99 {confirms['p99_ms']:.1f} ms, "
-        f"{confirms['errors'] + confirms['failed']} errors", "reported", confirms["errors"] + confirms["failed"] == 0)
+        s["per_second"] >= 500 and s["p99_ms"] <= 250 and s["errors"] + s["failed"] == 0,
+    )
+    row(
+        "Readers during signing (req/s, p99)",
+        f"{rps(s['watchers']):,.0f}/s, {s['watchers']['p99_ms']:.1f} ms",
+        "no errors",
+        s["watchers"]["errors"] == 0,
+    )
+    row(
+        "Confirmations on SQLite",
+        f"{confirms['per_second']:,.0f}/s, p99 {confirms['p99_ms']:.1f} ms, "
+        f"{confirms['errors'] + confirms['failed']} errors",
+        "reported",
+        confirms["errors"] + confirms["failed"] == 0,
+    )
     for key, label in (("counts", "/api/counts"), ("home", "/")):
         ratio = big[key] / small[key]
-        row(f"{label} p50 at {N:,} vs {SMALL_N:,}", f"{big[key]:.2f} ms vs {small[key]:.2f} ms = {ratio:.2f}",
-            "≤ 1.2", ratio <= 1.2)
-    row("/signatories deepest vs first page p50", f"{deepest:.2f} ms vs {first:.2f} ms = {deepest / first:.2f}",
-        "≤ 1.5", deepest / first <= 1.5)
+        row(
+            f"{label} p50 at {N:,} vs {SMALL_N:,}",
+            f"{big[key]:.2f} ms vs {small[key]:.2f} ms = {ratio:.2f}",
+            "≤ 1.2",
+            ratio <= 1.2,
+        )
+    row(
+        "/signatories deepest vs first page p50",
+        f"{deepest:.2f} ms vs {first:.2f} ms = {deepest / first:.2f}",
+        "≤ 1.5",
+        deepest / first <= 1.5,
+    )
 
     say("CSV export ...")
     exported = export(big_url, directory)
     export_rate = exported["rows"] / exported["seconds"]
-    row(f"CSV export of {exported['rows']:,} rows", f"{export_rate:,.0f} rows/s, peak {exported['peak_mb']:.0f} MB",
-        "≥ 150,000 rows/s, ≤ 150 MB", export_rate >= 150000 and exported["peak_mb"] <= 150)
+    row(
+        f"CSV export of {exported['rows']:,} rows",
+        f"{export_rate:,.0f} rows/s, peak {exported['peak_mb']:.0f} MB",
+        "≥ 150,000 rows/s, ≤ 150 MB",
+        export_rate >= 150000 and exported["peak_mb"] <= 150,
+    )
 
     say("Outbox poll ...")
     poll = outbox_poll(directory)
     ratio = poll["full_ms"] / poll["empty_ms"]
-    row(f"Outbox poll with nothing due, 0 vs {poll['sent']:,} sent emails (SQLite)",
-        f"{poll['empty_ms']:.2f} ms vs {poll['full_ms']:.2f} ms = {ratio:.2f}", "≤ 1.5 (flat)", ratio <= 1.5)
+    row(
+        f"Outbox poll with nothing due, 0 vs {poll['sent']:,} sent emails (SQLite)",
+        f"{poll['empty_ms']:.2f} ms vs {poll['full_ms']:.2f} ms = {ratio:.2f}",
+        "≤ 1.5 (flat)",
+        ratio <= 1.5,
+    )
 
     say(f"Seeding PostgreSQL with {N:,} signatures and signing ...")
     try:
-        pg_url, pg_seed = postgresql_database(N)
+        pg_url, _ = postgresql_database(N)
         with Server("wsgi:app", site_env(pg_url)) as site:
             p = signing(site.base)
-        row("Signing on PostgreSQL (signatures/s, p50, p99, errors)",
+        row(
+            "Signing on PostgreSQL (signatures/s, p50, p99, errors)",
             f"{p['per_second']:,.0f}/s, {p['p50_ms']:.1f} ms, {p['p99_ms']:.1f} ms, {p['errors'] + p['failed']}",
-            "reported", p["errors"] + p["failed"] == 0)
+            "reported",
+            p["errors"] + p["failed"] == 0,
+        )
     except Exception as error:  # no PostgreSQL here: the table says so
         row("Signing on PostgreSQL", f"not run: {error}", "reported", False)
 
     print(f"\nMachine: {machine()}")
-    print(f"Settings: {N:,} signatures (seeded in {seed_seconds:.1f} s on SQLite); gunicorn {WORKERS} sync workers; "
-          f"wrk 2 threads, {READ_CONNECTIONS} connections for reads, {SIGN_CONNECTIONS} signing + "
-          f"{WATCH_CONNECTIONS} reading during the {SIGN_SECONDS} s signing runs; {READ_SECONDS} s read runs; "
-          f"rate limits off and SIGN_MIN_SECONDS=0 (one client address).\n")
+    print(
+        f"Settings: {N:,} signatures (seeded in {seed_seconds:.1f} s on SQLite); gunicorn {WORKERS} sync workers; "
+        f"wrk 2 threads, {READ_CONNECTIONS} connections for reads, {SIGN_CONNECTIONS} signing + "
+        f"{WATCH_CONNECTIONS} reading during the {SIGN_SECONDS} s signing runs; {READ_SECONDS} s read runs; "
+        f"rate limits off and SIGN_MIN_SECONDS=0 (one client address).\n"
+    )
     print("| measure | figure | target | met |")
     print("| --- | --- | --- | --- |")
     for what, figure, target, met in rows:

@@ -3,6 +3,7 @@
 
 Both databases make the rows themselves (a recursive CTE in SQLite, generate_series in PostgreSQL),
 so no Python runs per row. The runner then reconciles the counters (`flask counts reconcile`)."""
+
 import sqlite3
 import time
 
@@ -63,7 +64,7 @@ def seed(database_url, n):
     """Returns the seconds it took."""
     started = time.perf_counter()
     if database_url.startswith("sqlite:///"):
-        seed_sqlite(database_url[len("sqlite:///"):], n)
+        seed_sqlite(database_url[len("sqlite:///") :], n)
     else:
         seed_postgresql(database_url, n)
     return time.perf_counter() - started
@@ -78,9 +79,16 @@ def add_pending_with_links(app, n, language="en"):
     paths = []
     with app.app_context():
         start = (db.session.query(db.func.max(Signature.id)).scalar() or 0) + 1
-        signatures = [Signature(name=f"Pending {start + i}", affiliation="Bench University",
-                                email=f"pending{start + i:08d}@bench.example.org", group="international",
-                                language=language) for i in range(n)]
+        signatures = [
+            Signature(
+                name=f"Pending {start + i}",
+                affiliation="Bench University",
+                email=f"pending{start + i:08d}@bench.example.org",
+                group="international",
+                language=language,
+            )
+            for i in range(n)
+        ]
         db.session.add_all(signatures)
         db.session.commit()
         for signature in signatures:

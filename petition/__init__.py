@@ -1,4 +1,5 @@
 """The open-letter site: create_app() builds the Flask application."""
+
 from pathlib import Path
 
 from flask import Flask
@@ -124,7 +125,10 @@ def language_context():
     return {
         "html_lang": HTML_LANG.get(current, "en"),
         "current_language": current,
-        "language_switch": [(code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current],
+        "language_switch": [
+            (code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current
+        ],
         "alternates": [(HTML_LANG[code], site_origin() + page_in(code)) for code in SUPPORTED]
-        if is_localized(request.endpoint) else [],
+        if is_localized(request.endpoint)
+        else [],
     }

@@ -1,4 +1,5 @@
 """Telling people from bots and floods without locking out real scholars."""
+
 import hashlib
 import hmac
 import time

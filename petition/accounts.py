@@ -1,4 +1,5 @@
 """Organiser accounts: creating them, checking their passwords, and their login sessions."""
+
 import hashlib
 import secrets
 
@@ -92,14 +93,20 @@ def end_session():
     """Logging out ends this login for every copy of the cookie, not just the browser's own."""
     token = session.get(SESSION_KEY)
     if isinstance(token, str):
-        db.session.execute(update(OrganiserSession).where(OrganiserSession.token_hash == _token_hash(token),
-                                                          OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc()))
+        db.session.execute(
+            update(OrganiserSession)
+            .where(OrganiserSession.token_hash == _token_hash(token), OrganiserSession.ended_at.is_(None))
+            .values(ended_at=now_utc())
+        )
         db.session.commit()
 
 
 def end_every_session(organiser):
-    db.session.execute(update(OrganiserSession).where(OrganiserSession.organiser_id == organiser.id,
-                                                      OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc()))
+    db.session.execute(
+        update(OrganiserSession)
+        .where(OrganiserSession.organiser_id == organiser.id, OrganiserSession.ended_at.is_(None))
+        .values(ended_at=now_utc())
+    )
 
 
 def attempt_login(email, password, ip_hash):
@@ -123,7 +130,11 @@ def organiser_by_id(organiser_id):
     if not isinstance(token, str):
         return None
     return db.session.execute(
-        select(Organiser).join(OrganiserSession, OrganiserSession.organiser_id == Organiser.id)
-        .where(Organiser.id == organiser_id, OrganiserSession.token_hash == _token_hash(token),
-               OrganiserSession.ended_at.is_(None))
+        select(Organiser)
+        .join(OrganiserSession, OrganiserSession.organiser_id == Organiser.id)
+        .where(
+            Organiser.id == organiser_id,
+            OrganiserSession.token_hash == _token_hash(token),
+            OrganiserSession.ended_at.is_(None),
+        )
     ).scalar_one_or_none()

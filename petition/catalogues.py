@@ -2,6 +2,7 @@
 files, never committed; a deployment that installed with pip alone has none, and would serve the
 Chinese pages with an English interface without a word. So the app compiles any that are missing
 or older than their .po when it starts, and refuses to start if it cannot write them."""
+
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -42,4 +43,5 @@ def ensure_compiled(app):
         except OSError as error:
             raise ConfigurationError(
                 f"The translation catalogue {mo} is missing or out of date and cannot be written ({error}). "
-                f"Compile it before starting: pybabel compile -d {po.parents[2]}") from None
+                f"Compile it before starting: pybabel compile -d {po.parents[2]}"
+            ) from None

@@ -1,4 +1,5 @@
 """Command-line tasks: `flask --app wsgi organisers create EMAIL`, `flask --app wsgi signatures export FILE`."""
+
 import signal
 import sys
 
@@ -56,9 +57,14 @@ def set_password(email):
 def export_signatures(file, everything):
     """Write the confirmed signatures (or --all) to FILE as CSV (UTF-8 with a byte-order mark)."""
     total = exports.signature_total(everything)
-    with open(file, "w", encoding="utf-8", newline="") as out, \
-            click.progressbar(length=total + 1,  # + the header line
-                                label="Exporting signatures", file=sys.stderr) as bar:
+    with (
+        open(file, "w", encoding="utf-8", newline="") as out,
+        click.progressbar(
+            length=total + 1,  # + the header line
+            label="Exporting signatures",
+            file=sys.stderr,
+        ) as bar,
+    ):
         for chunk in exports.csv_chunks(everything):
             out.write(chunk)
             bar.update(chunk.count("\n") if chunk else 0)
@@ -106,8 +112,11 @@ def reconcile_counts():
     """Check the running counts against the signatures table and correct them (run it on a schedule)."""
     before, after = counts.reconcile()
     status = "were right" if before == after else "were corrected"
-    click.echo(f"Counts {status}: international {after.international}, Chinese {after.chinese}, total {after.total}"
-               + ("" if before == after else f" (were {before.international}, {before.chinese}, {before.total})") + ".")
+    click.echo(
+        f"Counts {status}: international {after.international}, Chinese {after.chinese}, total {after.total}"
+        + ("" if before == after else f" (were {before.international}, {before.chinese}, {before.total})")
+        + "."
+    )
 
 
 def register(app):

@@ -1,4 +1,5 @@
 """Configuration read from environment variables, with safe development defaults."""
+
 import os
 from pathlib import Path
 
@@ -12,7 +13,7 @@ def database_url(raw):
     """Accept the common spellings of a PostgreSQL URL and use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
-            return "postgresql+psycopg://" + raw[len(prefix):]
+            return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
 
 
@@ -151,7 +152,8 @@ def config_for_environment():
     name = os.environ.get("PETITION_ENV", "development").strip().lower() or "development"
     if name not in ENVIRONMENTS:
         raise ConfigurationError(
-            f"PETITION_ENV={os.environ['PETITION_ENV']!r} is not known: use production or development.")
+            f"PETITION_ENV={os.environ['PETITION_ENV']!r} is not known: use production or development."
+        )
     return ENVIRONMENTS[name]
 
 
@@ -175,10 +177,14 @@ def serving_processes():
 def check_shared_limits(config):
     """memory:// keeps one set of counters per process: with four workers, "3 per hour" lets twelve
     through. Production needs shared storage unless one process serves."""
-    if (config.get("ENV_NAME") == "production" and config.get("RATELIMIT_ENABLED")
-            and config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://")
-            and serving_processes() != 1):
+    if (
+        config.get("ENV_NAME") == "production"
+        and config.get("RATELIMIT_ENABLED")
+        and config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://")
+        and serving_processes() != 1
+    ):
         raise ConfigurationError(
             "RATELIMIT_STORAGE_URI must name shared storage in production (for example redis://localhost:6379/0), "
             "so that a limit holds for the whole site and not for each worker process. With exactly one "
-            "serving process, set PETITION_PROCESSES=1 to keep memory://.")
+            "serving process, set PETITION_PROCESSES=1 to keep memory://."
+        )

@@ -1,4 +1,5 @@
 """The letter and the background article: Markdown files rendered once per change."""
+
 from pathlib import Path
 
 from flask import current_app
@@ -6,7 +7,9 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 # Raw HTML off: a content file cannot inject markup or scripts into the page.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["replacements", "smartquotes", "table"])
+_markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
+    ["replacements", "smartquotes", "table"]
+)
 _cache = {}  # path -> (mtime_ns, size, rendered)
 
 

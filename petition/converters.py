@@ -1,5 +1,6 @@
 """URL converters. `<id:signature_id>` takes only numbers a row can have (a 32-bit integer, as on
 PostgreSQL), so /organisers/signatures/99999999999999999999 is a 404, not an overflow in the driver."""
+
 from werkzeug.routing import IntegerConverter
 
 ID_MAX = 2**31 - 1

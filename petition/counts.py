@@ -3,6 +3,7 @@
 Reading the counts sums a few dozen counter rows that database triggers keep up to date, so it
 costs the same with a thousand signatures as with a million.
 """
+
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
@@ -42,19 +43,24 @@ def _counts_from(rows):
 
 
 def current_counts():
-    return _counts_from(db.session.execute(
-        select(SignatureCount.group, SignatureCount.listed, func.sum(SignatureCount.n))
-        .group_by(SignatureCount.group, SignatureCount.listed)
-    ))
+    return _counts_from(
+        db.session.execute(
+            select(SignatureCount.group, SignatureCount.listed, func.sum(SignatureCount.n)).group_by(
+                SignatureCount.group, SignatureCount.listed
+            )
+        )
+    )
 
 
 def counted_from_signatures():
     """The same counts, the slow way: straight from the signatures table."""
-    return _counts_from(db.session.execute(
-        select(Signature.group, Signature.listed, func.count())
-        .where(Signature.counted)
-        .group_by(Signature.group, Signature.listed)
-    ))
+    return _counts_from(
+        db.session.execute(
+            select(Signature.group, Signature.listed, func.count())
+            .where(Signature.counted)
+            .group_by(Signature.group, Signature.listed)
+        )
+    )
 
 
 def reconcile():

@@ -5,6 +5,7 @@ timeout so writers queue instead of failing, and transactions that will write ta
 when they begin (BEGIN IMMEDIATE). A transaction that reads first and writes later would otherwise
 fail at once (SQLITE_BUSY) when another writer got in between, instead of waiting its turn.
 """
+
 import sqlite3
 
 from flask import has_request_context, request
@@ -21,8 +22,12 @@ def configure_sqlite(dbapi_connection, _record):
         return
     # The driver's own transaction handling is replaced by the "begin" listener below.
     dbapi_connection.isolation_level = None
-    for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = NORMAL",
-                   f"busy_timeout = {BUSY_TIMEOUT_MS}"):
+    for pragma in (
+        "foreign_keys = ON",
+        "journal_mode = WAL",
+        "synchronous = NORMAL",
+        f"busy_timeout = {BUSY_TIMEOUT_MS}",
+    ):
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 

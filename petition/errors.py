@@ -1,4 +1,5 @@
 """Error pages: a clear message, in the site's own layout, never a stack trace or an address."""
+
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
@@ -11,7 +12,9 @@ MESSAGES = {
     403: _l("You do not have permission to see this page."),
     404: _l("There is no page at this address."),
     405: _l("This page cannot be used that way."),
-    409: _l("Someone changed or withdrew this at the same moment, so nothing was saved. Reload the page to see where things stand."),
+    409: _l(
+        "Someone changed or withdrew this at the same moment, so nothing was saved. Reload the page to see where things stand."  # noqa: E501 (one message for the catalogue)
+    ),
     413: _l("What you sent is too large."),
     429: _l("Too many requests. Please wait a minute and try again."),
     500: _l("Something went wrong on our side. Nothing you did caused it; please try again shortly."),

@@ -1,4 +1,5 @@
 """The organisers' CSV export, streamed in batches of lines that the database writes."""
+
 from sqlalchemy import String, case, cast, func, literal, or_, select
 
 from .extensions import db
@@ -60,18 +61,23 @@ def csv_lines(everything=False):
     everything=True, all of them, the status column saying which is which.
     """
     line = csv_line(
-        cast(Signature.id, String), quoted(neutralised(Signature.name)), quoted(neutralised(Signature.affiliation)),
+        cast(Signature.id, String),
+        quoted(neutralised(Signature.name)),
+        quoted(neutralised(Signature.affiliation)),
         # A plain address holds no ";" or tab: only its first character needs a look.
-        quoted(neutralised(Signature.email, inner_separators=())), Signature.group, case((Signature.listed, "yes"), else_="no"),
-        iso_utc(Signature.signed_at), Signature.review_status, func.coalesce(iso_utc(Signature.confirmed_at), ""),
+        quoted(neutralised(Signature.email, inner_separators=())),
+        Signature.group,
+        case((Signature.listed, "yes"), else_="no"),
+        iso_utc(Signature.signed_at),
+        Signature.review_status,
+        func.coalesce(iso_utc(Signature.confirmed_at), ""),
         Signature.language,
     )
     statement = select(line).order_by(Signature.id)
     if not everything:
         statement = statement.where(Signature.counted)
     connection = db.session.connection().execution_options(stream_results=True, yield_per=ROWS_PER_CHUNK)
-    for batch in connection.execute(statement).scalars().partitions():
-        yield batch
+    yield from connection.execute(statement).scalars().partitions()
 
 
 def csv_chunks(everything=False):

@@ -1,4 +1,5 @@
 """Form validators shared by every form: one rule for every text field."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 

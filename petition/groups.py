@@ -1,4 +1,5 @@
 """The two groups of signatories, counted separately."""
+
 from flask_babel import lazy_gettext as _l
 
 INTERNATIONAL = "international"

@@ -1,4 +1,5 @@
 """/healthz: for load balancers and monitoring. Healthy means the database answers."""
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError

@@ -1,5 +1,6 @@
 """The Host header is the visitor's to write: the site never builds an address from it, and a Host
 that is not a host name (a 64-character label, spaces, a path) is answered with 400, not a crash."""
+
 import re
 
 from flask import abort, request

@@ -1,5 +1,6 @@
 """Does an email address look like it belongs to a scholar's institution? An aid to an organiser's
 judgement, never a reason to refuse a signature: many scholars sign from personal addresses."""
+
 import re
 
 # Second-level labels that universities use under a country code (ac.uk, edu.cn, ac.jp, edu.au ...).

@@ -11,6 +11,7 @@ indexes read it) and checks it against the rest (the visible_rule constraint). T
 below are the only code that changes a signature's state, and each keeps `visible` in step.
 They change the session, never commit: the caller's transaction decides.
 """
+
 from datetime import datetime
 from enum import StrEnum
 
@@ -52,11 +53,13 @@ def review_of(status, hidden, suspected_bot):
 
 def review_sql(signature):
     """review_of, as SQL over the columns of `signature` (the class)."""
-    return case((signature.suspected_bot, Review.FLAGGED.value), (signature.hidden, Review.HIDDEN.value),
-                else_=signature.status)
+    return case(
+        (signature.suspected_bot, Review.FLAGGED.value), (signature.hidden, Review.HIDDEN.value), else_=signature.status
+    )
 
 
 # --- Transitions -------------------------------------------------------------------------------
+
 
 def _set_state(signature, **changes):
     """Change status / hidden / suspected_bot and `visible` with them, in one step. The current state
@@ -122,7 +125,9 @@ def delete_with_emails(signature):
 def hide_where(signature_class, conditions):
     """Hide every signature that matches, in one statement; returns how many."""
     result = db.session.execute(
-        update(signature_class).where(signature_class.hidden.is_(False), *conditions)
-        .values(hidden=True, visible=False).execution_options(synchronize_session=False)
+        update(signature_class)
+        .where(signature_class.hidden.is_(False), *conditions)
+        .values(hidden=True, visible=False)
+        .execution_options(synchronize_session=False)
     )
     return result.rowcount

@@ -1,4 +1,5 @@
 """Absolute links to the site's pages, built from SITE_URL (emails are sent outside any request)."""
+
 from urllib.parse import urlsplit
 
 from flask import current_app

@@ -4,6 +4,7 @@ Every public page answers at an unprefixed address (/sign), in the language the 
 with the switcher (a cookie) or else the one their browser asks for, and at a shareable address
 per language (/en/sign, /zh/sign) that always shows that language.
 """
+
 from flask import g, has_request_context, request, url_for
 
 SUPPORTED = ("en", "zh")
@@ -30,10 +31,12 @@ def select_locale():
 
 def localized_route(blueprint, rule, **options):
     """Register a view at `rule` and at each language's `/<lang>rule`."""
+
     def decorate(view):
         blueprint.route(rule, **options)(view)
         blueprint.route(URL_PREFIX + rule, **options)(view)
         return view
+
     return decorate
 
 

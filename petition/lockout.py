@@ -1,4 +1,5 @@
 """Organiser login lockout: too many failures for one account, or from one address, lock it for a while."""
+
 from datetime import timedelta
 
 from flask import current_app
@@ -10,12 +11,14 @@ from .models import LoginAttempt, now_utc
 
 def _failures_since_last_success(column, value, window_start):
     last_success = db.session.execute(
-        select(func.max(LoginAttempt.created_at)).where(column == value, LoginAttempt.succeeded.is_(True),
-                                                       LoginAttempt.created_at >= window_start)
+        select(func.max(LoginAttempt.created_at)).where(
+            column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= window_start
+        )
     ).scalar_one()
     since = max(window_start, last_success) if last_success else window_start
     return db.session.execute(
-        select(func.count()).select_from(LoginAttempt)
+        select(func.count())
+        .select_from(LoginAttempt)
         .where(column == value, LoginAttempt.succeeded.is_(False), LoginAttempt.created_at >= since)
     ).scalar_one()
 
@@ -24,8 +27,10 @@ def is_locked_out(email, ip_hash, now=None):
     config = current_app.config
     window_start = (now or now_utc()) - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     return (
-        _failures_since_last_success(LoginAttempt.email, email, window_start) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _failures_since_last_success(LoginAttempt.ip_hash, ip_hash, window_start) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+        _failures_since_last_success(LoginAttempt.email, email, window_start)
+        >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+        or _failures_since_last_success(LoginAttempt.ip_hash, ip_hash, window_start)
+        >= config["LOGIN_MAX_FAILURES_PER_IP"]
     )
 
 

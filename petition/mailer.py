@@ -1,4 +1,5 @@
 """Handing an email to the world: over SMTP, or to the log when no mail server is configured."""
+
 import smtplib
 import ssl
 from email.headerregistry import Address
@@ -79,7 +80,9 @@ class ConsoleTransport:
         # Decoded, not as sent on the wire, so links can be copied from the console as they are.
         current_app.logger.warning(
             "Email (no MAIL_SERVER set, so not sent)\nTo: %s\nSubject: %s\n\n%s",
-            message["To"], message["Subject"], message.get_content(),
+            message["To"],
+            message["Subject"],
+            message.get_content(),
         )
 
 
@@ -97,7 +100,9 @@ class SmtpTransport:
     def _connect(self):
         config = self.config
         try:
-            self.connection = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"])
+            self.connection = smtplib.SMTP(
+                config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]
+            )
             if config["MAIL_USE_TLS"]:
                 # Verify the server's certificate and name, or a network attacker reads every link.
                 context = ssl.create_default_context(cafile=config.get("MAIL_TLS_CA_FILE") or None)
@@ -106,7 +111,9 @@ class SmtpTransport:
                 self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         except (OSError, smtplib.SMTPException) as error:
             self.connection = None
-            raise TemporaryFailure(f"cannot connect to {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}") from error
+            raise TemporaryFailure(
+                f"cannot connect to {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}"
+            ) from error
 
     def __exit__(self, *exc):
         if self.connection is None:

@@ -1,9 +1,10 @@
 """Database tables. The schema itself enforces the rules: lengths, choices, uniqueness."""
+
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, and_, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, text
+from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, and_, text
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,7 +19,7 @@ EMAIL_MAX = 254  # RFC 5321's limit on a forward path
 
 
 def now_utc():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def new_secret():
@@ -33,14 +34,14 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -163,8 +164,9 @@ class OutgoingEmail(db.Model):
     __table_args__ = (
         # The worker's poll walks only the mail still to send: sent and failed rows stay until the
         # purge, and without the condition every poll would step over all of them.
-        Index("ix_outgoing_emails_due", "next_attempt_at", "id",
-              sqlite_where=text(UNSENT), postgresql_where=text(UNSENT)),
+        Index(
+            "ix_outgoing_emails_due", "next_attempt_at", "id", sqlite_where=text(UNSENT), postgresql_where=text(UNSENT)
+        ),
         NEVER_REUSE_IDS,
     )
 
@@ -238,8 +240,19 @@ class OrganiserSession(db.Model):
 # Rules the database keeps with triggers, which the models cannot declare: the counters, and an
 # audit log that refuses changes. The migrations create them; a test checks they are all there.
 TRIGGERS = {
-    "sqlite": {"signature_counts_insert", "signature_counts_delete", "signature_counts_update",
-               "audit_log_no_update", "audit_log_no_delete"},
-    "postgresql": {"signature_counts_insert", "signature_counts_delete", "signature_counts_update",
-                   "audit_log_no_update", "audit_log_no_delete", "audit_log_no_truncate"},
+    "sqlite": {
+        "signature_counts_insert",
+        "signature_counts_delete",
+        "signature_counts_update",
+        "audit_log_no_update",
+        "audit_log_no_delete",
+    },
+    "postgresql": {
+        "signature_counts_insert",
+        "signature_counts_delete",
+        "signature_counts_update",
+        "audit_log_no_update",
+        "audit_log_no_delete",
+        "audit_log_no_truncate",
+    },
 }

@@ -1,5 +1,6 @@
 """What organisers can do to signatures: hide, restore, delete, approve a flagged one, bulk hide.
 Every action names its reason and goes into the audit log in the same transaction."""
+
 from dataclasses import dataclass
 from datetime import datetime
 

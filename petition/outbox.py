@@ -4,6 +4,7 @@ Signing never waits on the mail server. The worker claims each email by pushing 
 next_attempt_at forward in one conditional UPDATE (a lease), so two workers never send the same
 email, then records it as sent; a failure schedules a retry with exponential backoff.
 """
+
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,12 +40,18 @@ def backoff(attempts):
 
 
 def due_ids(now, limit):
-    return db.session.execute(
-        select(OutgoingEmail.id)
-        .where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None), OutgoingEmail.next_attempt_at <= now)
-        .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
-        .limit(limit)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(OutgoingEmail.id)
+            .where(
+                OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None), OutgoingEmail.next_attempt_at <= now
+            )
+            .order_by(OutgoingEmail.next_attempt_at, OutgoingEmail.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def claim(email_id, now):
@@ -55,8 +62,12 @@ def claim(email_id, now):
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
     result = db.session.execute(
         update(OutgoingEmail)
-        .where(OutgoingEmail.id == email_id, OutgoingEmail.sent_at.is_(None),
-               OutgoingEmail.failed_at.is_(None), OutgoingEmail.next_attempt_at <= now)
+        .where(
+            OutgoingEmail.id == email_id,
+            OutgoingEmail.sent_at.is_(None),
+            OutgoingEmail.failed_at.is_(None),
+            OutgoingEmail.next_attempt_at <= now,
+        )
         .values(next_attempt_at=now + lease, attempts=OutgoingEmail.attempts + 1)
     )
     db.session.commit()
@@ -87,7 +98,7 @@ def _deliver_one(transport, email, now, report):
     written on its row; it never stops the others."""
     try:
         message = build_message(email)
-    except Exception as error:  # noqa: BLE001  (its own data is at fault: building it again gives the same)
+    except Exception as error:
         current_app.logger.exception("Email %s could not be built", email.id)
         _fail(email, now, f"could not be built: {_reason(error)}", report)
         return
@@ -97,7 +108,7 @@ def _deliver_one(transport, email, now, report):
         _fail(email, now, error, report)
     except TemporaryFailure as error:
         _retry_later(email, now, error, report)
-    except Exception as error:  # noqa: BLE001  (an error nobody foresaw: retry, within the bound)
+    except Exception as error:
         current_app.logger.exception("Email %s could not be sent", email.id)
         _retry_later(email, now, f"unexpected error: {type(error).__name__}: {_reason(error)}", report)
     else:
@@ -136,7 +147,7 @@ def deliver_forever(interval_seconds=2.0, should_stop=lambda: False, on_report=N
     while not should_stop():
         try:
             report = deliver_due()
-        except Exception:  # noqa: BLE001
+        except Exception:
             current_app.logger.exception("Delivering emails failed; trying again shortly")
             db.session.rollback()
             report = DeliveryReport()
@@ -150,10 +161,16 @@ def deliver_forever(interval_seconds=2.0, should_stop=lambda: False, on_report=N
 def outbox_problems(limit=20):
     """Emails that failed or are being retried, newest first, with the reason: an organiser can see
     who has not received their email and why."""
-    return db.session.execute(
-        select(OutgoingEmail).where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.last_error.is_not(None))
-        .order_by(OutgoingEmail.id.desc()).limit(limit)
-    ).scalars().all()
+    return (
+        db.session.execute(
+            select(OutgoingEmail)
+            .where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.last_error.is_not(None))
+            .order_by(OutgoingEmail.id.desc())
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
 
 
 def outbox_summary():

@@ -1,5 +1,6 @@
 """A one-second memory of pages that are the same for every reader (the letter with its counts),
 so a surge of readers costs one render a second per worker instead of one per reader."""
+
 import time
 
 from flask import current_app, request, session

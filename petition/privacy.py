@@ -1,4 +1,5 @@
 """Keeping as little as possible for as short a time as possible."""
+
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -48,7 +49,10 @@ def purge(older_than, now=None):
     emails = db.session.execute(
         delete(OutgoingEmail).where(
             (OutgoingEmail.signature_id.in_(stale))
-            | ((OutgoingEmail.created_at < cutoff) & (OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None)))
+            | (
+                (OutgoingEmail.created_at < cutoff)
+                & (OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None))
+            )
         )
     ).rowcount
     unconfirmed = db.session.execute(

@@ -1,4 +1,5 @@
 """Where a `next` parameter may send a visitor: only to a path on this site."""
+
 from urllib.parse import urlsplit
 
 # Browsers drop tabs and line breaks from URLs and read a backslash as a slash, so "/\t/evil.example"

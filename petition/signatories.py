@@ -1,4 +1,5 @@
 """The public list of signatories: confirmed, not hidden, and asked to be listed; walked by keyset."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select

@@ -1,8 +1,8 @@
 """The emails a signer receives, queued in the outbox in the same transaction as the signature."""
+
 from contextlib import nullcontext
 
 from flask import current_app, render_template
-
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 

@@ -1,11 +1,12 @@
 """Signing the letter and everything a signer can do afterwards: the rules, callable without HTTP."""
+
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .extensions import db
 from . import lifecycle
+from .extensions import db
 from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
 from .text import normalise_email, tidy
@@ -18,8 +19,9 @@ class SignOutcome:
     replaced: bool = False  # an unconfirmed signature from this address took these new details
 
 
-def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False, language="en",
-         fill_seconds=None):
+def sign(
+    *, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False, language="en", fill_seconds=None
+):
     """Add a pending signature and queue its confirmation email, in one transaction.
 
     The unique constraint on the address decides what happens when the address is taken, so two
@@ -29,8 +31,16 @@ def sign(*, name, affiliation, email, group, listed=True, ip_hash=None, suspecte
     A suspected bot's signature (the honeypot) is stored for review but never emailed, counted or
     listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
     """
-    details = {"name": tidy(name), "affiliation": tidy(affiliation), "group": group, "listed": bool(listed),
-               "ip_hash": ip_hash, "suspected_bot": suspected_bot, "language": language, "fill_seconds": fill_seconds}
+    details = {
+        "name": tidy(name),
+        "affiliation": tidy(affiliation),
+        "group": group,
+        "listed": bool(listed),
+        "ip_hash": ip_hash,
+        "suspected_bot": suspected_bot,
+        "language": language,
+        "fill_seconds": fill_seconds,
+    }
     signature = lifecycle.new_signature(Signature, email=normalise_email(email), **details)
     db.session.add(signature)
     try:
@@ -71,8 +81,9 @@ def replace_unconfirmed(signature, details):
 
 def drop_unsent_emails(signature):
     """Its emails not yet sent carry links that no longer work."""
-    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id,
-                                                   OutgoingEmail.sent_at.is_(None)))
+    db.session.execute(
+        delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id, OutgoingEmail.sent_at.is_(None))
+    )
 
 
 def signature_by_email(email, for_update=False):

@@ -1,4 +1,5 @@
 """Cleaning what visitors type: one rule for every text field."""
+
 import re
 import unicodedata
 from email.errors import HeaderParseError
@@ -12,10 +13,23 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Unicode's default-ignorable code points: drawn as nothing, whatever their category says (the
 # Hangul fillers count as letters). A name made only of these would be listed blank.
 _INVISIBLE_RANGES = (
-    (0x00AD, 0x00AD), (0x034F, 0x034F), (0x061C, 0x061C), (0x115F, 0x1160), (0x17B4, 0x17B5),
-    (0x180B, 0x180F), (0x200B, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
-    (0xFE00, 0xFE0F), (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0xFFF0, 0xFFF8), (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A), (0xE0000, 0xE0FFF),
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
 )
 
 
@@ -63,4 +77,4 @@ def normalise_email(value):
     return address
 
 
-__all__ = ["tidy", "has_control_characters", "has_visible_letter_or_digit", "normalise_email", "EmailNotValidError"]
+__all__ = ["EmailNotValidError", "has_control_characters", "has_visible_letter_or_digit", "normalise_email", "tidy"]

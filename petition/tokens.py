@@ -1,4 +1,5 @@
 """Signed, single-purpose links for a signature: confirm it, or manage it (correct or withdraw)."""
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -26,9 +27,11 @@ def signing_keys():
 
 def _signer_at(moment):
     """A signer whose clock says `moment` (seconds since the epoch): a link made at a given time."""
+
     class SignerAt(TimestampSigner):
         def get_timestamp(self):
             return int(moment)
+
     return SignerAt
 
 

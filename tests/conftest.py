@@ -1,6 +1,7 @@
 """Fixtures: one migrated database per run (SQLite file, or PostgreSQL via TEST_DATABASE_URL),
 emptied before each test; an app, a client and a CLI runner; a live server, a browser, an SMTP
 server. The helpers they use, and that tests import, are in tests/support.py."""
+
 import os
 import shutil
 import subprocess
@@ -12,9 +13,19 @@ from sqlalchemy import text
 
 from petition.config import database_url
 from petition.extensions import db
-
-from tests.support import (CHROMIUM_FLAGS, PROJECT_ROOT, REQUIRE_ALL, SmtpServer, create_organiser_account,
-                           drop_everything, emptying_append_only_tables, free_port, log_in, make_app, wait_for)
+from tests.support import (
+    CHROMIUM_FLAGS,
+    PROJECT_ROOT,
+    REQUIRE_ALL,
+    SmtpServer,
+    create_organiser_account,
+    drop_everything,
+    emptying_append_only_tables,
+    free_port,
+    log_in,
+    make_app,
+    wait_for,
+)
 
 
 @pytest.fixture(scope="session")
@@ -106,14 +117,26 @@ def live_server(app, database, tmp_path_factory):
     """The site served by gunicorn, as in production, on the test database."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = open(tmp_path_factory.mktemp("server") / "gunicorn.log", "w")
+    log = open(tmp_path_factory.mktemp("server") / "gunicorn.log", "w")  # noqa: SIM115 (open while the server runs)
     # Limits off here so the concurrency test can hammer one address; a person needs 1 second.
-    env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "live-server-test-secret",
-           "PETITION_ENV": "development", "COUNTS_REFRESH_SECONDS": "1", "SITE_URL": base,
-           "RATELIMIT_ENABLED": "false", "SIGN_MIN_SECONDS": "1", "MAIL_SERVER": "", "PAGE_CACHE_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "SECRET_KEY": "live-server-test-secret",
+        "PETITION_ENV": "development",
+        "COUNTS_REFRESH_SECONDS": "1",
+        "SITE_URL": base,
+        "RATELIMIT_ENABLED": "false",
+        "SIGN_MIN_SECONDS": "1",
+        "MAIL_SERVER": "",
+        "PAGE_CACHE_SECONDS": "0",
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         wait_for(base + "/api/counts", process)
@@ -143,16 +166,24 @@ def page_for(browser, live_server):
     contexts = []
 
     def open_page(width=1280, language="en", javascript=True):
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale=language,
-                                      extra_http_headers={"Accept-Language": language}, java_script_enabled=javascript)
+        context = browser.new_context(
+            viewport={"width": width, "height": 900},
+            locale=language,
+            extra_http_headers={"Accept-Language": language},
+            java_script_enabled=javascript,
+        )
         contexts.append(context)
         page = context.new_page()
         page.elsewhere = []
         page.console_errors = []
         page.on("request", lambda r: None if r.url.startswith((live_server, "data:")) else page.elsewhere.append(r.url))
         # A form sent back with mistakes answers 422, which Chromium logs; anything else is a real error.
-        page.on("console", lambda m: page.console_errors.append(m.text)
-                if m.type == "error" and "status of 422" not in m.text else None)
+        page.on(
+            "console",
+            lambda m: (
+                page.console_errors.append(m.text) if m.type == "error" and "status of 422" not in m.text else None
+            ),
+        )
         page.on("pageerror", lambda e: page.console_errors.append(str(e)))
         return page
 

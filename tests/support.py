@@ -17,7 +17,6 @@ from petition import create_app
 from petition.config import TestConfig, engine_options
 from petition.extensions import db
 
-
 # CI sets this so that a test it is meant to run cannot pass by skipping.
 REQUIRE_ALL = os.environ.get("PETITION_REQUIRE_ALL_TESTS") == "1"
 
@@ -45,8 +44,9 @@ def emptying_append_only_tables():
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL session_replication_role = replica"))
         return []
-    triggers = db.session.execute(text(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")).all()
+    triggers = db.session.execute(
+        text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+    ).all()
     for name, _ in triggers:
         db.session.execute(text(f"DROP TRIGGER {name}"))
     return [sql for _, sql in triggers]
@@ -94,9 +94,13 @@ def emails_to(app, address):
     from petition.models import OutgoingEmail
 
     with app.app_context():
-        return db.session.execute(
-            select(OutgoingEmail).where(OutgoingEmail.to_address == address).order_by(OutgoingEmail.id)
-        ).scalars().all()
+        return (
+            db.session.execute(
+                select(OutgoingEmail).where(OutgoingEmail.to_address == address).order_by(OutgoingEmail.id)
+            )
+            .scalars()
+            .all()
+        )
 
 
 def link_in_latest_email(app, address, pattern=CONFIRM_LINK):
@@ -124,8 +128,14 @@ def confirmed_signature(**fields):
     """Sign and confirm without HTTP, inside an app context."""
     from petition.signing import confirm_signature, sign
 
-    values = {"name": "Ada Lovelace", "affiliation": "University of London", "email": "ada@example.ac.uk",
-              "group": "international", "listed": True, **fields}
+    values = {
+        "name": "Ada Lovelace",
+        "affiliation": "University of London",
+        "email": "ada@example.ac.uk",
+        "group": "international",
+        "listed": True,
+        **fields,
+    }
     return confirm_signature(sign(**values).signature)
 
 
@@ -148,8 +158,15 @@ def is_postgresql(app):
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port():
@@ -215,8 +232,7 @@ class SmtpServer:
     def start(self):
         from aiosmtpd.controller import Controller
 
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
-                                     enable_SMTPUTF8=self.smtputf8)
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=self.smtputf8)
         self.controller.start()
 
     def stop(self):

@@ -1,15 +1,16 @@
 """Abuse protection that does not lock out real scholars: honeypot, fill time, rate limits, login
 lockout, trusted proxies, hashed IP addresses."""
+
 from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.support import create_organiser_account, csrf_token, emails_to, log_in, sign_as
 from petition import abuse, lockout
 from petition.counts import current_counts
 from petition.extensions import db, limiter
 from petition.models import Signature, now_utc
+from tests.support import create_organiser_account, csrf_token, emails_to, log_in, sign_as
 
 
 @contextmanager
@@ -61,8 +62,18 @@ def test_a_fast_browser_is_never_dropped_its_timing_is_recorded_for_organisers(c
         page = client.get("/sign").get_data(as_text=True)
         started = page.split('name="started" type="hidden" value="')[1].split('"')[0]
         token = csrf_token(client, "/sign")
-        fast = client.post("/sign", data={"name": "Quick Autofill", "affiliation": "U", "email": "fast@example.org",
-                                          "group": "chinese", "listed": "y", "csrf_token": token, "started": started})
+        fast = client.post(
+            "/sign",
+            data={
+                "name": "Quick Autofill",
+                "affiliation": "U",
+                "email": "fast@example.org",
+                "group": "chinese",
+                "listed": "y",
+                "csrf_token": token,
+                "started": started,
+            },
+        )
         forged = sign_as(client, email="forged@example.org", started="12345")
         assert fast.status_code == forged.status_code == 302
         signature = stored(app, "fast@example.org")
@@ -107,7 +118,9 @@ def test_strangers_typos_never_lock_anyone_out(app):
             response = sign_as(stranger, email=["", "typo", "x@", "@y", " "][i % 5])
             assert response.status_code == 422 and "Enter" in response.get_data(as_text=True)
         for stranger in strangers:
-            resend = stranger.post("/resend", data={"email": "not an address", "csrf_token": csrf_token(stranger, "/resend")})
+            resend = stranger.post(
+                "/resend", data={"email": "not an address", "csrf_token": csrf_token(stranger, "/resend")}
+            )
             assert resend.status_code == 422
         assert sign_as(app.test_client(), email="typo").status_code == 422
 
@@ -128,14 +141,22 @@ def test_resending_is_limited_per_address(client, app):
     with settings(app, RESEND_LIMIT_PER_EMAIL="1 per hour"):
         sign_as(client, email="sam@example.org")
         for expected in (302, 429):
-            response = client.post("/resend", data={"email": "sam@example.org", "csrf_token": csrf_token(client, "/resend")})
+            response = client.post(
+                "/resend", data={"email": "sam@example.org", "csrf_token": csrf_token(client, "/resend")}
+            )
             assert response.status_code == expected
     assert len(emails_to(app, "sam@example.org")) == 2
 
 
 def post_from(client, forwarded_for, email):
     """Sign with an X-Forwarded-For header, as a proxy (or someone pretending to be one) sends it."""
-    data = {"name": "N", "affiliation": "A", "email": email, "group": "chinese", "csrf_token": csrf_token(client, "/sign")}
+    data = {
+        "name": "N",
+        "affiliation": "A",
+        "email": email,
+        "group": "chinese",
+        "csrf_token": csrf_token(client, "/sign"),
+    }
     return client.post("/sign", headers={"X-Forwarded-For": forwarded_for}, data=data).status_code
 
 
@@ -163,7 +184,11 @@ def test_login_locks_an_account_after_repeated_failures_with_the_same_message(cl
     wrong = [log_in(client, email, "wrong password here") for _ in range(5)]
     right = log_in(client, email, password)
     assert right.status_code == 422
-    assert right.get_data(as_text=True).count("too many attempts") == wrong[0].get_data(as_text=True).count("too many attempts") == 1
+    assert (
+        right.get_data(as_text=True).count("too many attempts")
+        == wrong[0].get_data(as_text=True).count("too many attempts")
+        == 1
+    )
     assert client.get("/organisers/").status_code == 302
     with app.app_context():
         assert not lockout.is_locked_out(email, abuse.ip_hash("127.0.0.1"), now=now_utc() + timedelta(minutes=16))

@@ -1,4 +1,5 @@
 """The JSON API: counts and the public list."""
+
 from tests.support import confirmed_signature, sign_and_confirm, sign_as
 
 
@@ -61,7 +62,9 @@ def test_health_check_says_the_database_answers(client):
 
 
 def test_health_check_fails_when_the_database_does_not_answer(app_factory, tmp_path):
-    broken = app_factory(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
-                         SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    broken = app_factory(
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["status"] == "unavailable"

@@ -1,14 +1,15 @@
 """The audit log is append-only in the database itself, and the numbers it names never change owner."""
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.support import confirmed_signature, create_organiser_account, is_postgresql
 from petition import audit
 from petition.accounts import login_key
 from petition.extensions import db
 from petition.models import AuditEntry, Organiser
 from petition.signing import withdraw_signature
+from tests.support import confirmed_signature, create_organiser_account, is_postgresql
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -20,11 +21,14 @@ def an_entry():
     db.session.commit()
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_log SET reason = 'nothing happened'",
-    "DELETE FROM audit_log",
-    "DELETE FROM audit_log WHERE action = 'hide'",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_log SET reason = 'nothing happened'",
+        "DELETE FROM audit_log",
+        "DELETE FROM audit_log WHERE action = 'hide'",
+    ],
+)
 def test_the_database_refuses_to_change_or_delete_audit_entries(statement):
     an_entry()
     with pytest.raises(DBAPIError, match="append-only"):

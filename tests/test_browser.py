@@ -1,5 +1,6 @@
 """Real headless Chromium against the site served by gunicorn: a scholar signs, confirms from the
 email, and the count goes up."""
+
 import pytest
 
 from tests.support import MANAGE_LINK, create_organiser_account, emails_to, link_in_latest_email
@@ -76,7 +77,8 @@ def test_an_open_page_updates_its_counts_without_a_reload(page_for, live_server,
     signer.get_by_role("button", name="Confirm my signature").click()
     watcher.wait_for_function(
         "n => Number(document.querySelector('.letter-aside [data-count=\"total\"]').textContent.replace(/,/g, '')) > n",
-        arg=before, timeout=15000,
+        arg=before,
+        timeout=15000,
     )
     assert watcher.elsewhere == [] and watcher.console_errors == []
 

@@ -1,4 +1,5 @@
 """The flask commands, run as an organiser would run them."""
+
 import csv
 
 from sqlalchemy import select
@@ -10,24 +11,34 @@ from tests.support import confirmed_signature
 
 
 def test_create_organiser_reads_the_password_twice_from_standard_input(runner, app):
-    result = runner.invoke(args=["organisers", "create", "Boss@Example.org"], input="a long passphrase\na long passphrase\n")
+    result = runner.invoke(
+        args=["organisers", "create", "Boss@Example.org"], input="a long passphrase\na long passphrase\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Created organiser boss@example.org" in result.output
     with app.app_context():
         assert authenticate("boss@example.org", "a long passphrase") is not None
         stored = db.session.execute(select(Organiser)).scalar_one()
-        assert stored.password_hash.startswith(("scrypt:", "argon2")) and "a long passphrase" not in stored.password_hash
+        assert (
+            stored.password_hash.startswith(("scrypt:", "argon2")) and "a long passphrase" not in stored.password_hash
+        )
 
 
 def test_create_organiser_refuses_mismatched_short_or_repeated_passwords(runner, app):
-    mismatch = runner.invoke(args=["organisers", "create", "a@example.org"], input="a long passphrase\nanother one here\n")
+    mismatch = runner.invoke(
+        args=["organisers", "create", "a@example.org"], input="a long passphrase\nanother one here\n"
+    )
     assert mismatch.exit_code != 0 and "do not match" in mismatch.output
     short = runner.invoke(args=["organisers", "create", "a@example.org"], input="short\nshort\n")
     assert short.exit_code != 0 and "at least 12 characters" in short.output
-    bad_address = runner.invoke(args=["organisers", "create", "not-an-address"], input="a long passphrase\na long passphrase\n")
+    bad_address = runner.invoke(
+        args=["organisers", "create", "not-an-address"], input="a long passphrase\na long passphrase\n"
+    )
     assert bad_address.exit_code != 0
     runner.invoke(args=["organisers", "create", "a@example.org"], input="a long passphrase\na long passphrase\n")
-    again = runner.invoke(args=["organisers", "create", "A@example.org"], input="a long passphrase\na long passphrase\n")
+    again = runner.invoke(
+        args=["organisers", "create", "A@example.org"], input="a long passphrase\na long passphrase\n"
+    )
     assert again.exit_code != 0 and "already exists" in again.output
     with app.app_context():
         assert len(db.session.execute(select(Organiser)).scalars().all()) == 1

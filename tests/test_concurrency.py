@@ -1,13 +1,14 @@
 """Fifty people (or one impatient person) sending the same address at once get exactly one signature
 and never an error, on SQLite and on PostgreSQL."""
+
 import threading
 
 from sqlalchemy import func, select
 
-from tests.support import HttpVisitor
 from petition.extensions import db
 from petition.models import Signature
 from petition.signing import sign
+from tests.support import HttpVisitor
 
 ATTEMPTS = 50
 
@@ -55,8 +56,17 @@ class Visitor(HttpVisitor):
         self.fields = self.hidden_fields("/sign")
 
     def sign(self, i):
-        status, headers, _ = self.request("/sign", {**self.fields, "name": f"Visitor {i}", "affiliation": "U",
-                                                     "email": "Same@Example.org ", "group": "international", "listed": "y"})
+        status, headers, _ = self.request(
+            "/sign",
+            {
+                **self.fields,
+                "name": f"Visitor {i}",
+                "affiliation": "U",
+                "email": "Same@Example.org ",
+                "group": "international",
+                "listed": "y",
+            },
+        )
         return status, headers.get("Location")
 
 
@@ -81,16 +91,28 @@ def test_correcting_and_withdrawing_one_signature_at_once_never_gives_a_server_e
     statuses = []
     for round_ in range(30):
         with site.app_context():
-            signature = sign(name="Racer", affiliation="U", email=f"racer{round_}@example.org", group="chinese").signature
+            signature = sign(
+                name="Racer", affiliation="U", email=f"racer{round_}@example.org", group="chinese"
+            ).signature
             path = f"/signature/{make_token(signature, MANAGE)}"
             db.session.remove()
         correcting, withdrawing = HttpVisitor(live_server), HttpVisitor(live_server)
-        correct_token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', correcting.request(path)[2]).group(1)
+        correct_token = re.search(
+            r'name="csrf_token" type="hidden" value="([^"]+)"', correcting.request(path)[2]
+        ).group(1)
         withdraw_token = withdrawing.hidden_fields(path + "/withdraw")["csrf_token"]
-        posts = [lambda: correcting.request(path, {"csrf_token": correct_token, "name": "Corrected", "affiliation": "U",
-                                                   "group": "chinese", "listed": "y"})[0],
-                 lambda: withdrawing.request(path + "/withdraw", {"csrf_token": withdraw_token})[0]]
-        results, errors = run_at_once(2, lambda i: posts[i]())
+        correction = {
+            "csrf_token": correct_token,
+            "name": "Corrected",
+            "affiliation": "U",
+            "group": "chinese",
+            "listed": "y",
+        }
+        posts = [
+            (correcting, path, correction),
+            (withdrawing, path + "/withdraw", {"csrf_token": withdraw_token}),
+        ]
+        results, errors = run_at_once(2, lambda i, posts=posts: posts[i][0].request(posts[i][1], posts[i][2])[0])
         assert errors == []
         statuses.extend(results)
     assert 500 not in statuses and set(statuses) <= {302, 404, 409}, statuses

@@ -1,4 +1,5 @@
 """The letter and article are Markdown files, rendered safely and only again when they change."""
+
 import os
 
 import pytest

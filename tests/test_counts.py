@@ -1,15 +1,17 @@
 import pytest
 
-from tests.support import confirmed_signature
 from petition.counts import current_counts
 from petition.signing import sign
+from tests.support import confirmed_signature
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
 
 def add(n, group, listed=True, prefix="s"):
     for i in range(n):
-        confirmed_signature(name=f"{prefix}{i}", affiliation="Uni", email=f"{prefix}{group}{i}@example.org", group=group, listed=listed)
+        confirmed_signature(
+            name=f"{prefix}{i}", affiliation="Uni", email=f"{prefix}{group}{i}@example.org", group=group, listed=listed
+        )
 
 
 def test_no_signatures_counts_zero():
@@ -50,8 +52,16 @@ def test_running_counts_follow_every_change_to_a_signature(app):
 
     create_organiser_account()
     organiser = db.session.execute(select(Organiser)).scalar_one()
-    people = [confirmed_signature(name=f"P{i}", affiliation="U", email=f"p{i}@x{i % 3}.example",
-                                  group="chinese" if i % 2 else "international", listed=i % 4 != 0) for i in range(12)]
+    people = [
+        confirmed_signature(
+            name=f"P{i}",
+            affiliation="U",
+            email=f"p{i}@x{i % 3}.example",
+            group="chinese" if i % 2 else "international",
+            listed=i % 4 != 0,
+        )
+        for i in range(12)
+    ]
     sign(name="Pending", affiliation="U", email="pending@example.org", group="chinese")
     steps = [
         lambda: correct_signature(people[0], name="P0", affiliation="U", group="chinese", listed=True),
@@ -95,7 +105,9 @@ def test_fifty_simultaneous_confirmations_are_all_counted(app):
     from petition.models import Signature
     from petition.signing import confirm_signature
 
-    ids = [sign(name=f"C{i}", affiliation="U", email=f"c{i}@example.org", group="chinese").signature.id for i in range(50)]
+    ids = [
+        sign(name=f"C{i}", affiliation="U", email=f"c{i}@example.org", group="chinese").signature.id for i in range(50)
+    ]
     db.session.remove()
     barrier = threading.Barrier(len(ids))
 

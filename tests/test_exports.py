@@ -1,14 +1,15 @@
 """The organisers' CSV export: contents, encoding, formula neutralisation, streaming."""
+
 import csv
 import io
 
 import pytest
 
-from tests.support import confirmed_signature, sign_and_confirm
 from petition.exports import HEADER, ROWS_PER_CHUNK, csv_chunks
 from petition.extensions import db
 from petition.models import Signature
 from petition.signing import sign
+from tests.support import confirmed_signature, sign_and_confirm
 
 HYPERLINK = '=HYPERLINK("http://example.com","x")'
 
@@ -18,16 +19,19 @@ def read_csv(data):
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
 
 
-@pytest.mark.parametrize("cell, safe", [
-    (HYPERLINK, "'" + HYPERLINK),
-    ("+1 555", "'+1 555"),
-    ("-2+3", "'-2+3"),
-    ("@SUM(A1)", "'@SUM(A1)"),
-    ("\tTab", "'\tTab"),
-    ("\rReturn", "'\rReturn"),
-    ("Ada = Lovelace", "Ada = Lovelace"),
-    ("王小明", "王小明"),
-])
+@pytest.mark.parametrize(
+    "cell, safe",
+    [
+        (HYPERLINK, "'" + HYPERLINK),
+        ("+1 555", "'+1 555"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("\rReturn", "'\rReturn"),
+        ("Ada = Lovelace", "Ada = Lovelace"),
+        ("王小明", "王小明"),
+    ],
+)
 def test_cells_that_a_spreadsheet_would_run_are_neutralised(ctx, cell, safe):
     # Stored directly: the signing form itself refuses tabs and returns, but the export must not trust that.
     db.session.add(Signature(name=cell, affiliation=cell, email="cell@example.org", group="chinese"))
@@ -37,8 +41,21 @@ def test_cells_that_a_spreadsheet_would_run_are_neutralised(ctx, cell, safe):
 
 
 FORMULA_STARTS = ("=", "+", "-", "@")
-HOSTILE_NAMES = ["a;=1+1;b", "a,=1+1,b", "a\t=1+1", "x; =SUM(1)", "x, @SUM(A1)", "x;-2+3", " =1+1", "a;+1;b,=2",
-                 'q";=1+1;"', 'a","=1+1', 'a;"=1+1', 'a;"@x"', "Smith, Jean-Luc; =HYPERLINK(\"http://e.example\")"]
+HOSTILE_NAMES = [
+    "a;=1+1;b",
+    "a,=1+1,b",
+    "a\t=1+1",
+    "x; =SUM(1)",
+    "x, @SUM(A1)",
+    "x;-2+3",
+    " =1+1",
+    "a;+1;b,=2",
+    'q";=1+1;"',
+    'a","=1+1',
+    'a;"=1+1',
+    'a;"@x"',
+    'Smith, Jean-Luc; =HYPERLINK("http://e.example")',
+]
 
 
 @pytest.mark.parametrize("separator", [",", ";", "\t"])
@@ -64,7 +81,9 @@ def test_neutralising_changes_nothing_a_comma_separated_reader_sees_but_the_quot
 def test_export_has_every_signature_with_its_email_and_neutralised_cells(organiser_client, app):
     with app.app_context():
         confirmed_signature(name=HYPERLINK, affiliation="@evil", email="attacker@example.org", group="international")
-        confirmed_signature(name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese", listed=False)
+        confirmed_signature(
+            name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese", listed=False
+        )
         sign(name="Pending Person", affiliation="U", email="pending@example.org", group="chinese")
     response = organiser_client.get("/organisers/export.csv")
     assert response.status_code == 200
@@ -79,14 +98,18 @@ def test_export_has_every_signature_with_its_email_and_neutralised_cells(organis
     assert rows[1][7] == "confirmed" and rows[1][8].endswith("+00:00")
     assert len(rows) == 3, "pending signatures are left out by default"
     everything = read_csv(organiser_client.get("/organisers/export.csv?scope=all").get_data())
-    assert [(r[1], r[7]) for r in everything[1:]] == [("'" + HYPERLINK, "confirmed"), ("王小明", "confirmed"),
-                                                      ("Pending Person", "pending")]
+    assert [(r[1], r[7]) for r in everything[1:]] == [
+        ("'" + HYPERLINK, "confirmed"),
+        ("王小明", "confirmed"),
+        ("Pending Person", "pending"),
+    ]
 
 
 def test_export_streams_in_chunks_not_one_string(ctx):
     rows = 2 * ROWS_PER_CHUNK + 1
-    db.session.add_all(Signature(name=f"P{i}", affiliation="U", email=f"p{i}@example.org", group="chinese")
-                       for i in range(rows))
+    db.session.add_all(
+        Signature(name=f"P{i}", affiliation="U", email=f"p{i}@example.org", group="chinese") for i in range(rows)
+    )
     db.session.commit()
     chunks = list(csv_chunks(everything=True))
     assert len(chunks) == 1 + 3  # the header, then three batches

@@ -1,12 +1,23 @@
 """Every page loads only from this site: a strict CSP, no inline script or style, no other origin."""
+
 import re
 
 import pytest
 
 from tests.support import sign_and_confirm
 
-PUBLIC_PAGES = ["/", "/background", "/sign", "/sign/check-your-email", "/signatories", "/privacy", "/resend",
-                "/organisers/login", "/confirm/not-a-token", "/no-such-page"]
+PUBLIC_PAGES = [
+    "/",
+    "/background",
+    "/sign",
+    "/sign/check-your-email",
+    "/signatories",
+    "/privacy",
+    "/resend",
+    "/organisers/login",
+    "/confirm/not-a-token",
+    "/no-such-page",
+]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)

@@ -1,5 +1,6 @@
 """Requests an opponent of the letter might send: each was tried against the site and must end on a
 clear page on this site, never a 500 and never an address elsewhere."""
+
 import re
 
 import pytest
@@ -7,16 +8,16 @@ import pytest
 from tests.support import create_organiser_account, csrf_token, log_in
 
 OFF_SITE = [
-    "/%09/evil.example",        # a tab: browsers drop it and read //evil.example
+    "/%09/evil.example",  # a tab: browsers drop it and read //evil.example
     "/%0a/evil.example",
     "/%0d%0a/evil.example",
-    "/%5c/evil.example",        # a backslash: browsers read /\ as //
+    "/%5c/evil.example",  # a backslash: browsers read /\ as //
     "/\\evil.example",
     "//evil.example",
     "/%20/evil.example",
     "https://evil.example/",
     "javascript:alert(1)",
-    "/%0a",                     # a line break in the Location header gave a 500
+    "/%0a",  # a line break in the Location header gave a 500
     "/%00",
     "",
 ]
@@ -30,7 +31,10 @@ def test_the_language_switcher_only_follows_paths_on_this_site(client, target):
 
 
 def test_the_language_switcher_still_follows_a_real_page(client):
-    assert client.get("/language/zh?next=/zh/signatories%3Fq%3D%E7%8E%8B").headers["Location"] == "/zh/signatories?q=%E7%8E%8B"
+    assert (
+        client.get("/language/zh?next=/zh/signatories%3Fq%3D%E7%8E%8B").headers["Location"]
+        == "/zh/signatories?q=%E7%8E%8B"
+    )
 
 
 @pytest.mark.parametrize("target", OFF_SITE)
@@ -38,8 +42,9 @@ def test_the_organiser_login_only_follows_paths_on_this_site(app, client, target
     with app.app_context():
         email, password = create_organiser_account()
     token = csrf_token(client, "/organisers/login")
-    response = client.post(f"/organisers/login?next={target}",
-                           data={"email": email, "password": password, "csrf_token": token})
+    response = client.post(
+        f"/organisers/login?next={target}", data={"email": email, "password": password, "csrf_token": token}
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/organisers/"
 
@@ -65,8 +70,20 @@ def test_a_forged_host_never_reaches_a_page_or_the_cache_other_readers_get(app, 
         assert links and all(link.startswith("https://letter.example.org/") for link in links)
 
 
-@pytest.mark.parametrize("host", ["a" * 64 + ".example", "evil example", "evil.example/path", "a..b", "ex@mple",
-                                  "[::1", "host:port", "-leading.example", "é" * 70])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "a" * 64 + ".example",
+        "evil example",
+        "evil.example/path",
+        "a..b",
+        "ex@mple",
+        "[::1",
+        "host:port",
+        "-leading.example",
+        "é" * 70,
+    ],
+)
 @pytest.mark.parametrize("path", ["/", "/sign", "/api/counts", "/organisers/login", "/healthz", "/no-such-page"])
 def test_a_malformed_host_gets_400_on_every_route(client, host, path):
     response = client.get(path, headers={"Host": host})
@@ -74,13 +91,22 @@ def test_a_malformed_host_gets_400_on_every_route(client, host, path):
     assert "could not be understood" in response.get_data(as_text=True) or path == "/api/counts"
 
 
-@pytest.mark.parametrize("host", ["letter.example.org", "127.0.0.1:8000", "[::1]:5000", "localhost", "xn--bcher-kva.de", "web_1:8000"])
+@pytest.mark.parametrize(
+    "host", ["letter.example.org", "127.0.0.1:8000", "[::1]:5000", "localhost", "xn--bcher-kva.de", "web_1:8000"]
+)
 def test_ordinary_hosts_are_served(client, host):
     assert client.get("/privacy", headers={"Host": host}).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/organisers/signatures/99999999999999999999", "/organisers/signatures/9223372036854775808",
-                                  "/organisers/signatures/2147483648", "/organisers/signatures/0"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/organisers/signatures/99999999999999999999",
+        "/organisers/signatures/9223372036854775808",
+        "/organisers/signatures/2147483648",
+        "/organisers/signatures/0",
+    ],
+)
 def test_out_of_range_ids_are_not_found(app, client, path):
     with app.app_context():
         email, password = create_organiser_account()

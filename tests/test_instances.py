@@ -2,6 +2,7 @@
 counts, rate limits, organiser sessions and lockouts, and the mail worker.
 
 Runs against PostgreSQL and Redis on this machine whatever database the rest of the suite uses."""
+
 import os
 import re
 import subprocess
@@ -49,27 +50,49 @@ def site(tmp_path_factory):
     smtp = SmtpServer()
     smtp.start()
     ports = [free_port(), free_port()]
-    env = {**os.environ, "DATABASE_URL": DATABASE, "RATELIMIT_STORAGE_URI": REDIS, "RATELIMIT_ENABLED": "true",
-           "RATELIMIT_KEY_PREFIX": RUN,
-           "SECRET_KEY": "one-secret-for-every-instance", "PETITION_ENV": "development", "SIGN_MIN_SECONDS": "0",
-           "SIGN_LIMIT_PER_EMAIL": "2 per hour", "SITE_URL": f"http://127.0.0.1:{ports[0]}",
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp.port)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": DATABASE,
+        "RATELIMIT_STORAGE_URI": REDIS,
+        "RATELIMIT_ENABLED": "true",
+        "RATELIMIT_KEY_PREFIX": RUN,
+        "SECRET_KEY": "one-secret-for-every-instance",
+        "PETITION_ENV": "development",
+        "SIGN_MIN_SECONDS": "0",
+        "SIGN_LIMIT_PER_EMAIL": "2 per hour",
+        "SITE_URL": f"http://127.0.0.1:{ports[0]}",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp.port),
+    }
     env.pop("TEST_DATABASE_URL", None)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run(flask + ["db", "upgrade"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
-    subprocess.run(flask + ["organisers", "create", "organiser@example.org"], input="a long passphrase\na long passphrase\n",
-                   text=True, cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "db", "upgrade"], cwd=PROJECT_ROOT, env=env, check=True, capture_output=True)
+    subprocess.run(
+        [*flask, "organisers", "create", "organiser@example.org"],
+        input="a long passphrase\na long passphrase\n",
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     logs = tmp_path_factory.mktemp("instances")
     processes, log_files = [], []
     try:
         for i, port in enumerate(ports):
-            log = open(logs / f"instance-{i}.log", "w")
+            log = open(logs / f"instance-{i}.log", "w")  # noqa: SIM115 (open while the instance runs)
             log_files.append(log)
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
-                cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
+                    cwd=PROJECT_ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         bases = [f"http://127.0.0.1:{port}" for port in ports]
-        for base, process in zip(bases, processes):
+        for base, process in zip(bases, processes, strict=True):
             wait_for(base + "/healthz", process)
         yield {"bases": bases, "env": env, "flask": flask, "smtp": smtp}
     finally:
@@ -86,8 +109,9 @@ def latest_link(kind, address):
     import psycopg
 
     with psycopg.connect(DATABASE) as connection:
-        body = connection.execute("SELECT body FROM outgoing_emails WHERE to_address = %s ORDER BY id DESC LIMIT 1",
-                                  (address,)).fetchone()[0]
+        body = connection.execute(
+            "SELECT body FROM outgoing_emails WHERE to_address = %s ORDER BY id DESC LIMIT 1", (address,)
+        ).fetchone()[0]
     return re.search(rf"https?://[^/\s]+((?:/en|/zh)?/{kind}/\S+)", body).group(1)
 
 
@@ -122,8 +146,9 @@ def test_rate_limits_are_shared_between_instances(site):
 def test_an_organiser_session_from_one_instance_works_on_the_other(site):
     a, b = site["bases"]
     organiser = HttpVisitor(a)
-    status, headers, _ = organiser.post_form("/organisers/login", {"email": "organiser@example.org",
-                                                                   "password": "a long passphrase"}, base=a)
+    status, _, _ = organiser.post_form(
+        "/organisers/login", {"email": "organiser@example.org", "password": "a long passphrase"}, base=a
+    )
     assert status == 302
     status, _, html = organiser.request("/organisers/", base=b)
     assert status == 200 and "organiser@example.org" in html
@@ -133,9 +158,12 @@ def test_a_lockout_on_one_instance_holds_on_the_other(site):
     a, b = site["bases"]
     attacker = HttpVisitor(a)
     for _ in range(5):
-        attacker.post_form("/organisers/login", {"email": "organiser@example.org", "password": "wrong password"}, base=a)
-    status, _, _ = HttpVisitor(b).post_form("/organisers/login", {"email": "organiser@example.org",
-                                                                 "password": "a long passphrase"}, base=b)
+        attacker.post_form(
+            "/organisers/login", {"email": "organiser@example.org", "password": "wrong password"}, base=a
+        )
+    status, _, _ = HttpVisitor(b).post_form(
+        "/organisers/login", {"email": "organiser@example.org", "password": "a long passphrase"}, base=b
+    )
     assert status == 422
 
 
@@ -145,8 +173,17 @@ def test_two_mail_workers_send_every_email_exactly_once(site):
     addresses = [f"worker{i}@example.org" for i in range(30)]
     for i, address in enumerate(addresses):
         assert sign(visitor, address, (a, b)[i % 2]) == 302
-    workers = [subprocess.Popen(site["flask"] + ["mail", "deliver"], cwd=PROJECT_ROOT, env=site["env"],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            site["flask"] + ["mail", "deliver"],
+            cwd=PROJECT_ROOT,
+            env=site["env"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
     received = [message["To"] for message in site["smtp"].messages if message["To"] in addresses]
     assert sorted(received) == sorted(addresses), outputs

@@ -1,4 +1,5 @@
 """A signature's states, the transitions between them, and what they mean: one owner (lifecycle.py)."""
+
 import ast
 import itertools
 from pathlib import Path
@@ -16,8 +17,9 @@ STATE = ("status", "hidden", "suspected_bot", "visible")
 
 
 def new(email="s@example.org", suspected_bot=False, listed=True):
-    signature = lifecycle.new_signature(Signature, email=email, suspected_bot=suspected_bot, name="N",
-                                        affiliation="A", group="chinese", listed=listed)
+    signature = lifecycle.new_signature(
+        Signature, email=email, suspected_bot=suspected_bot, name="N", affiliation="A", group="chinese", listed=listed
+    )
     db.session.add(signature)
     db.session.flush()
     return signature
@@ -66,13 +68,27 @@ def test_review_precedence_and_meanings_are_the_same_in_python_and_in_sql():
         if hidden:
             lifecycle.hide(signature)
     db.session.commit()
-    rows = db.session.execute(select(Signature, Signature.counted, Signature.listed_publicly, Signature.review_status)).all()
+    rows = db.session.execute(
+        select(Signature, Signature.counted, Signature.listed_publicly, Signature.review_status)
+    ).all()
     assert len(rows) == len(combinations)
     for signature, counted, listed_publicly, review in rows:
-        assert (signature.counted, signature.listed_publicly, signature.review_status) == (bool(counted), bool(listed_publicly), review)
-        expected = Review.FLAGGED if signature.suspected_bot else Review.HIDDEN if signature.hidden else Review(signature.status)
+        assert (signature.counted, signature.listed_publicly, signature.review_status) == (
+            bool(counted),
+            bool(listed_publicly),
+            review,
+        )
+        expected = (
+            Review.FLAGGED
+            if signature.suspected_bot
+            else Review.HIDDEN
+            if signature.hidden
+            else Review(signature.status)
+        )
         assert signature.review_status == expected
-        assert signature.counted == (signature.status == Status.CONFIRMED and not signature.hidden and not signature.suspected_bot)
+        assert signature.counted == (
+            signature.status == Status.CONFIRMED and not signature.hidden and not signature.suspected_bot
+        )
 
 
 def test_bulk_hiding_keeps_the_stored_visibility_in_step():
@@ -86,9 +102,11 @@ def test_bulk_hiding_keeps_the_stored_visibility_in_step():
 
 def assignments_to_state(tree):
     for node in ast.walk(tree):
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AugAssign) else []
+        )
         for target in targets:
-            for element in (target.elts if isinstance(target, ast.Tuple) else [target]):
+            for element in target.elts if isinstance(target, ast.Tuple) else [target]:
                 if isinstance(element, ast.Attribute) and element.attr in STATE:
                     yield element.attr, node.lineno
         if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("values", "update"):
@@ -99,7 +117,10 @@ def assignments_to_state(tree):
 
 def test_no_module_but_lifecycle_changes_a_signatures_state():
     package = Path(lifecycle.__file__).parent
-    offenders = [f"{path.relative_to(package)}:{line} sets {attr}"
-                 for path in package.rglob("*.py") if path.name != "lifecycle.py"
-                 for attr, line in assignments_to_state(ast.parse(path.read_text(encoding="utf-8")))]
+    offenders = [
+        f"{path.relative_to(package)}:{line} sets {attr}"
+        for path in package.rglob("*.py")
+        if path.name != "lifecycle.py"
+        for attr, line in assignments_to_state(ast.parse(path.read_text(encoding="utf-8")))
+    ]
     assert offenders == []

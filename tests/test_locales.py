@@ -1,4 +1,5 @@
 """The whole site in English and Simplified Chinese."""
+
 import re
 import subprocess
 import sys
@@ -7,7 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.support import link_in_latest_email, press_confirm, PROJECT_ROOT, csrf_token, emails_to, sign_as
+from tests.support import PROJECT_ROOT, csrf_token, emails_to, link_in_latest_email, press_confirm, sign_as
 
 PUBLIC_PAGES = ["/", "/background", "/sign", "/signatories", "/privacy", "/resend", "/sign/check-your-email"]
 CATALOGUE = PROJECT_ROOT / "petition" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
@@ -37,8 +38,16 @@ def test_every_public_page_has_an_address_in_each_language(client, path, languag
         assert re.search(rf'<link rel="alternate" hreflang="{code}" href="https://letter.example.org/(en|zh)', html)
 
 
-@pytest.mark.parametrize("accept, expected", [("zh-CN,zh;q=0.9,en;q=0.5", "zh-Hans"), ("zh-TW", "zh-Hans"),
-                                              ("en-GB,en;q=0.9", "en"), ("fr-FR", "en"), (None, "en")])
+@pytest.mark.parametrize(
+    "accept, expected",
+    [
+        ("zh-CN,zh;q=0.9,en;q=0.5", "zh-Hans"),
+        ("zh-TW", "zh-Hans"),
+        ("en-GB,en;q=0.9", "en"),
+        ("fr-FR", "en"),
+        (None, "en"),
+    ],
+)
 def test_an_unprefixed_address_follows_the_browser(client, accept, expected):
     headers = {"Accept-Language": accept} if accept else {}
     assert html_lang(client.get("/", headers=headers).get_data(as_text=True)) == expected
@@ -58,15 +67,24 @@ def test_links_on_a_chinese_page_stay_in_chinese(client):
     assert 'href="/zh/sign"' in html and 'href="/zh/signatories"' in html and 'href="/zh/background"' in html
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "", "请填写姓名。"),
-    ("email", "not-an-address", "请填写有效的邮箱地址"),
-    ("affiliation", "y" * 301, "最多 300 个字符。"),
-    ("group", "martian", "请选择“国际学者”或“中国学者”。"),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "", "请填写姓名。"),
+        ("email", "not-an-address", "请填写有效的邮箱地址"),
+        ("affiliation", "y" * 301, "最多 300 个字符。"),
+        ("group", "martian", "请选择“国际学者”或“中国学者”。"),
+    ],
+)
 def test_form_errors_are_in_the_page_language(client, field, value, message):
-    form = {"name": "王小明", "affiliation": "中山大学", "email": "wang@example.edu.cn", "group": "chinese",
-            field: value, "csrf_token": csrf_token(client, "/zh/sign")}
+    form = {
+        "name": "王小明",
+        "affiliation": "中山大学",
+        "email": "wang@example.edu.cn",
+        "group": "chinese",
+        field: value,
+        "csrf_token": csrf_token(client, "/zh/sign"),
+    }
     response = client.post("/zh/sign", data=form)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -74,8 +92,14 @@ def test_form_errors_are_in_the_page_language(client, field, value, message):
 
 
 def test_a_chinese_signer_gets_every_email_in_chinese_with_chinese_links(client, app):
-    form = {"name": "王小明", "affiliation": "中山大学", "email": "wang@example.edu.cn", "group": "chinese",
-            "listed": "y", "csrf_token": csrf_token(client, "/zh/sign")}
+    form = {
+        "name": "王小明",
+        "affiliation": "中山大学",
+        "email": "wang@example.edu.cn",
+        "group": "chinese",
+        "listed": "y",
+        "csrf_token": csrf_token(client, "/zh/sign"),
+    }
     assert client.post("/zh/sign", data=form).headers["Location"] == "/zh/sign/check-your-email"
     [first] = emails_to(app, "wang@example.edu.cn")
     assert first.subject == "请确认你在公开信上的签名"
@@ -116,16 +140,35 @@ def test_numbers_are_formatted_for_the_language(app, path, formatted):
 
 def test_every_message_in_the_chinese_catalogue_is_translated_and_none_is_fuzzy():
     catalogue = read_catalogue(CATALOGUE)
-    problems = [m.id for m in catalogue if m.id and (not all(m.string if isinstance(m.string, tuple) else [m.string])
-                                                    or m.fuzzy)]
+    problems = [
+        m.id
+        for m in catalogue
+        if m.id and (not all(m.string if isinstance(m.string, tuple) else [m.string]) or m.fuzzy)
+    ]
     assert problems == []
 
 
 def test_the_catalogue_holds_every_string_in_the_code_and_templates(tmp_path):
     """Fails when a new English string ships without going through `make translations`."""
     pot = tmp_path / "messages.pot"
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "extract", "-F", "babel.cfg", "-k", "_l",
-                    "-k", "lazy_gettext", "-o", str(pot), "."], cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(Path(sys.executable).parent / "pybabel"),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            ".",
+        ],
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+    )
     in_code = {m.id for m in read_catalogue(pot) if m.id}
     translated = {m.id for m in read_catalogue(CATALOGUE) if m.id}
     assert in_code - translated == set()
@@ -140,9 +183,11 @@ def test_each_content_file_exists_in_both_languages(app, name):
 def test_the_chinese_letter_makes_as_many_demands_as_the_english_one(app):
     # Structure, not wording: organisers may edit the letter; the two languages must stay in step.
     directory = Path(app.config["CONTENT_DIR"])
-    shape = {lang: [(len(re.findall(r"^\d+\. ", text, re.M)), len(re.findall(r"^#+ ", text, re.M)))
-                    for text in [(directory / f"letter.{lang}.md").read_text(encoding="utf-8")]][0]
-             for lang in ("en", "zh")}
+    texts = {lang: (directory / f"letter.{lang}.md").read_text(encoding="utf-8") for lang in ("en", "zh")}
+    shape = {
+        lang: (len(re.findall(r"^\d+\. ", text, re.M)), len(re.findall(r"^#+ ", text, re.M)))
+        for lang, text in texts.items()
+    }
     assert shape["en"] == shape["zh"] and shape["en"][0] >= 1
 
 

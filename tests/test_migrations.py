@@ -1,4 +1,5 @@
 """The schema comes only from the migrations: every one runs up and back down, and they match the models."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -32,10 +33,13 @@ def test_signatures_made_before_confirmation_existed_stay_confirmed_and_counted(
     from petition.counts import current_counts
 
     downgrade(revision="0001")
-    db.session.execute(text(
-        "INSERT INTO signatures (name, affiliation, email, signatory_group, listed, signed_at) "
-        "VALUES ('Early Signer', 'Uni', 'early@example.org', 'chinese', :listed, :at)"),
-        {"listed": True, "at": "2026-01-01 00:00:00"})
+    db.session.execute(
+        text(
+            "INSERT INTO signatures (name, affiliation, email, signatory_group, listed, signed_at) "
+            "VALUES ('Early Signer', 'Uni', 'early@example.org', 'chinese', :listed, :at)"
+        ),
+        {"listed": True, "at": "2026-01-01 00:00:00"},
+    )
     db.session.commit()
     upgrade()
     row = db.session.execute(text("SELECT status, visible, secret FROM signatures")).one()
@@ -51,13 +55,20 @@ def test_migrating_keeps_the_outbox_of_existing_signatures(ctx):
 
     downgrade(revision="0002")
     db.engine.dispose()
-    db.session.execute(text(
-        "INSERT INTO signatures (id, name, affiliation, email, signatory_group, listed, signed_at, status, hidden, "
-        "suspected_bot, visible, secret) VALUES (1, 'A', 'U', 'a@example.org', 'chinese', :t, '2026-01-01 00:00:00', "
-        "'pending', :f, :f, :f, 'secret-secret-secret')"), {"t": True, "f": False})
-    db.session.execute(text(
-        "INSERT INTO outgoing_emails (signature_id, to_address, subject, body, created_at, next_attempt_at, attempts) "
-        "VALUES (1, 'a@example.org', 'S', 'B', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 0)"))
+    db.session.execute(
+        text(
+            "INSERT INTO signatures (id, name, affiliation, email, signatory_group, listed, signed_at, status, "
+            "hidden, suspected_bot, visible, secret) VALUES (1, 'A', 'U', 'a@example.org', 'chinese', :t, "
+            "'2026-01-01 00:00:00', 'pending', :f, :f, :f, 'secret-secret-secret')"
+        ),
+        {"t": True, "f": False},
+    )
+    db.session.execute(
+        text(
+            "INSERT INTO outgoing_emails (signature_id, to_address, subject, body, created_at, next_attempt_at, "
+            "attempts) VALUES (1, 'a@example.org', 'S', 'B', '2026-01-01 00:00:00', '2026-01-01 00:00:00', 0)"
+        )
+    )
     db.session.commit()
     upgrade()
     assert db.session.execute(text("SELECT count(*) FROM outgoing_emails")).scalar_one() == 1
@@ -66,15 +77,23 @@ def test_migrating_keeps_the_outbox_of_existing_signatures(ctx):
 
 def check_constraint_names(connection):
     inspector = inspect(connection)
-    return {(table, check["name"]) for table in inspector.get_table_names() if table != "alembic_version"
-            for check in inspector.get_check_constraints(table)}
+    return {
+        (table, check["name"])
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+        for check in inspector.get_check_constraints(table)
+    }
 
 
 def declared_check_constraint_names(metadata):
     from sqlalchemy import CheckConstraint
 
-    return {(table.name, constraint.name) for table in metadata.sorted_tables
-            for constraint in table.constraints if isinstance(constraint, CheckConstraint)}
+    return {
+        (table.name, constraint.name)
+        for table in metadata.sorted_tables
+        for constraint in table.constraints
+        if isinstance(constraint, CheckConstraint)
+    }
 
 
 def trigger_names(connection):
@@ -92,9 +111,12 @@ def schema_differences(connection, metadata):
     from petition.models import TRIGGERS
 
     migrated, declared = check_constraint_names(connection), declared_check_constraint_names(metadata)
-    return {"checks missing": declared - migrated, "checks extra": migrated - declared,
-            "triggers missing": TRIGGERS[connection.dialect.name] - trigger_names(connection),
-            "triggers extra": trigger_names(connection) - TRIGGERS[connection.dialect.name]}
+    return {
+        "checks missing": declared - migrated,
+        "checks extra": migrated - declared,
+        "triggers missing": TRIGGERS[connection.dialect.name] - trigger_names(connection),
+        "triggers extra": trigger_names(connection) - TRIGGERS[connection.dialect.name],
+    }
 
 
 NO_DIFFERENCE = {"checks missing": set(), "checks extra": set(), "triggers missing": set(), "triggers extra": set()}

@@ -1,12 +1,12 @@
 """Organisers hide, restore, delete and approve signatures, one at a time or in bulk, and every
 action lands in the audit log."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from tests.support import confirmed_signature, create_organiser_account, csrf_token, emails_to, sign_and_confirm
 from petition import moderation
 from petition.audit import latest_entries
 from petition.counts import current_counts
@@ -14,6 +14,7 @@ from petition.extensions import db
 from petition.models import AuditEntry, Organiser, Signature, now_utc
 from petition.signatories import ListFilter, public_page
 from petition.signing import sign
+from tests.support import confirmed_signature, create_organiser_account, csrf_token, emails_to, sign_and_confirm
 
 
 @pytest.fixture
@@ -46,7 +47,9 @@ def test_delete_removes_the_signature_and_its_emails(organiser):
 
 
 def test_approving_a_flagged_signature_sends_its_confirmation(organiser, app):
-    flagged = sign(name="Fast Typist", affiliation="U", email="fast@example.org", group="chinese", suspected_bot=True).signature
+    flagged = sign(
+        name="Fast Typist", affiliation="U", email="fast@example.org", group="chinese", suspected_bot=True
+    ).signature
     assert emails_to(app, "fast@example.org") == []
     moderation.approve_flagged(flagged, organiser, "a real person who types fast")
     assert "/confirm/" in emails_to(app, "fast@example.org")[0].body
@@ -69,9 +72,15 @@ def test_bulk_hide_by_domain_previews_then_hides_only_that_domain(organiser):
 def test_bulk_hide_by_time_window(organiser):
     early = confirmed_signature(name="Early", email="early@example.org")
     late = confirmed_signature(name="Late", email="late@example.org")
-    db.session.execute(text("UPDATE signatures SET signed_at = :t WHERE id = :id"),
-                       {"t": (now_utc() - timedelta(days=2)).replace(tzinfo=None) if db.engine.dialect.name == "sqlite"
-                        else now_utc() - timedelta(days=2), "id": early.id})
+    db.session.execute(
+        text("UPDATE signatures SET signed_at = :t WHERE id = :id"),
+        {
+            "t": (now_utc() - timedelta(days=2)).replace(tzinfo=None)
+            if db.engine.dialect.name == "sqlite"
+            else now_utc() - timedelta(days=2),
+            "id": early.id,
+        },
+    )
     db.session.commit()
     selection = moderation.BulkSelection(since=now_utc() - timedelta(hours=1))
     assert moderation.preview_bulk_hide(selection) == 1
@@ -96,15 +105,20 @@ def test_the_audit_log_cannot_be_edited(organiser):
 
 # --- Through the organiser pages ---------------------------------------------------------------
 
+
 def test_an_organiser_hides_a_signature_from_its_page_with_a_reason(organiser_client, app):
     sign_and_confirm(organiser_client, name="Joke Name", email="joke@example.org")
     with app.app_context():
         signature_id = db.session.execute(select(Signature.id)).scalar_one()
     page = f"/organisers/signatures/{signature_id}"
     assert "joke@example.org" in organiser_client.get(page).get_data(as_text=True)
-    no_reason = organiser_client.post(page + "/hide", data={"reason": "", "csrf_token": csrf_token(organiser_client, page)})
+    no_reason = organiser_client.post(
+        page + "/hide", data={"reason": "", "csrf_token": csrf_token(organiser_client, page)}
+    )
     assert no_reason.status_code == 422 and "Give a reason" in no_reason.get_data(as_text=True)
-    done = organiser_client.post(page + "/hide", data={"reason": "joke", "csrf_token": csrf_token(organiser_client, page)})
+    done = organiser_client.post(
+        page + "/hide", data={"reason": "joke", "csrf_token": csrf_token(organiser_client, page)}
+    )
     assert done.status_code == 302
     assert "Joke Name" not in organiser_client.get("/signatories").get_data(as_text=True)
     dashboard = organiser_client.get("/organisers/?review=hidden").get_data(as_text=True)
@@ -114,7 +128,11 @@ def test_an_organiser_hides_a_signature_from_its_page_with_a_reason(organiser_cl
 def test_bulk_hide_page_shows_the_count_before_hiding(organiser_client, app):
     for i in range(2):
         sign_and_confirm(organiser_client, name=f"Flood {i}", email=f"f{i}@flood.example")
-    form = {"domain": "@flood.example", "reason": "flood", "csrf_token": csrf_token(organiser_client, "/organisers/bulk-hide")}
+    form = {
+        "domain": "@flood.example",
+        "reason": "flood",
+        "csrf_token": csrf_token(organiser_client, "/organisers/bulk-hide"),
+    }
     preview = organiser_client.post("/organisers/bulk-hide", data=form)
     assert "This will hide 2 signatures." in preview.get_data(as_text=True)
     with app.app_context():
@@ -125,18 +143,35 @@ def test_bulk_hide_page_shows_the_count_before_hiding(organiser_client, app):
         assert current_counts().total == 0
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"domain": "", "since": "", "until": ""}, "domain", "Give a domain, a time window, or both."),
-    ({"domain": "not a domain"}, "domain", "Enter a domain such as example.com."),
-    ({"since": "2026-11-29T12:00", "until": "2026-11-29T11:00"}, "until", "The end of the window must come after its start."),
-    ({"since": "2026-11-29T12:00", "until": "2026-11-29T12:00"}, "until", "The end of the window must come after its start."),
-    ({"since": "yesterday"}, "since", "Enter a date and time, such as 2026-11-29 14:30."),
-    ({"domain": "flood.example", "reason": ""}, "reason", "Give a reason; it goes into the audit log."),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"domain": "", "since": "", "until": ""}, "domain", "Give a domain, a time window, or both."),
+        ({"domain": "not a domain"}, "domain", "Enter a domain such as example.com."),
+        (
+            {"since": "2026-11-29T12:00", "until": "2026-11-29T11:00"},
+            "until",
+            "The end of the window must come after its start.",
+        ),
+        (
+            {"since": "2026-11-29T12:00", "until": "2026-11-29T12:00"},
+            "until",
+            "The end of the window must come after its start.",
+        ),
+        ({"since": "yesterday"}, "since", "Enter a date and time, such as 2026-11-29 14:30."),
+        ({"domain": "flood.example", "reason": ""}, "reason", "Give a reason; it goes into the audit log."),
+    ],
+)
 def test_a_bulk_hide_that_would_hide_everything_or_nothing_sensible_is_refused_beside_its_field(
-        organiser_client, app, fields, field, message):
+    organiser_client, app, fields, field, message
+):
     sign_and_confirm(organiser_client, name="Bystander", email="b@flood.example")
-    form = {"reason": "flood", **fields, "confirm": "yes", "csrf_token": csrf_token(organiser_client, "/organisers/bulk-hide")}
+    form = {
+        "reason": "flood",
+        **fields,
+        "confirm": "yes",
+        "csrf_token": csrf_token(organiser_client, "/organisers/bulk-hide"),
+    }
     response = organiser_client.post("/organisers/bulk-hide", data=form)
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -149,7 +184,10 @@ def test_each_export_is_recorded_in_the_audit_log(organiser_client, app):
     organiser_client.get("/organisers/export.csv").get_data()
     organiser_client.get("/organisers/export.csv?scope=all").get_data()
     with app.app_context():
-        assert [(e.action, e.target) for e in latest_entries()] == [("export", "all signatures"), ("export", "confirmed signatures")]
+        assert [(e.action, e.target) for e in latest_entries()] == [
+            ("export", "all signatures"),
+            ("export", "confirmed signatures"),
+        ]
     assert "confirmed signatures" in organiser_client.get("/organisers/").get_data(as_text=True)
 
 

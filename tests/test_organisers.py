@@ -1,19 +1,27 @@
 """Organiser pages: login, dashboard, export; and that none of it is open to anyone else."""
+
 import pytest
 
 from tests.support import create_organiser_account, csrf_token, log_in, sign_as
 
 
 def organiser_routes(app):
-    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("organisers.") and r.endpoint != "organisers.login"]
+    rules = [
+        r for r in app.url_map.iter_rules() if r.endpoint.startswith("organisers.") and r.endpoint != "organisers.login"
+    ]
     return [(sorted(r.methods - {"HEAD", "OPTIONS"})[0], r.rule) for r in rules]
 
 
 def test_the_organiser_area_has_the_routes_we_protect(app):
     # If a route is added, it is covered by the parametrised test below automatically.
     assert {rule for _, rule in organiser_routes(app)} >= {
-        "/organisers/", "/organisers/export.csv", "/organisers/logout", "/organisers/bulk-hide",
-        "/organisers/signatures/<id:signature_id>", "/organisers/signatures/<id:signature_id>/<action>"}
+        "/organisers/",
+        "/organisers/export.csv",
+        "/organisers/logout",
+        "/organisers/bulk-hide",
+        "/organisers/signatures/<id:signature_id>",
+        "/organisers/signatures/<id:signature_id>/<action>",
+    }
 
 
 def pytest_generate_tests(metafunc):
@@ -21,7 +29,9 @@ def pytest_generate_tests(metafunc):
         from petition import create_app
         from petition.config import TestConfig
 
-        metafunc.parametrize("organiser_route", organiser_routes(create_app(TestConfig)), ids=lambda r: f"{r[0]} {r[1]}")
+        metafunc.parametrize(
+            "organiser_route", organiser_routes(create_app(TestConfig)), ids=lambda r: f"{r[0]} {r[1]}"
+        )
 
 
 def test_every_organiser_route_refuses_anonymous_visitors(client, organiser_route):
@@ -60,10 +70,15 @@ def test_a_wrong_password_or_unknown_address_gets_the_same_message(client, app):
 def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client, app):
     with app.app_context():
         email, password = create_organiser_account()
-    for target, expected in [("/organisers/export.csv", "/organisers/export.csv"), ("//evil.example", "/organisers/"),
-                             ("https://evil.example/", "/organisers/")]:
+    for target, expected in [
+        ("/organisers/export.csv", "/organisers/export.csv"),
+        ("//evil.example", "/organisers/"),
+        ("https://evil.example/", "/organisers/"),
+    ]:
         token = csrf_token(client, "/organisers/login")
-        response = client.post(f"/organisers/login?next={target}", data={"email": email, "password": password, "csrf_token": token})
+        response = client.post(
+            f"/organisers/login?next={target}", data={"email": email, "password": password, "csrf_token": token}
+        )
         assert response.headers["Location"] == expected
         client.post("/organisers/logout", data={"csrf_token": csrf_token(client, "/organisers/")})
 
@@ -87,12 +102,18 @@ def test_names_written_as_markup_are_text_on_the_dashboard(organiser_client):
 
 @pytest.mark.parametrize("field", ["email", "password"])
 def test_login_form_errors_sit_beside_the_field(client, field):
-    data = {"email": "someone@example.org", "password": "pw", field: "", "csrf_token": csrf_token(client, "/organisers/login")}
+    data = {
+        "email": "someone@example.org",
+        "password": "pw",
+        field: "",
+        "csrf_token": csrf_token(client, "/organisers/login"),
+    }
     html = client.post("/organisers/login", data=data).get_data(as_text=True)
     assert f'id="{field}-errors"' in html
 
 
 # --- Attacks on organiser accounts ------------------------------------------------------------------
+
 
 def test_the_lockout_holds_whatever_the_spelling_of_the_address(app, client):
     with app.app_context():
@@ -107,7 +128,13 @@ def test_the_lockout_holds_whatever_the_spelling_of_the_address(app, client):
 def test_failures_under_other_spellings_count_towards_one_lockout(app, client):
     with app.app_context():
         create_organiser_account("lock@example.org", "correct horse battery")
-    for spelling in ("LOCK@example.org", "lock@ｅxample.org", "Lock@EXAMPLE.org", "lock@example.ORG", "lOcK@example.org"):
+    for spelling in (
+        "LOCK@example.org",
+        "lock@ｅxample.org",
+        "Lock@EXAMPLE.org",
+        "lock@example.ORG",
+        "lOcK@example.org",
+    ):
         log_in(client, spelling, "wrong password here")
     assert log_in(client, "lock@example.org", "correct horse battery").status_code == 422
 
@@ -130,8 +157,10 @@ def test_logging_out_ends_every_copy_of_the_session(app, organiser_client):
 
 def test_a_new_password_ends_every_session_of_the_account(app, organiser_client, runner):
     thief = copied_session(app, organiser_client)
-    result = runner.invoke(args=["organisers", "set-password", "Organiser@Example.org"],
-                           input="another long passphrase\nanother long passphrase\n")
+    result = runner.invoke(
+        args=["organisers", "set-password", "Organiser@Example.org"],
+        input="another long passphrase\nanother long passphrase\n",
+    )
     assert result.exit_code == 0, result.output
     assert thief.get("/organisers/").status_code == 302
     assert organiser_client.get("/organisers/").status_code == 302

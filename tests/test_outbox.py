@@ -1,4 +1,5 @@
 """The outbox and its worker, against a real SMTP server on loopback that goes down and comes back."""
+
 import threading
 from datetime import timedelta
 
@@ -40,7 +41,11 @@ def test_signing_queues_a_confirmation_email_that_the_worker_sends(smtp_server):
     [message] = smtp_server.messages
     assert message["To"] == "wang@example.edu.cn"
     body = message.get_content()
-    assert "王小明" in body and "https://letter.example.org/en/confirm/" in body and "https://letter.example.org/en/signature/" in body
+    assert (
+        "王小明" in body
+        and "https://letter.example.org/en/confirm/" in body
+        and "https://letter.example.org/en/signature/" in body
+    )
 
 
 def test_signing_works_while_the_mail_server_is_down(smtp_server):
@@ -120,6 +125,7 @@ def test_the_deliver_command_reports_what_it_did(runner, smtp_server):
 
 # --- One email never stops the others ------------------------------------------------------------
 
+
 def failed_emails():
     return db.session.execute(select(OutgoingEmail).where(OutgoingEmail.failed_at.is_not(None))).scalars().all()
 
@@ -195,11 +201,20 @@ def test_the_dashboard_shows_each_failed_or_retrying_email_with_its_reason(app, 
 
 # --- A real worker process -------------------------------------------------------------------------
 
+
 def worker_env(database, smtp_port, **extra):
     import os
 
-    env = {**os.environ, "DATABASE_URL": database, "SECRET_KEY": "worker-test-secret", "PETITION_ENV": "development",
-           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "SITE_URL": "https://letter.example.org", **extra}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "SECRET_KEY": "worker-test-secret",
+        "PETITION_ENV": "development",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": str(smtp_port),
+        "SITE_URL": "https://letter.example.org",
+        **extra,
+    }
     env.pop("TEST_DATABASE_URL", None)
     return env
 
@@ -210,8 +225,14 @@ def start_worker(env, *args):
 
     from tests.support import PROJECT_ROOT
 
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "mail", "deliver", *args], cwd=PROJECT_ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "deliver", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def wait_until(condition, seconds=30):
@@ -270,15 +291,35 @@ def test_a_worker_killed_after_the_server_accepted_sends_again_with_the_same_mes
 
 # --- The production path: STARTTLS and SMTP login ---------------------------------------------------
 
+
 @pytest.fixture
 def certificate(tmp_path):
     """A self-signed certificate for 127.0.0.1, as a private mail relay might have."""
     import subprocess
 
     key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -297,19 +338,44 @@ def secure_smtp(app, certificate):
     context.load_cert_chain(cert, key)
 
     def authenticator(server, session, envelope, mechanism, auth_data):
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"letter", b"right password")
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            b"letter",
+            b"right password",
+        )
         return AuthResult(success=ok)
 
     handler, port = RecordingHandler(), free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port, tls_context=context, require_starttls=True,
-                            auth_required=True, auth_require_tls=True, authenticator=authenticator)
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=port,
+        tls_context=context,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticator,
+    )
     controller.start()
-    keys = ("MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_TLS_CA_FILE", "MAIL_USERNAME", "MAIL_PASSWORD",
-            "MAIL_TIMEOUT_SECONDS")
+    keys = (
+        "MAIL_SERVER",
+        "MAIL_PORT",
+        "MAIL_USE_TLS",
+        "MAIL_TLS_CA_FILE",
+        "MAIL_USERNAME",
+        "MAIL_PASSWORD",
+        "MAIL_TIMEOUT_SECONDS",
+    )
     saved = {key: app.config.get(key) for key in keys}
     # A refused login leaves smtplib waiting on the server for the timeout: keep it short here.
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=True, MAIL_TLS_CA_FILE=str(cert),
-                      MAIL_USERNAME="letter", MAIL_PASSWORD="right password", MAIL_TIMEOUT_SECONDS=3)
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_USE_TLS=True,
+        MAIL_TLS_CA_FILE=str(cert),
+        MAIL_USERNAME="letter",
+        MAIL_PASSWORD="right password",
+        MAIL_TIMEOUT_SECONDS=3,
+    )
     yield handler
     controller.stop()
     app.config.update(saved)

@@ -49,6 +49,6 @@ def test_a_reused_sign_form_still_gives_each_visitor_their_own_working_token(app
     visitors = [app.test_client(), app.test_client()]
     tokens = [csrf_token(visitor, "/sign") for visitor in visitors]
     assert tokens[0] != tokens[1]
-    for i, (visitor, token) in enumerate(zip(visitors, tokens)):
+    for i, (visitor, token) in enumerate(zip(visitors, tokens, strict=True)):
         response = visitor.post("/sign", data={**signature_form(email=f"v{i}@example.org"), "csrf_token": token})
         assert response.status_code == 302

@@ -1,25 +1,34 @@
 """Keeping as little as possible for as short a time as possible."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
-from tests.support import create_organiser_account, confirmed_signature
 from petition.extensions import db
 from petition.models import LoginAttempt, Organiser, OrganiserSession, OutgoingEmail, Signature, now_utc
 from petition.privacy import parse_age, purge
 from petition.signing import sign
+from tests.support import confirmed_signature, create_organiser_account
 
 
 def age_everything(days):
     """Move every timestamp back, as if the rows were made `days` ago."""
-    for table, columns in (("signatures", ("signed_at",)), ("outgoing_emails", ("created_at", "sent_at")),
-                           ("login_attempts", ("created_at",)), ("organiser_sessions", ("created_at",))):
+    for table, columns in (
+        ("signatures", ("signed_at",)),
+        ("outgoing_emails", ("created_at", "sent_at")),
+        ("login_attempts", ("created_at",)),
+        ("organiser_sessions", ("created_at",)),
+    ):
         for column in columns:
             if db.engine.dialect.name == "sqlite":
-                db.session.execute(text(f"UPDATE {table} SET {column} = datetime({column}, '-{days} days') WHERE {column} IS NOT NULL"))
+                db.session.execute(
+                    text(f"UPDATE {table} SET {column} = datetime({column}, '-{days} days') WHERE {column} IS NOT NULL")
+                )
             else:
-                db.session.execute(text(f"UPDATE {table} SET {column} = {column} - interval '{days} days' WHERE {column} IS NOT NULL"))
+                db.session.execute(
+                    text(f"UPDATE {table} SET {column} = {column} - interval '{days} days' WHERE {column} IS NOT NULL")
+                )
     db.session.commit()
 
 
@@ -33,11 +42,15 @@ def test_purge_forgets_old_ip_hashes_unconfirmed_signatures_and_sent_emails_but_
     sign(name="Never Confirmed", affiliation="U", email="never@example.org", group="chinese", ip_hash="b" * 64)
     db.session.add(LoginAttempt(email="o@example.org", ip_hash="c" * 64, succeeded=False))
     create_organiser_account()
-    db.session.add(OrganiserSession(organiser_id=db.session.execute(select(Organiser.id)).scalar_one(), token_hash="e" * 64))
+    db.session.add(
+        OrganiserSession(organiser_id=db.session.execute(select(Organiser.id)).scalar_one(), token_hash="e" * 64)
+    )
     db.session.execute(OutgoingEmail.__table__.update().values(sent_at=now_utc()))
     db.session.commit()
     age_everything(100)
-    recent = sign(name="Recent", affiliation="U", email="recent@example.org", group="chinese", ip_hash="d" * 64).signature
+    recent = sign(
+        name="Recent", affiliation="U", email="recent@example.org", group="chinese", ip_hash="d" * 64
+    ).signature
 
     report = purge(timedelta(days=90))
 
@@ -51,12 +64,16 @@ def test_purge_forgets_old_ip_hashes_unconfirmed_signatures_and_sent_emails_but_
     assert count(LoginAttempt) == 0
 
 
-@pytest.mark.parametrize("text_, expected", [("90d", timedelta(days=90)), ("12h", timedelta(hours=12)), (" 2w ", timedelta(weeks=2))])
+@pytest.mark.parametrize(
+    "text_, expected", [("90d", timedelta(days=90)), ("12h", timedelta(hours=12)), (" 2w ", timedelta(weeks=2))]
+)
 def test_ages_are_read_as_a_person_writes_them(text_, expected):
     assert parse_age(text_) == expected
 
 
-@pytest.mark.parametrize("bad", ["", "90", "d90", "-1d", "90 days", "1000000000d", "999999999d", "99999999999999999999w"])
+@pytest.mark.parametrize(
+    "bad", ["", "90", "d90", "-1d", "90 days", "1000000000d", "999999999d", "99999999999999999999w"]
+)
 def test_a_bad_age_is_refused(bad):
     with pytest.raises(ValueError):
         parse_age(bad)

@@ -1,12 +1,13 @@
 """The public pages, through HTTP as a browser uses them."""
+
 import html as html_module
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.support import csrf_token, link_in_latest_email, press_confirm, sign_and_confirm, sign_as, signature_form
 from petition.counts import current_counts
+from tests.support import csrf_token, link_in_latest_email, press_confirm, sign_and_confirm, sign_as, signature_form
 
 
 def page_text(response):
@@ -79,28 +80,31 @@ def test_same_address_signing_twice_adds_nothing_and_shows_no_error(client, app)
     assert "Impostor" not in page_text(client.get("/signatories"))
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("name", "", "Enter your name."),
-    ("name", "   ", "Enter your name."),
-    ("name", "x" * 201, "Use at most 200 characters."),
-    ("name", "Ada\x07Lovelace", "Remove the invisible control characters"),
-    ("affiliation", "", "Enter your affiliation."),
-    ("affiliation", "y" * 301, "Use at most 300 characters."),
-    ("affiliation", "Uni\u202eversity", "Remove the invisible control characters"),
-    # Names that would be listed blank: zero-width, word-joiner, byte-order-mark and Hangul filler.
-    ("name", "\u200b\u200b", "Write at least one letter or number that can be seen."),
-    ("name", "\u2060 \ufeff", "Write at least one letter or number that can be seen."),
-    ("name", "\u3164\u3164\u3164", "Write at least one letter or number that can be seen."),
-    ("affiliation", "\u3164 \u200b", "Write at least one letter or number that can be seen."),
-    ("email", "=?utf-8?q?x=0D=0ABcc:_all?=@example.org", "Enter a valid email address"),
-    ("email", "=?us-ascii?q?carol?=@example.org", "Enter a valid email address"),
-    ("email", "", "Enter your email address."),
-    ("email", "not-an-address", "Enter a valid email address"),
-    ("email", "ada@", "Enter a valid email address"),
-    ("email", "a" * 250 + "@example.org", "Use at most 254 characters."),
-    ("group", None, "Choose international scholar or Chinese scholar."),
-    ("group", "martian", "Choose international scholar or Chinese scholar."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("name", "", "Enter your name."),
+        ("name", "   ", "Enter your name."),
+        ("name", "x" * 201, "Use at most 200 characters."),
+        ("name", "Ada\x07Lovelace", "Remove the invisible control characters"),
+        ("affiliation", "", "Enter your affiliation."),
+        ("affiliation", "y" * 301, "Use at most 300 characters."),
+        ("affiliation", "Uni\u202eversity", "Remove the invisible control characters"),
+        # Names that would be listed blank: zero-width, word-joiner, byte-order-mark and Hangul filler.
+        ("name", "\u200b\u200b", "Write at least one letter or number that can be seen."),
+        ("name", "\u2060 \ufeff", "Write at least one letter or number that can be seen."),
+        ("name", "\u3164\u3164\u3164", "Write at least one letter or number that can be seen."),
+        ("affiliation", "\u3164 \u200b", "Write at least one letter or number that can be seen."),
+        ("email", "=?utf-8?q?x=0D=0ABcc:_all?=@example.org", "Enter a valid email address"),
+        ("email", "=?us-ascii?q?carol?=@example.org", "Enter a valid email address"),
+        ("email", "", "Enter your email address."),
+        ("email", "not-an-address", "Enter a valid email address"),
+        ("email", "ada@", "Enter a valid email address"),
+        ("email", "a" * 250 + "@example.org", "Use at most 254 characters."),
+        ("group", None, "Choose international scholar or Chinese scholar."),
+        ("group", "martian", "Choose international scholar or Chinese scholar."),
+    ],
+)
 def test_each_bad_field_gets_its_own_message_beside_it_and_nothing_is_signed(client, app, field, value, message):
     response = sign_as(client, **{field: value})
     assert response.status_code == 422
@@ -130,10 +134,24 @@ def test_an_expired_form_keeps_everything_typed_and_signs_nothing(client, app):
 
 
 def test_an_unlisted_signer_is_counted_but_never_named(client, app):
-    sign_and_confirm(client, name="Quiet Scholar", affiliation="Hidden Institute", email="q@example.edu", group="chinese", listed=None)
+    sign_and_confirm(
+        client,
+        name="Quiet Scholar",
+        affiliation="Hidden Institute",
+        email="q@example.edu",
+        group="chinese",
+        listed=None,
+    )
     with app.app_context():
         assert current_counts().chinese == 1
-    for path in ("/", "/signatories", "/signatories?q=Quiet", "/api/signatories", "/api/signatories?q=Quiet", "/api/counts"):
+    for path in (
+        "/",
+        "/signatories",
+        "/signatories?q=Quiet",
+        "/api/signatories",
+        "/api/signatories?q=Quiet",
+        "/api/counts",
+    ):
         html = page_text(client.get(path))
         assert "Quiet Scholar" not in html and "Hidden Institute" not in html
     assert "at their own request: 0 international and 1 Chinese scholars" in page_text(client.get("/signatories"))
@@ -149,7 +167,17 @@ def test_a_name_written_as_markup_is_shown_as_text(client):
 def test_email_addresses_never_appear_on_public_pages(client):
     sign_and_confirm(client, email="secret.person@example.edu")
     sign_and_confirm(client, email="another.secret@example.edu", listed=None)
-    for path in ("/", "/background", "/sign", "/sign/check-your-email", "/signatories", "/privacy", "/api/signatories", "/api/counts", "/no-such-page"):
+    for path in (
+        "/",
+        "/background",
+        "/sign",
+        "/sign/check-your-email",
+        "/signatories",
+        "/privacy",
+        "/api/signatories",
+        "/api/counts",
+        "/no-such-page",
+    ):
         assert "example.edu" not in page_text(client.get(path)), path
 
 
@@ -166,12 +194,15 @@ def test_a_form_too_large_to_be_real_gets_a_clear_refusal(client):
     assert "too large" in page_text(response)
 
 
-@pytest.mark.parametrize("body, content_type", [
-    (b"name=%ff%fe&affiliation=%00&email=@&group[]=x", "application/x-www-form-urlencoded"),
-    (b'{"name": "Ada"}', "application/json"),
-    (b"\x00\x01\x02\xff" * 50, "multipart/form-data; boundary=nothing"),
-    (b"", "text/plain"),
-])
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"name=%ff%fe&affiliation=%00&email=@&group[]=x", "application/x-www-form-urlencoded"),
+        (b'{"name": "Ada"}', "application/json"),
+        (b"\x00\x01\x02\xff" * 50, "multipart/form-data; boundary=nothing"),
+        (b"", "text/plain"),
+    ],
+)
 def test_whatever_a_visitor_sends_to_the_form_never_gives_a_server_error(client, body, content_type):
     response = client.post("/sign", data=body, content_type=content_type)
     assert response.status_code in (400, 422)
@@ -180,8 +211,15 @@ def test_whatever_a_visitor_sends_to_the_form_never_gives_a_server_error(client,
 
 def test_repeated_fields_use_the_first_value_and_still_sign_once(client, app):
     token = csrf_token(client, "/sign")
-    data = [("name", "Ada"), ("name", "Other"), ("affiliation", "UCL"), ("email", "ada@example.org"),
-            ("group", "chinese"), ("group", "international"), ("csrf_token", token)]
+    data = [
+        ("name", "Ada"),
+        ("name", "Other"),
+        ("affiliation", "UCL"),
+        ("email", "ada@example.org"),
+        ("group", "chinese"),
+        ("group", "international"),
+        ("csrf_token", token),
+    ]
     from werkzeug.datastructures import MultiDict
 
     assert client.post("/sign", data=MultiDict(data)).status_code == 302

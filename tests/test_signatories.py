@@ -1,14 +1,20 @@
 """The public list: filters, search and keyset pagination, called without HTTP and through the page."""
+
 import pytest
 
-from tests.support import confirmed_signature
 from petition.signatories import ListFilter, parse_cursor, public_page
 from petition.signing import sign
+from tests.support import confirmed_signature
 
 
 def add(name, group="international", affiliation="Uni", listed=True):
-    confirmed_signature(name=name, affiliation=affiliation, email=f"{abs(hash((name, affiliation)))}@example.org",
-                        group=group, listed=listed)
+    confirmed_signature(
+        name=name,
+        affiliation=affiliation,
+        email=f"{abs(hash((name, affiliation)))}@example.org",
+        group=group,
+        listed=listed,
+    )
 
 
 def names(page):
@@ -18,17 +24,21 @@ def names(page):
 @pytest.mark.usefixtures("ctx")
 class TestPublicPage:
     def test_only_confirmed_listed_signatories_in_signing_order(self):
-        add("First"); add("Unlisted", listed=False); add("Second", group="chinese")
+        add("First")
+        add("Unlisted", listed=False)
+        add("Second", group="chinese")
         sign(name="Unconfirmed", affiliation="Uni", email="u@example.org", group="chinese")
         assert names(public_page(ListFilter())) == ["First", "Second"]
 
     def test_filter_by_group(self):
-        add("Intl"); add("Chn", group="chinese")
+        add("Intl")
+        add("Chn", group="chinese")
         assert names(public_page(ListFilter.from_args("chinese", ""))) == ["Chn"]
         assert names(public_page(ListFilter.from_args("international", ""))) == ["Intl"]
 
     def test_unknown_group_means_everyone(self):
-        add("Intl"); add("Chn", group="chinese")
+        add("Intl")
+        add("Chn", group="chinese")
         assert names(public_page(ListFilter.from_args("martian", ""))) == ["Intl", "Chn"]
 
     def test_search_matches_name_or_affiliation_ignoring_case(self):
@@ -40,7 +50,8 @@ class TestPublicPage:
         assert names(public_page(ListFilter.from_args(None, "中山"))) == ["王小明"]
 
     def test_search_wildcards_are_taken_literally(self):
-        add("Ada"); add("100% Scholar")
+        add("Ada")
+        add("100% Scholar")
         assert names(public_page(ListFilter.from_args(None, "%"))) == ["100% Scholar"]
         assert names(public_page(ListFilter.from_args(None, "_"))) == []
 
@@ -91,7 +102,9 @@ def test_the_list_page_keeps_filters_across_pages_and_explains_empty_results(cli
     assert '<option value="chinese" selected>' in html
 
 
-@pytest.mark.parametrize("query", ["?cursor=nonsense", "?group=%00", "?q=" + "x" * 5000, "?q=%ff%fe", "?cursor=-1&group=zz"])
+@pytest.mark.parametrize(
+    "query", ["?cursor=nonsense", "?group=%00", "?q=" + "x" * 5000, "?q=%ff%fe", "?cursor=-1&group=zz"]
+)
 def test_odd_list_addresses_still_show_the_list(client, query):
     assert client.get("/signatories" + query).status_code == 200
     assert client.get("/api/signatories" + query).status_code == 200

@@ -1,9 +1,17 @@
 """Journeys through the site as a scholar takes them: sign, confirm, correct, withdraw."""
+
 import re
 
-from tests.support import (MANAGE_LINK, csrf_token, emails_to, link_in_latest_email, press_confirm, sign_and_confirm,
-                      sign_as)
 from petition.counts import current_counts
+from tests.support import (
+    MANAGE_LINK,
+    csrf_token,
+    emails_to,
+    link_in_latest_email,
+    press_confirm,
+    sign_and_confirm,
+    sign_as,
+)
 
 
 def counts(app):
@@ -39,7 +47,9 @@ def test_a_tampered_or_expired_link_gets_a_clear_page_with_a_way_to_resend(clien
     link = link_in_latest_email(app, "sam@example.ac.uk")
     tampered = client.get(link[:-3] + "xyz")
     assert tampered.status_code == 404
-    assert "This link does not work" in tampered.get_data(as_text=True) and 'action="/en/resend"' in tampered.get_data(as_text=True)
+    assert "This link does not work" in tampered.get_data(as_text=True) and 'action="/en/resend"' in tampered.get_data(
+        as_text=True
+    )
     app.config["CONFIRM_MAX_AGE"] = -1  # every link is now older than allowed
     try:
         expired = client.get(link)
@@ -52,7 +62,9 @@ def test_a_tampered_or_expired_link_gets_a_clear_page_with_a_way_to_resend(clien
 def test_asking_for_the_email_again_sends_a_fresh_link_and_looks_the_same_for_anyone(client, app):
     sign_as(client, email="sam@example.ac.uk")
     known = client.post("/resend", data={"email": "SAM@example.ac.uk", "csrf_token": csrf_token(client, "/resend")})
-    unknown = client.post("/resend", data={"email": "stranger@example.org", "csrf_token": csrf_token(client, "/resend")})
+    unknown = client.post(
+        "/resend", data={"email": "stranger@example.org", "csrf_token": csrf_token(client, "/resend")}
+    )
     assert (known.status_code, known.headers["Location"]) == (unknown.status_code, unknown.headers["Location"])
     assert len(emails_to(app, "sam@example.ac.uk")) == 2
     assert emails_to(app, "stranger@example.org") == []
@@ -121,15 +133,21 @@ def test_a_bot_cannot_replace_a_persons_unconfirmed_details(client, app):
 
 
 def test_a_confirmed_signature_held_back_by_organisers_never_says_it_counts(client, app, organiser_client):
-    from petition.models import Signature
-    from petition.extensions import db
     from sqlalchemy import select
+
+    from petition.extensions import db
+    from petition.models import Signature
 
     sign_as(client, email="held@example.org")
     with app.app_context():
         signature_id = db.session.execute(select(Signature.id)).scalar_one()
-    organiser_client.post(f"/organisers/signatures/{signature_id}/hide",
-                          data={"reason": "checking", "csrf_token": csrf_token(organiser_client, f"/organisers/signatures/{signature_id}")})
+    organiser_client.post(
+        f"/organisers/signatures/{signature_id}/hide",
+        data={
+            "reason": "checking",
+            "csrf_token": csrf_token(organiser_client, f"/organisers/signatures/{signature_id}"),
+        },
+    )
     visitor = app.test_client()
     done = press_confirm(visitor, link_in_latest_email(app, "held@example.org"))
     page = visitor.get(done.headers["Location"]).get_data(as_text=True)
@@ -144,9 +162,10 @@ def test_two_spellings_of_one_inbox_make_one_signature(client, app):
     sign_as(client, email="Carol@XN--BCHER-KVA.de", name="Carol Again")
     assert len(emails_to(app, "carol@xn--bcher-kva.de")) == 1
     with app.app_context():
-        from petition.models import Signature
-        from petition.extensions import db
         from sqlalchemy import func, select
+
+        from petition.extensions import db
+        from petition.models import Signature
 
         assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 1
 
@@ -158,8 +177,12 @@ def manage_link(app, address):
 def test_a_signer_corrects_their_details_with_the_private_link(client, app):
     sign_and_confirm(client, name="Sam Scolar", affiliation="Uni", email="sam@example.ac.uk", group="international")
     link = manage_link(app, "sam@example.ac.uk")
-    form = {"name": "Sam Scholar", "affiliation": "University of Leeds", "group": "chinese",
-            "csrf_token": csrf_token(client, link)}  # "listed" left unticked
+    form = {
+        "name": "Sam Scholar",
+        "affiliation": "University of Leeds",
+        "group": "chinese",
+        "csrf_token": csrf_token(client, link),
+    }  # "listed" left unticked
     assert client.post(link, data=form).status_code == 302
     listing = client.get("/signatories").get_data(as_text=True)
     assert "Sam Scolar" not in listing and "Sam Scholar" not in listing
@@ -169,8 +192,16 @@ def test_a_signer_corrects_their_details_with_the_private_link(client, app):
 def test_a_correction_with_a_mistake_keeps_the_old_details_and_says_why(client, app):
     sign_and_confirm(client, name="Sam Scholar", email="sam@example.ac.uk")
     link = manage_link(app, "sam@example.ac.uk")
-    response = client.post(link, data={"name": "", "affiliation": "U", "group": "international", "listed": "y",
-                                       "csrf_token": csrf_token(client, link)})
+    response = client.post(
+        link,
+        data={
+            "name": "",
+            "affiliation": "U",
+            "group": "international",
+            "listed": "y",
+            "csrf_token": csrf_token(client, link),
+        },
+    )
     assert response.status_code == 422 and "Enter your name." in response.get_data(as_text=True)
     assert "Sam Scholar" in client.get("/signatories").get_data(as_text=True)
 
@@ -191,7 +222,12 @@ def test_withdrawing_deletes_the_personal_data_and_the_counts_drop_at_once(clien
 
     with app.app_context():
         for table, column in (("signatures", "email"), ("signatures", "name"), ("outgoing_emails", "to_address")):
-            assert db.session.execute(text(f"SELECT count(*) FROM {table} WHERE {column} LIKE '%Sam%' OR {column} LIKE '%sam@%'")).scalar_one() == 0
+            assert (
+                db.session.execute(
+                    text(f"SELECT count(*) FROM {table} WHERE {column} LIKE '%Sam%' OR {column} LIKE '%sam@%'")
+                ).scalar_one()
+                == 0
+            )
     assert client.get(link).status_code == 404
     assert re.search("This link does not work", client.get(link).get_data(as_text=True))
 
@@ -217,8 +253,16 @@ def test_correcting_and_withdrawing_at_the_same_moment_ends_on_a_normal_page(cli
 
     event.listen(db.session, "before_flush", withdrawn_meanwhile)
     try:
-        response = client.post(link, data={"name": "Late Correction", "affiliation": "U", "group": "chinese",
-                                           "listed": "y", "csrf_token": token})
+        response = client.post(
+            link,
+            data={
+                "name": "Late Correction",
+                "affiliation": "U",
+                "group": "chinese",
+                "listed": "y",
+                "csrf_token": token,
+            },
+        )
     finally:
         event.remove(db.session, "before_flush", withdrawn_meanwhile)
     assert fired

@@ -14,11 +14,20 @@ def signature_count():
 
 
 def test_signing_stores_a_tidy_signature():
-    outcome = sign(name="  Ada  Lovelace ", affiliation=" University of London ",
-                   email=" Ada@Example.AC.UK ", group="international", listed=True)
+    outcome = sign(
+        name="  Ada  Lovelace ",
+        affiliation=" University of London ",
+        email=" Ada@Example.AC.UK ",
+        group="international",
+        listed=True,
+    )
     assert outcome.created
     stored = db.session.get(Signature, outcome.signature.id)
-    assert (stored.name, stored.affiliation, stored.email) == ("Ada Lovelace", "University of London", "ada@example.ac.uk")
+    assert (stored.name, stored.affiliation, stored.email) == (
+        "Ada Lovelace",
+        "University of London",
+        "ada@example.ac.uk",
+    )
     assert stored.signed_at.tzinfo is not None
 
 
@@ -38,7 +47,12 @@ def test_an_unconfirmed_signature_takes_the_details_of_the_latest_signing():
     again = sign(name="Ada", affiliation="UCL", email="ada@example.org", group="international", fill_seconds=2.0)
     assert again.replaced and again.signature.id == first.signature.id and signature_count() == 1
     stored = db.session.get(Signature, first.signature.id)
-    assert (stored.name, stored.group, stored.suspected_bot, stored.fill_seconds) == ("Ada", "international", False, 2.0)
+    assert (stored.name, stored.group, stored.suspected_bot, stored.fill_seconds) == (
+        "Ada",
+        "international",
+        False,
+        2.0,
+    )
     assert stored.secret != secret, "links made for the earlier details stop working"
 
 
@@ -51,13 +65,16 @@ def test_the_database_itself_refuses_a_second_signature_from_one_address():
     db.session.rollback()
 
 
-@pytest.mark.parametrize("fields", [
-    {"group": "martian"},
-    {"name": ""},
-    {"name": "x" * 201},
-    {"affiliation": "y" * 301},
-    {"email": "Upper@Example.org"},
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"group": "martian"},
+        {"name": ""},
+        {"name": "x" * 201},
+        {"affiliation": "y" * 301},
+        {"email": "Upper@Example.org"},
+    ],
+)
 def test_the_database_refuses_rows_that_break_the_rules(fields):
     row = {"name": "A", "affiliation": "B", "email": "a@example.org", "group": "chinese", **fields}
     db.session.add(Signature(**row))

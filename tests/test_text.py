@@ -3,12 +3,15 @@ import pytest
 from petition.text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("  Ada   Lovelace ", "Ada Lovelace"),
-    ("\u3000王\u3000小明\u3000", "王 小明"),          # full-width spaces from Chinese input methods
-    ("Cafe\u0301", "Café"),                           # combining accent composed (NFC)
-    (None, ""),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("  Ada   Lovelace ", "Ada Lovelace"),
+        ("\u3000王\u3000小明\u3000", "王 小明"),  # full-width spaces from Chinese input methods
+        ("Cafe\u0301", "Café"),  # combining accent composed (NFC)
+        (None, ""),
+    ],
+)
 def test_tidy_trims_and_folds_white_space(raw, clean):
     assert tidy(raw) == clean
 
@@ -33,20 +36,25 @@ def test_malformed_email_is_refused(value):
         normalise_email(value)
 
 
-@pytest.mark.parametrize("value", [
-    "=?utf-8?q?a=0D=0Ab?=@example.org",      # an encoded word hiding a line break: stopped all mail
-    "=?us-ascii?q?carol?=@example.org",      # a second spelling of carol@example.org
-    "=?utf-8?b?Y2Fyb2w=?=@example.org",
-    "carol=?@example.org",
-    '"carol"@example.org',                   # quoted local part: not a plain addr-spec
-    "Carol <carol@example.org>",             # a display name
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "=?utf-8?q?a=0D=0Ab?=@example.org",  # an encoded word hiding a line break: stopped all mail
+        "=?us-ascii?q?carol?=@example.org",  # a second spelling of carol@example.org
+        "=?utf-8?b?Y2Fyb2w=?=@example.org",
+        "carol=?@example.org",
+        '"carol"@example.org',  # quoted local part: not a plain addr-spec
+        "Carol <carol@example.org>",  # a display name
+    ],
+)
 def test_anything_but_a_plain_address_is_refused(value):
     with pytest.raises(EmailNotValidError):
         normalise_email(value)
 
 
-@pytest.mark.parametrize("spelling", ["carol@bücher.de", "Carol@BÜCHER.de", "carol@xn--bcher-kva.de", "carol@ｂücher.de"])
+@pytest.mark.parametrize(
+    "spelling", ["carol@bücher.de", "Carol@BÜCHER.de", "carol@xn--bcher-kva.de", "carol@ｂücher.de"]
+)
 def test_every_spelling_of_one_mailbox_is_stored_the_same_way(spelling):
     # The ASCII form is what goes on the envelope, so it is what is stored and compared.
     assert normalise_email(spelling) == "carol@xn--bcher-kva.de"
@@ -56,7 +64,9 @@ def test_a_non_ascii_mailbox_is_kept_as_written():
     assert normalise_email("用户@例子.中国") == "用户@例子.中国"
 
 
-@pytest.mark.parametrize("value", ["\u200b", "\u2060\u2060", "\ufeff", "\u3164\u3164", "\u200b \u3164", "...", "- -", ""])
+@pytest.mark.parametrize(
+    "value", ["\u200b", "\u2060\u2060", "\ufeff", "\u3164\u3164", "\u200b \u3164", "...", "- -", ""]
+)
 def test_invisible_or_empty_text_has_no_visible_letter(value):
     assert not has_visible_letter_or_digit(value)
 

@@ -1,12 +1,13 @@
 """Emailed links: signed, single-purpose, expiring (confirm), dead once the signature is gone."""
+
 import time
 
 import pytest
 
-from tests.support import confirmed_signature
 from petition.extensions import db
 from petition.signing import sign, withdraw_signature
 from petition.tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
+from tests.support import confirmed_signature
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -21,8 +22,10 @@ def test_a_token_names_its_signature():
     assert read_token(make_token(signature, MANAGE), MANAGE).id == signature.id
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"), lambda t: "x" + t,
-                                    lambda t: "", lambda t: "not.a.token"])
+@pytest.mark.parametrize(
+    "mangle",
+    [lambda t: t[:-2] + ("AA" if t[-2:] != "AA" else "BB"), lambda t: "x" + t, lambda t: "", lambda t: "not.a.token"],
+)
 def test_a_tampered_token_is_refused(mangle):
     token = make_token(pending(), CONFIRM)
     with pytest.raises(LinkInvalid):
@@ -80,7 +83,9 @@ def test_a_new_secret_key_with_the_old_one_as_fallback_keeps_every_link_and_sess
     session_cookie = old_client.get_cookie("session").value
     db.session.remove()  # no transaction of this test's own in the way of the other apps' requests
 
-    rotated = app_factory(SECRET_KEY="a-brand-new-key-after-rotation-0123456789", SECRET_KEY_FALLBACKS=[app.config["SECRET_KEY"]])
+    rotated = app_factory(
+        SECRET_KEY="a-brand-new-key-after-rotation-0123456789", SECRET_KEY_FALLBACKS=[app.config["SECRET_KEY"]]
+    )
     visitor = rotated.test_client()
     assert visitor.get(f"/signature/{token}").status_code == 200, "the signer's private link still works"
     visitor.set_cookie("session", session_cookie)

@@ -1,4 +1,5 @@
 """JSON for anyone: counts and the public list. Never an email address."""
+
 from flask import Blueprint, current_app, jsonify, request
 
 from ..counts import current_counts

@@ -1,9 +1,10 @@
 """What the organisers' dashboard shows."""
+
 from flask import current_app
 from sqlalchemy import and_, func, select
 
-from ..extensions import db
 from ..abuse import is_fast
+from ..extensions import db
 from ..institutions import institutional_hint
 from ..lifecycle import Review
 from ..models import Signature
@@ -20,9 +21,11 @@ REVIEW_FILTERS = {
 
 def latest_signatures(review="all", limit=None):
     limit = limit or current_app.config["DASHBOARD_LATEST"]
-    signatures = db.session.execute(
-        select(Signature).where(*REVIEW_FILTERS[review]).order_by(Signature.id.desc()).limit(limit)
-    ).scalars().all()
+    signatures = (
+        db.session.execute(select(Signature).where(*REVIEW_FILTERS[review]).order_by(Signature.id.desc()).limit(limit))
+        .scalars()
+        .all()
+    )
     for signature in signatures:
         signature.institution_hint = institutional_hint(signature.email, signature.affiliation)
         signature.fast = is_fast(signature.fill_seconds)
@@ -31,7 +34,8 @@ def latest_signatures(review="all", limit=None):
 
 def review_counts():
     """How many signatures are in each tab, in one pass over the table."""
-    columns = [func.count().filter(and_(*conditions)) if conditions else func.count()
-               for conditions in REVIEW_FILTERS.values()]
+    columns = [
+        func.count().filter(and_(*conditions)) if conditions else func.count() for conditions in REVIEW_FILTERS.values()
+    ]
     row = db.session.execute(select(*columns).select_from(Signature)).one()
-    return dict(zip(REVIEW_FILTERS, row))
+    return dict(zip(REVIEW_FILTERS, row, strict=True))

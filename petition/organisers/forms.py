@@ -11,12 +11,14 @@ REASON_MAX = 500
 
 class LoginForm(FlaskForm):
     email = EmailField(
-        _l("Email address"), filters=[tidy_filter],
+        _l("Email address"),
+        filters=[tidy_filter],
         validators=[DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=1024)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -27,9 +29,13 @@ class LogoutForm(FlaskForm):
 
 def reason_field():
     return StringField(
-        _l("Reason"), filters=[tidy_filter],
-        validators=[DataRequired(_l("Give a reason; it goes into the audit log.")),
-                    Length(max=REASON_MAX, message=_l("Use at most %(max)d characters.")), NoControlCharacters()],
+        _l("Reason"),
+        filters=[tidy_filter],
+        validators=[
+            DataRequired(_l("Give a reason; it goes into the audit log.")),
+            Length(max=REASON_MAX, message=_l("Use at most %(max)d characters.")),
+            NoControlCharacters(),
+        ],
         render_kw={"maxlength": REASON_MAX},
     )
 
@@ -40,14 +46,27 @@ class ModerationForm(FlaskForm):
 
 class BulkHideForm(FlaskForm):
     domain = StringField(
-        _l("Email domain"), description=_l("For example mailinator.com: addresses ending in @ and this domain."),
+        _l("Email domain"),
+        description=_l("For example mailinator.com: addresses ending in @ and this domain."),
         filters=[lambda v: tidy_filter(v).lstrip("@").lower() if v else v],
-        validators=[Optional(), Length(max=253), Regexp(r"^[a-z0-9.-]+\.[a-z0-9-]+$", message=_l("Enter a domain such as example.com."))],
+        validators=[
+            Optional(),
+            Length(max=253),
+            Regexp(r"^[a-z0-9.-]+\.[a-z0-9-]+$", message=_l("Enter a domain such as example.com.")),
+        ],
     )
-    since = DateTimeLocalField(_l("Signed from (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
-                               invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."))
-    until = DateTimeLocalField(_l("Signed before (UTC)"), validators=[Optional()], format="%Y-%m-%dT%H:%M",
-                               invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."))
+    since = DateTimeLocalField(
+        _l("Signed from (UTC)"),
+        validators=[Optional()],
+        format="%Y-%m-%dT%H:%M",
+        invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."),
+    )
+    until = DateTimeLocalField(
+        _l("Signed before (UTC)"),
+        validators=[Optional()],
+        format="%Y-%m-%dT%H:%M",
+        invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."),
+    )
     reason = reason_field()
 
     def validate(self, extra_validators=None):

@@ -1,8 +1,20 @@
 """Pages for organisers. Every route but the login page requires a logged-in organiser."""
-from datetime import datetime, timezone
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session,
-                   stream_with_context, url_for)
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
@@ -43,7 +55,9 @@ def login():
             # Only a path on this site, so the login form cannot bounce an organiser elsewhere.
             return redirect(safe_local_path(request.args.get("next"), url_for(".dashboard")))
         # One message for a wrong password, an unknown address and a locked account alike.
-        error = _l("That email address and password do not match an organiser account, or there have been too many attempts. Check them, or wait 15 minutes and try again.")
+        error = _l(
+            "That email address and password do not match an organiser account, or there have been too many attempts. Check them, or wait 15 minutes and try again."  # noqa: E501 (one message for the catalogue)
+        )
     status = 422 if form.is_submitted() else 200
     return render_template("organisers/login.html", form=form, error=error), status
 
@@ -63,9 +77,15 @@ def dashboard():
     if review not in REVIEW_FILTERS:
         review = "all"
     return render_template(
-        "organisers/dashboard.html", counts=current_counts(), review_counts=review_counts(),
-        outbox=outbox_summary(), outbox_problems=outbox_problems(), signatures=latest_signatures(review), review=review,
-        audit_entries=audit.latest_entries(), logout_form=LogoutForm(),
+        "organisers/dashboard.html",
+        counts=current_counts(),
+        review_counts=review_counts(),
+        outbox=outbox_summary(),
+        outbox_problems=outbox_problems(),
+        signatures=latest_signatures(review),
+        review=review,
+        audit_entries=audit.latest_entries(),
+        logout_form=LogoutForm(),
     )
 
 
@@ -99,7 +119,9 @@ def moderate(signature_id, action):
     do, message = ACTIONS[action]
     do(signature, current_user, form.reason.data)
     flash(message, "success")
-    return redirect(url_for(".dashboard") if action == "delete" else url_for(".signature_detail", signature_id=signature_id))
+    return redirect(
+        url_for(".dashboard") if action == "delete" else url_for(".signature_detail", signature_id=signature_id)
+    )
 
 
 @bp.route("/bulk-hide", methods=["GET", "POST"])
@@ -108,7 +130,8 @@ def bulk_hide():
     preview = None
     if form.validate_on_submit():
         selection = moderation.BulkSelection(
-            domain=form.domain.data or "", since=_utc(form.since.data), until=_utc(form.until.data))
+            domain=form.domain.data or "", since=_utc(form.since.data), until=_utc(form.until.data)
+        )
         if request.form.get("confirm") == "yes":
             hidden = moderation.bulk_hide(selection, current_user, form.reason.data)
             flash(_l("%(n)s signatures hidden.", n=hidden), "success")
@@ -118,7 +141,7 @@ def bulk_hide():
 
 
 def _utc(value):
-    return value.replace(tzinfo=timezone.utc) if value else None
+    return value.replace(tzinfo=UTC) if value else None
 
 
 @bp.get("/export.csv")
@@ -126,7 +149,7 @@ def export_csv():
     everything = request.args.get("scope") == "all"
     audit.record(current_user, "export", "all signatures" if everything else "confirmed signatures")
     db.session.commit()
-    filename = f"signatures-{'all' if everything else 'confirmed'}-{datetime.now(timezone.utc):%Y-%m-%d}.csv"
+    filename = f"signatures-{'all' if everything else 'confirmed'}-{datetime.now(UTC):%Y-%m-%d}.csv"
     return Response(
         stream_with_context(exports.csv_chunks(everything=everything)),
         mimetype="text/csv",

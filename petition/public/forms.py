@@ -18,7 +18,12 @@ def email_field():
         _l("Email address"),
         description=_l("Never shown publicly. Only the organisers see it."),
         filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your email address.")), _too_long(EMAIL_MAX), NoControlCharacters(), ValidEmail()],
+        validators=[
+            DataRequired(_l("Enter your email address.")),
+            _too_long(EMAIL_MAX),
+            NoControlCharacters(),
+            ValidEmail(),
+        ],
         render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email", "inputmode": "email"},
     )
 
@@ -36,7 +41,12 @@ class SignatoryDetailsForm(FlaskForm):
         _l("Affiliation"),
         description=_l("Your university or institution, and department if you wish."),
         filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your affiliation.")), _too_long(AFFILIATION_MAX), NoControlCharacters(), VisibleText()],
+        validators=[
+            DataRequired(_l("Enter your affiliation.")),
+            _too_long(AFFILIATION_MAX),
+            NoControlCharacters(),
+            VisibleText(),
+        ],
         render_kw={"maxlength": AFFILIATION_MAX, "autocomplete": "organization"},
     )
     group = RadioField(

@@ -1,4 +1,5 @@
 """Pages for readers and signers."""
+
 from functools import wraps
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -45,8 +46,13 @@ def form_was_accepted(response):
 
 
 def per_address_limit(setting):
-    return limiter.limit(_limit(setting), key_func=email_in_form, methods=["POST"],
-                         exempt_when=no_valid_email_in_form, deduct_when=form_was_accepted)
+    return limiter.limit(
+        _limit(setting),
+        key_func=email_in_form,
+        methods=["POST"],
+        exempt_when=no_valid_email_in_form,
+        deduct_when=form_was_accepted,
+    )
 
 
 def _limit(setting):
@@ -56,8 +62,10 @@ def _limit(setting):
 @localized_route(bp, "/")
 def index():
     language = _language()
-    return cached_page(("index", language, request.path), lambda: render_template(
-        "index.html", letter=content.rendered("letter", language), counts=current_counts()))
+    return cached_page(
+        ("index", language, request.path),
+        lambda: render_template("index.html", letter=content.rendered("letter", language), counts=current_counts()),
+    )
 
 
 @localized_route(bp, "/background")
@@ -85,8 +93,11 @@ def sign():
     form = SignatureForm()
     if form.validate_on_submit():
         signing.sign(
-            name=form.name.data, affiliation=form.affiliation.data, email=form.email.data,
-            group=form.group.data, listed=form.listed.data,
+            name=form.name.data,
+            affiliation=form.affiliation.data,
+            email=form.email.data,
+            group=form.group.data,
+            listed=form.listed.data,
             ip_hash=abuse.ip_hash(request.remote_addr),
             suspected_bot=abuse.looks_like_a_bot(form.website.data),
             fill_seconds=abuse.seconds_to_fill(form.started.data),
@@ -99,6 +110,7 @@ def sign():
 def blank_sign_form():
     """The empty form is the same for everyone but for its two hidden values: reuse one rendering
     (for PAGE_CACHE_SECONDS) and put this visitor's CSRF token and start time into it."""
+
     def render():
         form = SignatureForm()
         form.started.data = abuse.form_started_token()
@@ -112,7 +124,9 @@ def blank_sign_form():
 @bp.errorhandler(429)
 def too_many_requests(error):
     """Slow down, but keep what was typed: a scholar behind a busy campus address loses nothing."""
-    notice = _l("Too many attempts from your network or for this address. Please wait a few minutes and press the button again; everything you typed is still here.")
+    notice = _l(
+        "Too many attempts from your network or for this address. Please wait a few minutes and press the button again; everything you typed is still here."  # noqa: E501 (one message for the catalogue)
+    )
     if request.endpoint == "public.sign":
         return render_sign_form(SignatureForm(), 429, notice)
     if request.endpoint == "public.resend":
@@ -132,6 +146,7 @@ def link_problem(error):
 
 def signature_from_link(purpose):
     """The view gets the signature its emailed link names; a bad or old link gets a clear page."""
+
     def decorate(view):
         @wraps(view)
         def wrapper(token):
@@ -140,7 +155,9 @@ def signature_from_link(purpose):
             except (LinkExpired, LinkInvalid) as error:
                 return link_problem(error)
             return view(signature, token)
+
         return wrapper
+
     return decorate
 
 
@@ -157,9 +174,13 @@ def confirm(signature, token):
             # The private page it leads to says why it does not count yet.
             flash(_l("Thank you. Your signature is confirmed."), "success")
         return redirect(url_for(".manage", token=make_token(signature, MANAGE)))
-    return render_template("confirm.html", signature=signature, form=form,
-                           already=signature.is_confirmed,
-                           manage_url=url_for(".manage", token=make_token(signature, MANAGE)))
+    return render_template(
+        "confirm.html",
+        signature=signature,
+        form=form,
+        already=signature.is_confirmed,
+        manage_url=url_for(".manage", token=make_token(signature, MANAGE)),
+    )
 
 
 @localized_route(bp, "/signature/<token>", methods=["GET", "POST"])
@@ -168,13 +189,23 @@ def manage(signature, token):
     """The signer's private page: correct the details, or withdraw."""
     form = SignatoryDetailsForm(obj=signature)
     if form.validate_on_submit():
-        signing.correct_signature(signature, name=form.name.data, affiliation=form.affiliation.data,
-                                  group=form.group.data, listed=form.listed.data)
+        signing.correct_signature(
+            signature,
+            name=form.name.data,
+            affiliation=form.affiliation.data,
+            group=form.group.data,
+            listed=form.listed.data,
+        )
         flash(_l("Your changes are saved."), "success")
         return redirect(url_for(".manage", token=token))
     status = 422 if form.is_submitted() else 200
-    return render_template("manage.html", signature=signature, form=form, token=token,
-                           confirm_url=url_for(".confirm", token=make_token(signature, CONFIRM))), status
+    return render_template(
+        "manage.html",
+        signature=signature,
+        form=form,
+        token=token,
+        confirm_url=url_for(".confirm", token=make_token(signature, CONFIRM)),
+    ), status
 
 
 @localized_route(bp, "/signature/<token>/withdraw", methods=["GET", "POST"])
@@ -207,7 +238,10 @@ def resend():
 def signatories():
     list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return render_template(
-        "signatories.html", page=page, list_filter=list_filter, counts=current_counts(),
+        "signatories.html",
+        page=page,
+        list_filter=list_filter,
+        counts=current_counts(),
         first_page=request.args.get("cursor") is not None,
     )
 
@@ -216,6 +250,12 @@ def signatories():
 def set_language(code):
     """The switcher: remember the choice, and go to the same page in that language."""
     response = redirect(safe_local_path(request.args.get("next"), url_for(".index", lang=code)))
-    response.set_cookie(locales.COOKIE, code, max_age=locales.COOKIE_MAX_AGE, httponly=True, samesite="Lax",
-                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    response.set_cookie(
+        locales.COOKIE,
+        code,
+        max_age=locales.COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
     return response
