@@ -97,16 +97,14 @@ def register_response_headers(app):
 def register_template_context(app):
     from flask_babel import format_date, format_decimal
 
-    from .groups import LABELS, PLURAL_LABELS
+    from .groups import all_groups, label_of
     from .links import site_link
 
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["site_link"] = site_link
-
-    @app.context_processor
-    def group_names():
-        return {"group_labels": LABELS, "group_plurals": PLURAL_LABELS}
+    app.jinja_env.globals["signatory_groups"] = all_groups
+    app.jinja_env.globals["group_label"] = label_of
 
     app.context_processor(language_context)
 

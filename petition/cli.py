@@ -5,14 +5,17 @@ import sys
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import IntegrityError
 
-from . import accounts, counts, exports, outbox, privacy
+from . import accounts, counts, exports, groups, outbox, privacy
+from .extensions import db
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
 mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
+groups_cli = AppGroup("groups", help="The groups of signatories.")
 
 
 def read_new_password():
@@ -113,12 +116,35 @@ def reconcile_counts():
     before, after = counts.reconcile()
     status = "were right" if before == after else "were corrected"
     click.echo(
-        f"Counts {status}: international {after.international}, Chinese {after.chinese}, total {after.total}"
-        + ("" if before == after else f" (were {before.international}, {before.chinese}, {before.total})")
+        f"Counts {status}: {describe_counts(after)}"
+        + ("" if before == after else f" (were {describe_counts(before)})")
         + "."
     )
 
 
+def describe_counts(figures):
+    return ", ".join([*(f"{group} {n}" for group, n in figures.by_group.items()), f"total {figures.total}"])
+
+
+@groups_cli.command("add")
+@click.argument("key")
+@click.option("--label-en", required=True, help='One member, in English: "Hong Kong scholar".')
+@click.option("--label-zh", required=True, help='One member, in Chinese: "香港学者".')
+@click.option("--plural-en", required=True, help='The group, in English: "Hong Kong scholars".')
+@click.option("--plural-zh", required=True, help='The group, in Chinese: "香港学者".')
+def add_group(key, label_en, label_zh, plural_en, plural_zh):
+    """Add a group of signatories after the others: signers can choose it, and it is counted and listed."""
+    try:
+        group = groups.add_group(
+            key.strip().lower(), labels={"en": label_en, "zh": label_zh}, plurals={"en": plural_en, "zh": plural_zh}
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise click.ClickException(f"A group with the key {key!r} already exists, or the key is empty.") from None
+    click.echo(f"Added the group {group.key} ({group.plural('en')} / {group.plural('zh')}).")
+
+
 def register(app):
-    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli):
+    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli, groups_cli):
         app.cli.add_command(group)

@@ -4,42 +4,49 @@ Reading the counts sums a few dozen counter rows that database triggers keep up 
 costs the same with a thousand signatures as with a million.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, text
 
 from .extensions import db
-from .groups import CHINESE, INTERNATIONAL
+from .groups import group_keys
 from .models import Signature, SignatureCount
 
 
 @dataclass(frozen=True)
 class Counts:
-    international: int = 0
-    chinese: int = 0
-    unlisted_international: int = 0
-    unlisted_chinese: int = 0
+    """Signatures that count, per group key, and how many of them asked not to be named."""
+
+    by_group: dict = field(default_factory=dict)
+    unlisted: dict = field(default_factory=dict)
+
+    def of(self, group):
+        return self.by_group.get(group, 0)
+
+    def unlisted_of(self, group):
+        return self.unlisted.get(group, 0)
 
     @property
     def total(self):
-        return self.international + self.chinese
+        return sum(self.by_group.values())
+
+    @property
+    def any_unlisted(self):
+        return any(self.unlisted.values())
 
     def as_json(self):
-        return {
-            "international": self.international,
-            "chinese": self.chinese,
-            "total": self.total,
-            "unlisted": {INTERNATIONAL: self.unlisted_international, CHINESE: self.unlisted_chinese},
-        }
+        """Each group's count under its key, the total, and the unlisted per group."""
+        return {**self.by_group, "total": self.total, "unlisted": dict(self.unlisted)}
 
 
 def _counts_from(rows):
-    tally = {}
+    by_group = dict.fromkeys(group_keys(), 0)
+    unlisted = dict.fromkeys(group_keys(), 0)
     for group, listed, n in rows:
-        tally[group] = tally.get(group, 0) + n
+        by_group[group] = by_group.get(group, 0) + n
         if not listed:
-            tally[f"unlisted_{group}"] = n
-    return Counts(**tally)
+            unlisted[group] = unlisted.get(group, 0) + n
+    return Counts(by_group, unlisted)
 
 
 def current_counts():

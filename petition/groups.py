@@ -1,16 +1,89 @@
-"""The two groups of signatories, counted separately."""
+"""The groups of signatories, read from the signatory_groups table: their keys, order and labels
+in each language. Everything that shows or checks a group asks here."""
 
-from flask_babel import lazy_gettext as _l
+from dataclasses import dataclass
 
-INTERNATIONAL = "international"
-CHINESE = "chinese"
-GROUPS = (INTERNATIONAL, CHINESE)
+from flask import g, has_request_context
+from flask_babel import get_locale
+from sqlalchemy import select
 
-LABELS = {
-    INTERNATIONAL: _l("International scholar"),
-    CHINESE: _l("Chinese scholar"),
-}
-PLURAL_LABELS = {
-    INTERNATIONAL: _l("International scholars"),
-    CHINESE: _l("Chinese scholars"),
-}
+from .extensions import db
+from .locales import DEFAULT, SUPPORTED
+from .models import COUNTER_SHARDS, SignatoryGroup, SignatureCount
+
+
+@dataclass(frozen=True)
+class Group:
+    key: str
+    position: int
+    labels: dict  # language -> "International scholar"
+    plurals: dict  # language -> "International scholars"
+
+    def label(self, language=None):
+        return self.labels[_language(language)]
+
+    def plural(self, language=None):
+        return self.plurals[_language(language)]
+
+
+def _language(language):
+    language = language or str(get_locale() or DEFAULT)
+    return language if language in SUPPORTED else DEFAULT
+
+
+def _group_from(row):
+    return Group(
+        row.key,
+        row.position,
+        {lang: getattr(row, f"label_{lang}") for lang in SUPPORTED},
+        {lang: getattr(row, f"plural_{lang}") for lang in SUPPORTED},
+    )
+
+
+def all_groups():
+    """Every group, in order; read once per request."""
+    if has_request_context() and "signatory_groups" in g:
+        return g.signatory_groups
+    groups = tuple(
+        _group_from(row)
+        for row in db.session.execute(select(SignatoryGroup).order_by(SignatoryGroup.position)).scalars()
+    )
+    if has_request_context():
+        g.signatory_groups = groups
+    return groups
+
+
+def group_keys():
+    return [group.key for group in all_groups()]
+
+
+def by_key(key):
+    return next((group for group in all_groups() if group.key == key), None)
+
+
+def label_of(key, language=None):
+    group = by_key(key)
+    return group.label(language) if group else key
+
+
+def add_group(key, *, labels, plurals, position=None):
+    """A new group, with its counter rows (the counts' triggers add to rows that exist). The caller
+    commits."""
+    if position is None:
+        position = max((group.position for group in all_groups()), default=0) + 1
+    row = SignatoryGroup(
+        key=key,
+        position=position,
+        **{f"label_{lang}": labels[lang] for lang in SUPPORTED},
+        **{f"plural_{lang}": plurals[lang] for lang in SUPPORTED},
+    )
+    db.session.add(row)
+    db.session.add_all(
+        SignatureCount(group=key, listed=listed, shard=shard, n=0)
+        for listed in (True, False)
+        for shard in range(COUNTER_SHARDS)
+    )
+    db.session.flush()
+    if has_request_context():
+        g.pop("signatory_groups", None)
+    return _group_from(row)

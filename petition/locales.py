@@ -14,7 +14,14 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 # What <html lang> and hreflang say: Chinese here is always Simplified Chinese.
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 NAMES = {"en": "English", "zh": "中文"}  # short: it shares a phone-width line with the menu
-URL_PREFIX = "/<any(en,zh):lang>"
+
+
+def language_in_url(name):
+    """A URL part that matches one of the languages, passed to the view as `name`."""
+    return f"<any({','.join(SUPPORTED)}):{name}>"
+
+
+URL_PREFIX = "/" + language_in_url("lang")
 
 
 def select_locale():

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from . import lifecycle
 from .extensions import db
-from .groups import GROUPS
 from .locales import SUPPORTED
 
 NAME_MAX = 200
@@ -49,7 +48,21 @@ class UTCDateTime(TypeDecorator):
 # must mean one signature for ever. (PostgreSQL's sequences never reuse an id.)
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
-_group_list = ", ".join(f"'{g}'" for g in GROUPS)
+
+class SignatoryGroup(db.Model):
+    """A group of signatories, counted and listed separately (international scholars, Chinese
+    scholars, ...). The one definition of the groups: the forms, counts, list, API, export and
+    dashboard all read it. Add one with `flask --app wsgi groups add`."""
+
+    __tablename__ = "signatory_groups"
+    __table_args__ = (CheckConstraint("key <> '' AND key = lower(key)", name="key_plain"),)
+
+    key: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(unique=True)
+    label_en: Mapped[str] = mapped_column(String(100))
+    label_zh: Mapped[str] = mapped_column(String(100))
+    plural_en: Mapped[str] = mapped_column(String(100))
+    plural_zh: Mapped[str] = mapped_column(String(100))
 
 
 class Signature(db.Model):
@@ -63,7 +76,6 @@ class Signature(db.Model):
         CheckConstraint(f"length(email) BETWEEN 3 AND {EMAIL_MAX}", name="email_length"),
         # One address signs once: stored trimmed and lower-cased, so the constraint compares that.
         CheckConstraint("email = lower(email)", name="email_lower_case"),
-        CheckConstraint(f"signatory_group IN ({_group_list})", name="signatory_group_known"),
         CheckConstraint(f"status IN ({lifecycle.sql_list(lifecycle.Status)})", name="status_known"),
         CheckConstraint(f"language IN ({lifecycle.sql_list(SUPPORTED)})", name="language_known"),
         CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
@@ -78,7 +90,7 @@ class Signature(db.Model):
     affiliation: Mapped[str] = mapped_column(String(AFFILIATION_MAX))
     email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
     # "group" is a reserved word in SQL; the attribute keeps the plain name.
-    group: Mapped[str] = mapped_column("signatory_group", String(20))
+    group: Mapped[str] = mapped_column("signatory_group", String(20), ForeignKey("signatory_groups.key"))
     listed: Mapped[bool] = mapped_column(default=True)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     status: Mapped[str] = mapped_column(String(20), default=lifecycle.Status.PENDING.value)

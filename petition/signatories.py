@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from . import groups
 from .extensions import db
-from .groups import GROUPS
 from .models import Signature
 from .text import tidy
 
@@ -20,7 +20,7 @@ class ListFilter:
     @classmethod
     def from_args(cls, group, query):
         """Build a filter from what a visitor typed; anything unknown just means 'no filter'."""
-        return cls(group=group if group in GROUPS else None, query=tidy(query)[:QUERY_MAX])
+        return cls(group=group if group in groups.group_keys() else None, query=tidy(query)[:QUERY_MAX])
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def test_a_mistake_is_explained_beside_the_field_and_nothing_typed_is_lost(page_
     page.get_by_label("Email address", exact=True).fill("not an address")
     page.get_by_role("button", name="Sign").click()
     assert "Enter a valid email address" in page.locator("#email-errors").inner_text()
-    assert "Choose international scholar or Chinese scholar." in page.locator("#group-errors").inner_text()
+    assert "Choose the group you sign as." in page.locator("#group-errors").inner_text()
     assert page.get_by_label("Full name", exact=True).input_value() == "Ada Lovelace"
     assert page.get_by_label("Email address", exact=True).get_attribute("aria-invalid") == "true"
     assert not page.locator(".hp").is_visible() or page.locator(".hp").bounding_box()["x"] < 0

@@ -73,7 +73,7 @@ def test_links_on_a_chinese_page_stay_in_chinese(client):
         ("name", "", "请填写姓名。"),
         ("email", "not-an-address", "请填写有效的邮箱地址"),
         ("affiliation", "y" * 301, "最多 300 个字符。"),
-        ("group", "martian", "请选择“国际学者”或“中国学者”。"),
+        ("group", "martian", "请选择你以哪种身份联署。"),
     ],
 )
 def test_form_errors_are_in_the_page_language(client, field, value, message):

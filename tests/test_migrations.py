@@ -44,7 +44,7 @@ def test_signatures_made_before_confirmation_existed_stay_confirmed_and_counted(
     upgrade()
     row = db.session.execute(text("SELECT status, visible, secret FROM signatures")).one()
     assert row.status == "confirmed" and row.visible and len(row.secret) >= 16
-    assert current_counts().chinese == 1
+    assert current_counts().of("chinese") == 1
 
 
 def test_migrating_keeps_the_outbox_of_existing_signatures(ctx):

@@ -186,7 +186,7 @@ def test_a_signer_corrects_their_details_with_the_private_link(client, app):
     assert client.post(link, data=form).status_code == 302
     listing = client.get("/signatories").get_data(as_text=True)
     assert "Sam Scolar" not in listing and "Sam Scholar" not in listing
-    assert (counts(app).chinese, counts(app).unlisted_chinese, counts(app).international) == (1, 1, 0)
+    assert (counts(app).of("chinese"), counts(app).unlisted_of("chinese"), counts(app).of("international")) == (1, 1, 0)
 
 
 def test_a_correction_with_a_mistake_keeps_the_old_details_and_says_why(client, app):

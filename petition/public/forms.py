@@ -2,10 +2,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, DataRequired, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
+from .. import groups
 from ..fields import NoControlCharacters, ValidEmail, VisibleText, tidy_filter
-from ..groups import GROUPS, LABELS
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
 
@@ -28,8 +28,21 @@ def email_field():
     )
 
 
+CHOOSE_GROUP = _l("Choose the group you sign as.")
+
+
+class KnownGroup:
+    def __call__(self, form, field):
+        if field.data not in groups.group_keys():
+            raise ValidationError(CHOOSE_GROUP)
+
+
 class SignatoryDetailsForm(FlaskForm):
     """What a signer gives and can later correct: everything but the address."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.group.choices = [SelectChoice(group.key, group.label()) for group in groups.all_groups()]
 
     name = StringField(
         _l("Full name"),
@@ -51,12 +64,9 @@ class SignatoryDetailsForm(FlaskForm):
     )
     group = RadioField(
         _l("I sign as"),
-        choices=[SelectChoice(g, LABELS[g]) for g in GROUPS],
-        validate_choice=False,  # AnyOf below gives the message a person can act on
-        validators=[
-            DataRequired(_l("Choose international scholar or Chinese scholar.")),
-            AnyOf(GROUPS, message=_l("Choose international scholar or Chinese scholar.")),
-        ],
+        choices=[],  # the groups, from the database: see __init__
+        validate_choice=False,  # KnownGroup below gives the message a person can act on
+        validators=[DataRequired(CHOOSE_GROUP), KnownGroup()],
     )
     listed = BooleanField(
         _l("Show my name and affiliation in the public list"),

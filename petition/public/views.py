@@ -246,7 +246,7 @@ def signatories():
     )
 
 
-@bp.get("/language/<any(en,zh):code>")
+@bp.get("/language/" + locales.language_in_url("code"))
 def set_language(code):
     """The switcher: remember the choice, and go to the same page in that language."""
     response = redirect(safe_local_path(request.args.get("next"), url_for(".index", lang=code)))
