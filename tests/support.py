@@ -62,14 +62,17 @@ def csrf_token(client, path):
     return match.group(1)
 
 
+# The signer every helper signs as unless a test says otherwise.
+ADA = {
+    "name": "Ada Lovelace",
+    "affiliation": "University of London",
+    "email": "ada@example.ac.uk",
+    "group": "international",
+}
+
+
 def signature_form(**fields):
-    form = {
-        "name": "Ada Lovelace",
-        "affiliation": "University of London",
-        "email": "ada@example.ac.uk",
-        "group": "international",
-        "listed": "y",
-    }
+    form = {**ADA, "listed": "y"}
     form.update(fields)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -128,14 +131,7 @@ def confirmed_signature(**fields):
     """Sign and confirm without HTTP, inside an app context."""
     from petition.signing import confirm_signature, sign
 
-    values = {
-        "name": "Ada Lovelace",
-        "affiliation": "University of London",
-        "email": "ada@example.ac.uk",
-        "group": "international",
-        "listed": True,
-        **fields,
-    }
+    values = {**ADA, "listed": True, **fields}
     return confirm_signature(sign(**values).signature)
 
 
