@@ -43,12 +43,13 @@ def register_hosts(app):
 
 
 def register_extensions(app):
-    from . import database, models  # noqa: F401  (connection settings; the tables, for migrations)
+    from . import database, models  # noqa: F401  (models: the tables, for migrations)
     from .accounts import organiser_by_id
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .locales import select_locale
 
     db.init_app(app)
+    database.configure(app)
     # Batch mode lets later migrations alter tables on SQLite too.
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)

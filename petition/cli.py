@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
 from . import accounts, counts, exports, groups, outbox, privacy
+from .database import reading_only
 from .extensions import db
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
@@ -59,6 +60,7 @@ def set_password(email):
 @click.option("--all", "everything", is_flag=True, help="Include pending, hidden and flagged signatures.")
 def export_signatures(file, everything):
     """Write the confirmed signatures (or --all) to FILE as CSV (UTF-8 with a byte-order mark)."""
+    reading_only()  # signing goes on while the file is written
     total = exports.signature_total(everything)
     with (
         open(file, "w", encoding="utf-8", newline="") as out,

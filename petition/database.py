@@ -1,22 +1,25 @@
-"""Database connection settings that the URL alone cannot give.
+"""Database connection settings that the URL alone cannot give, set on each app's own engine.
 
 SQLite is tuned for a web server: write-ahead logging so readers never wait for the writer, a busy
-timeout so writers queue instead of failing, and transactions that will write take the write lock
-when they begin (BEGIN IMMEDIATE). A transaction that reads first and writes later would otherwise
-fail at once (SQLITE_BUSY) when another writer got in between, instead of waiting its turn.
+timeout so writers queue instead of failing, and a transaction takes the write lock when it begins
+(BEGIN IMMEDIATE) unless the code about to run declared that it only reads (`reading_only()`). A
+transaction that reads first and writes later would otherwise fail at once (SQLITE_BUSY) when
+another writer got in between, instead of waiting its turn; so writing is the safe default, and
+reading without the lock is what the hot read paths (public pages, the API, the mail worker's poll,
+the export) ask for.
 """
 
+import functools
 import sqlite3
 
-from flask import has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+
+from .extensions import db
 
 BUSY_TIMEOUT_MS = 15000
-READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+DEFERRED = {"petition_reads_only": True}  # an execution option the "begin" listener reads
 
 
-@event.listens_for(Engine, "connect")
 def configure_sqlite(dbapi_connection, _record):
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
@@ -31,15 +34,35 @@ def configure_sqlite(dbapi_connection, _record):
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
-def transaction_may_write():
-    """Page views that only read (GET on public pages and the API) begin deferred; everything
-    else, form posts, organiser pages, the mail worker and commands, begins as a writer."""
-    if not has_request_context():
-        return True
-    return request.method not in READ_ONLY_METHODS or request.blueprint == "organisers"
-
-
-@event.listens_for(Engine, "begin")
 def begin_sqlite(connection):
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if transaction_may_write() else "BEGIN")
+    reads_only = connection.get_execution_options().get("petition_reads_only", False)
+    connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+
+
+def configure(app):
+    """Listen on this app's engines only: other engines in the process are left as they are."""
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", configure_sqlite)
+            event.listen(engine, "begin", begin_sqlite)
+
+
+def reading_only():
+    """The session's next transaction only reads: on SQLite it begins without the write lock, so
+    it never waits for, or holds up, a writer. Call it before the transaction's first query; a
+    transaction already under way is left as it is."""
+    if not db.session().in_transaction():
+        db.session.connection(execution_options=DEFERRED)
+
+
+def reads_only(function):
+    """Decorator: `function` (a page that only shows things, say) runs in a read-only transaction."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        reading_only()
+        return function(*args, **kwargs)
+
+    return wrapper

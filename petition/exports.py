@@ -2,6 +2,7 @@
 
 from sqlalchemy import String, case, cast, func, literal, or_, select
 
+from .database import reading_only
 from .extensions import db
 from .models import Signature
 
@@ -81,7 +82,9 @@ def csv_lines(everything=False):
 
 
 def csv_chunks(everything=False):
-    """The CSV text: a byte-order mark and the header, then a chunk per batch of lines."""
+    """The CSV text: a byte-order mark and the header, then a chunk per batch of lines. Read without
+    the write lock, so signing goes on while a long export streams."""
+    reading_only()
     yield BYTE_ORDER_MARK + ",".join(HEADER) + "\r\n"
     for batch in csv_lines(everything):
         yield "\r\n".join(batch) + "\r\n"

@@ -4,6 +4,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .database import reading_only
 from .extensions import db
 
 bp = Blueprint("health", __name__)
@@ -12,6 +13,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     try:
+        reading_only()
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from .database import reading_only
 from .extensions import db
 from .mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
 from .models import OutgoingEmail, now_utc
@@ -120,7 +121,9 @@ def deliver_due(now=None, limit=100):
     """Send what is due now; return what happened."""
     now = now or now_utc()
     report = DeliveryReport()
+    reading_only()  # the look at the outbox takes no write lock, so the poll never holds up a signer
     ids = due_ids(now, limit)
+    db.session.commit()  # each claim below is a writing transaction of its own
     if not ids:
         return report
     try:

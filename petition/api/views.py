@@ -3,6 +3,7 @@
 from flask import Blueprint, current_app, jsonify, request
 
 from ..counts import current_counts
+from ..database import reads_only
 from ..page_cache import cached_page
 from ..signatories import page_from_args
 
@@ -23,6 +24,7 @@ COUNTS_CACHE_CONTROL = "public, max-age=2, stale-while-revalidate=30"
 
 
 @bp.get("/counts")
+@reads_only
 def counts():
     # The same one-second memory as the home page, so watchers reloading cost no query.
     response = jsonify(cached_page(("counts",), lambda: current_counts().as_json()))
@@ -32,6 +34,7 @@ def counts():
 
 
 @bp.get("/signatories")
+@reads_only
 def signatories():
     _, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return jsonify(signatories=[signatory_json(s) for s in page.signatories], next=page.next_cursor)

@@ -9,6 +9,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import abuse, content, locales, signing
 from ..counts import current_counts
+from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
 from ..locales import localized_route
 from ..page_cache import cached_page
@@ -60,6 +61,7 @@ def _limit(setting):
 
 
 @localized_route(bp, "/")
+@reads_only
 def index():
     language = _language()
     return cached_page(
@@ -69,11 +71,13 @@ def index():
 
 
 @localized_route(bp, "/background")
+@reads_only
 def background():
     return render_template("background.html", article=content.rendered("background", _language()))
 
 
 @localized_route(bp, "/privacy")
+@reads_only
 def privacy():
     return render_template("privacy.html", page=content.rendered("privacy", _language()))
 
@@ -89,6 +93,7 @@ def render_sign_form(form, status=200, notice=None):
 @per_address_limit("SIGN_LIMIT_PER_EMAIL")
 def sign():
     if request.method == "GET":
+        reading_only()
         return blank_sign_form()
     form = SignatureForm()
     if form.validate_on_submit():
@@ -135,6 +140,7 @@ def too_many_requests(error):
 
 
 @localized_route(bp, "/sign/check-your-email")
+@reads_only
 def check_email():
     return render_template("check_email.html")
 
@@ -150,6 +156,8 @@ def signature_from_link(purpose):
     def decorate(view):
         @wraps(view)
         def wrapper(token):
+            if request.method in ("GET", "HEAD"):
+                reading_only()  # opening the link only shows the page; pressing its button writes
             try:
                 signature = read_token(token, purpose)
             except (LinkExpired, LinkInvalid) as error:
@@ -219,6 +227,7 @@ def withdraw(signature, token):
 
 
 @localized_route(bp, "/signature/withdrawn")
+@reads_only
 def withdrawn():
     return render_template("withdrawn.html")
 
@@ -235,6 +244,7 @@ def resend():
 
 
 @localized_route(bp, "/signatories")
+@reads_only
 def signatories():
     list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return render_template(
