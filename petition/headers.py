@@ -1,6 +1,8 @@
 """Headers on every response: nothing loads from another origin, nothing leaks where readers came from."""
 
-from flask import g, request
+import functools
+
+from flask import g, make_response, request
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -38,8 +40,6 @@ PERMISSIONS_POLICY = ", ".join(
 # Once a browser has seen the site over HTTPS it never tries plain HTTP again for two years.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
-PRIVATE_PAGES = {"public.confirm", "public.manage", "public.withdraw"}
-
 
 def add_security_headers(response):
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -51,14 +51,28 @@ def add_security_headers(response):
     response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     if request.is_secure:  # HTTPS here, or as a trusted proxy says (TRUSTED_PROXIES, X-Forwarded-Proto)
         response.headers.setdefault("Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-    if request.blueprint == "public" and not getattr(g, "url_lang", None):
-        # An address without /en/ or /zh/ answers in the reader's language: caches must keep them apart.
+    if g.get("language_negotiated"):
+        # The page's language came from the reader (cookie or browser), not its address: caches
+        # must keep one reader's language from another.
         response.vary.update(("Accept-Language", "Cookie"))
-    if request.blueprint == "organisers" or request.endpoint in PRIVATE_PAGES:
-        # Pages with email addresses or a signer's private link are never kept by a cache.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["X-Robots-Tag"] = "noindex"
     return response
+
+
+def keep_private(response):
+    """A page with email addresses or a signer's private link: never kept by a cache or indexed."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
+def private_page(view):
+    """Decorator: the view's pages are kept private (see keep_private)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        return keep_private(make_response(view(*args, **kwargs)))
+
+    return wrapper
 
 
 def register(app):

@@ -30,6 +30,7 @@ def select_locale():
         return DEFAULT
     if getattr(g, "url_lang", None):
         return g.url_lang
+    g.language_negotiated = True  # headers.py tells caches the page varies by reader
     chosen = request.cookies.get(COOKIE)
     if chosen in SUPPORTED:
         return chosen

@@ -41,3 +41,20 @@ def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(client,
 
 def test_readers_leave_no_referrer_behind(client):
     assert client.get("/").headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_a_signers_private_pages_are_never_cached_or_indexed(client, app):
+    from tests.support import MANAGE_LINK, link_in_latest_email, sign_as
+
+    sign_as(client, email="private@example.org")
+    confirm = link_in_latest_email(app, "private@example.org")
+    manage = link_in_latest_email(app, "private@example.org", MANAGE_LINK)
+    for path in (confirm, manage, manage + "/withdraw", "/confirm/not-a-token"):
+        response = client.get(path)
+        assert response.headers["Cache-Control"] == "no-store" and response.headers["X-Robots-Tag"] == "noindex", path
+
+
+def test_public_pages_may_be_cached_and_say_when_they_vary_by_reader(client):
+    negotiated, fixed = client.get("/signatories"), client.get("/en/signatories")
+    assert "no-store" not in negotiated.headers.get("Cache-Control", "") and "X-Robots-Tag" not in fixed.headers
+    assert {"Accept-Language", "Cookie"} <= set(negotiated.vary) and "Accept-Language" not in fixed.vary

@@ -21,6 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from .. import abuse, accounts, audit, exports, moderation
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
+from ..headers import keep_private
 from ..models import Signature
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
@@ -33,6 +34,8 @@ OPEN_ENDPOINTS = {"organisers.login"}
 # check out lets the login requirement answer first, so an anonymous visitor is always sent to log
 # in rather than told about tokens.
 csrf.exempt(bp)
+# Every organiser page shows email addresses or signatures under review.
+bp.after_request(keep_private)
 
 
 @bp.before_request

@@ -11,6 +11,7 @@ from .. import abuse, content, locales, signing
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
+from ..headers import private_page
 from ..locales import localized_route
 from ..page_cache import cached_page
 from ..redirects import safe_local_path
@@ -170,6 +171,7 @@ def signature_from_link(purpose):
 
 
 @localized_route(bp, "/confirm/<token>", methods=["GET", "POST"])
+@private_page
 @signature_from_link(CONFIRM)
 def confirm(signature, token):
     """Opening the link shows a button; only pressing it confirms (link scanners only open links)."""
@@ -192,6 +194,7 @@ def confirm(signature, token):
 
 
 @localized_route(bp, "/signature/<token>", methods=["GET", "POST"])
+@private_page
 @signature_from_link(MANAGE)
 def manage(signature, token):
     """The signer's private page: correct the details, or withdraw."""
@@ -217,6 +220,7 @@ def manage(signature, token):
 
 
 @localized_route(bp, "/signature/<token>/withdraw", methods=["GET", "POST"])
+@private_page
 @signature_from_link(MANAGE)
 def withdraw(signature, token):
     form = ButtonForm()
