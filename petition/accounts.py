@@ -68,9 +68,10 @@ def authenticate(email, password):
 def change_password(email, password):
     """Set a new password and end every session of the account (a stolen cookie stops working)."""
     _check_password_length(password)
-    organiser = db.session.execute(select(Organiser).where(Organiser.email == login_key(email))).scalar_one_or_none()
+    email = login_key(email)
+    organiser = db.session.execute(select(Organiser).where(Organiser.email == email)).scalar_one_or_none()
     if organiser is None:
-        raise AccountError(f"There is no organiser with the address {login_key(email)}.")
+        raise AccountError(f"There is no organiser with the address {email}.")
     organiser.password_hash = generate_password_hash(password)
     end_every_session(organiser)
     db.session.commit()
@@ -93,19 +94,17 @@ def end_session():
     """Logging out ends this login for every copy of the cookie, not just the browser's own."""
     token = session.get(SESSION_KEY)
     if isinstance(token, str):
-        db.session.execute(
-            update(OrganiserSession)
-            .where(OrganiserSession.token_hash == _token_hash(token), OrganiserSession.ended_at.is_(None))
-            .values(ended_at=now_utc())
-        )
+        _end_sessions(OrganiserSession.token_hash == _token_hash(token))
         db.session.commit()
 
 
 def end_every_session(organiser):
+    _end_sessions(OrganiserSession.organiser_id == organiser.id)
+
+
+def _end_sessions(which):
     db.session.execute(
-        update(OrganiserSession)
-        .where(OrganiserSession.organiser_id == organiser.id, OrganiserSession.ended_at.is_(None))
-        .values(ended_at=now_utc())
+        update(OrganiserSession).where(which, OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc())
     )
 
 

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
@@ -30,11 +30,14 @@ def _language():
 
 
 def email_in_form():
-    """Rate-limit key: the address being signed with, so one address cannot flood its owner's inbox."""
-    try:
-        return "email:" + normalise_email(request.form.get("email", ""))
-    except ValueError:
-        return "email:invalid"  # never used: exempt below
+    """Rate-limit key: the address being signed with, so one address cannot flood its owner's inbox.
+    Asked for several times per post (the key, the exemption, the deduction): worked out once."""
+    if "limit_key" not in g:
+        try:
+            g.limit_key = "email:" + normalise_email(request.form.get("email", ""))
+        except ValueError:
+            g.limit_key = "email:invalid"  # never used: exempt below
+    return g.limit_key
 
 
 def no_valid_email_in_form():
