@@ -141,9 +141,11 @@ def add_group(key, label_en, label_zh, plural_en, plural_zh):
             key.strip().lower(), labels={"en": label_en, "zh": label_zh}, plurals={"en": plural_en, "zh": plural_zh}
         )
         db.session.commit()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
     except IntegrityError:
         db.session.rollback()
-        raise click.ClickException(f"A group with the key {key!r} already exists, or the key is empty.") from None
+        raise click.ClickException(f"A group with the key {key!r} already exists.") from None
     click.echo(f"Added the group {group.key} ({group.plural('en')} / {group.plural('zh')}).")
 
 

@@ -1,6 +1,7 @@
 """The groups of signatories, read from the signatory_groups table: their keys, order and labels
 in each language. Everything that shows or checks a group asks here."""
 
+import re
 from dataclasses import dataclass
 
 from flask import g, has_request_context
@@ -66,9 +67,19 @@ def label_of(key, language=None):
     return group.label(language) if group else key
 
 
+KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,20}$")
+LABEL_MAX = 100
+
+
 def add_group(key, *, labels, plurals, position=None):
     """A new group, with its counter rows (the counts' triggers add to rows that exist). The caller
-    commits."""
+    commits. Raises ValueError for a key that is not a short plain word or a missing/overlong label;
+    the database refuses a key that exists (IntegrityError)."""
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"{key!r} is not a group key: use up to 20 lower-case letters, digits, - or _.")
+    for text in [*(labels.get(lang, "") for lang in SUPPORTED), *(plurals.get(lang, "") for lang in SUPPORTED)]:
+        if not text.strip() or len(text) > LABEL_MAX:
+            raise ValueError(f"Every label needs 1 to {LABEL_MAX} characters, in each language.")
     if position is None:
         position = max((group.position for group in all_groups()), default=0) + 1
     row = SignatoryGroup(

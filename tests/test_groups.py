@@ -104,3 +104,32 @@ def test_adding_a_group_twice_is_a_clear_error(runner):
         args=["groups", "add", "hongkong", "--label-en", "a", "--label-zh", "b", "--plural-en", "c", "--plural-zh", "d"]
     )
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_a_bad_group_key_or_label_is_a_clear_error_and_adds_nothing(app, runner):
+    for key, label in [
+        ("x" * 21, "ok"),
+        ("Hong Kong", "ok"),
+        ("", "ok"),
+        ("<script>", "ok"),
+        ("hk", ""),
+        ("hk", "y" * 101),
+    ]:
+        result = runner.invoke(
+            args=[
+                "groups",
+                "add",
+                key,
+                "--label-en",
+                label,
+                "--label-zh",
+                "香港学者",
+                "--plural-en",
+                "Hong Kong scholars",
+                "--plural-zh",
+                "香港学者",
+            ]
+        )
+        assert result.exit_code == 1 and "Error:" in result.output and result.exception.__class__ is SystemExit, key
+    with app.app_context():
+        assert [g.key for g in all_groups()] == ["international", "chinese"]
