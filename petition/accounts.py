@@ -39,11 +39,10 @@ def login_key(email):
 def create_organiser(email, password):
     _check_password_length(password)
     organiser = Organiser(email=normalise_email(email), password_hash=generate_password_hash(password))
-    db.session.add(organiser)
     try:
-        db.session.commit()
+        with db.session.begin_nested():  # a savepoint: a taken address undoes only this insert
+            db.session.add(organiser)
     except IntegrityError:
-        db.session.rollback()
         raise AccountError(f"An organiser with the address {organiser.email} already exists.") from None
     return organiser
 
@@ -74,7 +73,7 @@ def change_password(email, password):
         raise AccountError(f"There is no organiser with the address {email}.")
     organiser.password_hash = generate_password_hash(password)
     end_every_session(organiser)
-    db.session.commit()
+    db.session.flush()
     return organiser
 
 
@@ -86,7 +85,7 @@ def start_session(organiser):
     """Record a new login and put its token in the (signed) session cookie."""
     token = secrets.token_urlsafe(32)
     db.session.add(OrganiserSession(organiser_id=organiser.id, token_hash=_token_hash(token)))
-    db.session.commit()
+    db.session.flush()
     session[SESSION_KEY] = token
 
 
@@ -95,7 +94,7 @@ def end_session():
     token = session.get(SESSION_KEY)
     if isinstance(token, str):
         _end_sessions(OrganiserSession.token_hash == _token_hash(token))
-        db.session.commit()
+        db.session.flush()
 
 
 def end_every_session(organiser):

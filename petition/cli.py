@@ -1,5 +1,6 @@
 """Command-line tasks: `flask --app wsgi organisers create EMAIL`, `flask --app wsgi signatures export FILE`."""
 
+import functools
 import signal
 import sys
 
@@ -17,6 +18,18 @@ mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
+
+
+def commits(command):
+    """The command's one commit, when it finishes without an error (services only flush)."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        result = command(*args, **kwargs)
+        db.session.commit()
+        return result
+
+    return wrapper
 
 
 def read_new_password():
@@ -41,6 +54,7 @@ def with_new_password(account_change, email):
 
 @organisers_cli.command("create")
 @click.argument("email")
+@commits
 def create_organiser(email):
     """Create an organiser account; the password is asked for twice."""
     organiser = with_new_password(accounts.create_organiser, email)
@@ -49,6 +63,7 @@ def create_organiser(email):
 
 @organisers_cli.command("set-password")
 @click.argument("email")
+@commits
 def set_password(email):
     """Give an organiser a new password (asked for twice); every login of the account ends."""
     organiser = with_new_password(accounts.change_password, email)
@@ -99,6 +114,7 @@ def deliver(watch, interval):
 
 @privacy_cli.command("purge")
 @click.option("--older-than", "older_than", default="90d", show_default=True, help="An age such as 90d, 12h or 2w.")
+@commits
 def purge(older_than):
     """Delete IP hashes, unconfirmed signatures, old emails and login records older than the age."""
     try:
@@ -113,6 +129,7 @@ def purge(older_than):
 
 
 @counts_cli.command("reconcile")
+@commits
 def reconcile_counts():
     """Check the running counts against the signatures table and correct them (run it on a schedule)."""
     before, after = counts.reconcile()
@@ -134,17 +151,16 @@ def describe_counts(figures):
 @click.option("--label-zh", required=True, help='One member, in Chinese: "香港学者".')
 @click.option("--plural-en", required=True, help='The group, in English: "Hong Kong scholars".')
 @click.option("--plural-zh", required=True, help='The group, in Chinese: "香港学者".')
+@commits
 def add_group(key, label_en, label_zh, plural_en, plural_zh):
     """Add a group of signatories after the others: signers can choose it, and it is counted and listed."""
     try:
         group = groups.add_group(
             key.strip().lower(), labels={"en": label_en, "zh": label_zh}, plurals={"en": plural_en, "zh": plural_zh}
         )
-        db.session.commit()
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     except IntegrityError:
-        db.session.rollback()
         raise click.ClickException(f"A group with the key {key!r} already exists.") from None
     click.echo(f"Added the group {group.key} ({group.plural('en')} / {group.plural('zh')}).")
 

@@ -75,9 +75,8 @@ def reconcile():
 
     Writers are held off while it counts (PostgreSQL: a share lock on signatures; SQLite: outside
     a web request every transaction begins IMMEDIATE, see database.py), so nothing can change
-    between the count and the correction.
+    between the count and the correction. The caller commits (the CLI command), which lets the lock go.
     """
-    db.session.rollback()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("LOCK TABLE signatures IN SHARE MODE"))
     before = current_counts()
@@ -93,5 +92,5 @@ def reconcile():
             .where(SignatureCount.group == group, SignatureCount.listed == listed, SignatureCount.shard == 0)
             .values(n=n)
         )
-    db.session.commit()
+    db.session.flush()
     return before, _counts_from(truth)

@@ -7,11 +7,17 @@ transaction that reads first and writes later would otherwise fail at once (SQLI
 another writer got in between, instead of waiting its turn; so writing is the safe default, and
 reading without the lock is what the hot read paths (public pages, the API, the mail worker's poll,
 the export) ask for.
+
+Transactions end at the boundary: services only flush (so a broken rule or a row changed meanwhile
+surfaces in the view that called them), and each request commits once when it answered without a
+server error (`commit_unless_failed`), each CLI command once when it finishes. The mail worker is a
+boundary of its own: every claim and every delivery is its own short transaction.
 """
 
 import functools
 import sqlite3
 
+from flask import Flask, Response
 from sqlalchemy import event
 
 from .extensions import db
@@ -39,14 +45,26 @@ def begin_sqlite(connection):
     connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
 
-def configure(app):
-    """Listen on this app's engines only: other engines in the process are left as they are."""
+def configure(app: Flask) -> None:
+    """Listen on this app's engines only: other engines in the process are left as they are; and
+    end every request's transaction."""
     with app.app_context():
         engines = list(db.engines.values())
     for engine in engines:
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", configure_sqlite)
             event.listen(engine, "begin", begin_sqlite)
+    app.after_request(commit_unless_failed)
+
+
+def commit_unless_failed(response: Response) -> Response:
+    """The request's one commit. A 4xx answer commits too: a refused login is still a recorded
+    attempt, and a form sent back with errors has written nothing. A 5xx rolls back."""
+    if response.status_code < 500:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    return response
 
 
 def reading_only():

@@ -15,8 +15,7 @@ def healthz():
     try:
         reading_only()
         db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
+    except SQLAlchemyError:  # the request's boundary rolls back a 503
         response = jsonify(status="unavailable", database="unreachable")
         response.status_code = 503
     else:

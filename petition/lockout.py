@@ -36,4 +36,4 @@ def is_locked_out(email, ip_hash, now=None):
 
 def record_attempt(email, ip_hash, succeeded):
     db.session.add(LoginAttempt(email=email, ip_hash=ip_hash, succeeded=succeeded))
-    db.session.commit()
+    db.session.flush()

@@ -19,13 +19,13 @@ def _target(signature):
 def hide(signature, organiser, reason):
     lifecycle.hide(signature)
     audit.record(organiser, "hide", _target(signature), reason)
-    db.session.commit()
+    db.session.flush()
 
 
 def restore(signature, organiser, reason):
     lifecycle.restore(signature)
     audit.record(organiser, "restore", _target(signature), reason)
-    db.session.commit()
+    db.session.flush()
 
 
 def approve_flagged(signature, organiser, reason):
@@ -33,13 +33,13 @@ def approve_flagged(signature, organiser, reason):
     lifecycle.approve(signature)
     queue_confirmation(signature)
     audit.record(organiser, "approve", _target(signature), reason)
-    db.session.commit()
+    db.session.flush()
 
 
 def delete_signature(signature, organiser, reason):
     audit.record(organiser, "delete", _target(signature), reason)
     lifecycle.delete_with_emails(signature)
-    db.session.commit()
+    db.session.flush()
 
 
 @dataclass(frozen=True)
@@ -83,5 +83,5 @@ def bulk_hide(selection, organiser, reason):
         raise ValueError("A bulk hide needs a domain or a time window.")
     hidden = lifecycle.hide_where(Signature, selection.conditions())
     audit.record(organiser, "bulk-hide", f"{hidden} signatures: {selection.describe()}", reason)
-    db.session.commit()
+    db.session.flush()
     return hidden

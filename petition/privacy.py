@@ -61,5 +61,5 @@ def purge(older_than, now=None):
     attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff)).rowcount
     # Logins that old end too (a copied cookie stops working); the rows of ended ones go.
     attempts += db.session.execute(delete(OrganiserSession).where(OrganiserSession.created_at < cutoff)).rowcount
-    db.session.commit()
+    db.session.flush()
     return PurgeReport(cleared, unconfirmed, emails, attempts)

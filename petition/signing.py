@@ -42,14 +42,11 @@ def sign(
         "fill_seconds": fill_seconds,
     }
     signature = lifecycle.new_signature(Signature, email=normalise_email(email), **details)
-    db.session.add(signature)
     try:
-        db.session.flush()  # assigns the id the emailed links carry
-        if not suspected_bot:
-            queue_confirmation(signature)
-        db.session.commit()
+        with db.session.begin_nested():  # a savepoint: a taken address undoes only this insert
+            db.session.add(signature)
+            db.session.flush()  # assigns the id the emailed links carry
     except IntegrityError:
-        db.session.rollback()
         existing = signature_by_email(signature.email, for_update=True)
         if existing is None:  # some other rule was broken: not a duplicate, so not ours to hide
             raise
@@ -57,8 +54,11 @@ def sign(
             return replace_unconfirmed(existing, details)
         if not suspected_bot:
             queue_already_signed(existing)
-        db.session.commit()  # also lets go of the row lock
+        db.session.flush()
         return SignOutcome(existing, created=False)
+    if not suspected_bot:
+        queue_confirmation(signature)
+    db.session.flush()
     return SignOutcome(signature, created=True)
 
 
@@ -69,13 +69,12 @@ def replace_unconfirmed(signature, details):
     the emails not yet sent with them are dropped. A suspected bot never replaces a person's details.
     """
     if details["suspected_bot"] and not signature.suspected_bot:
-        db.session.commit()  # nothing changed; lets go of the row lock
         return SignOutcome(signature, created=False)
     drop_unsent_emails(signature)
     lifecycle.replace_unconfirmed(signature, secret=new_secret(), signed_at=now_utc(), **details)
     if not signature.suspected_bot:
         queue_confirmation(signature)
-    db.session.commit()
+    db.session.flush()
     return SignOutcome(signature, created=False, replaced=True)
 
 
@@ -100,20 +99,20 @@ def confirm_signature(signature):
     if the organisers have not held it back (signature.visible says)."""
     if not signature.is_confirmed:
         lifecycle.confirm(signature, now_utc())
-        db.session.commit()
+        db.session.flush()
     return signature
 
 
 def correct_signature(signature, *, name, affiliation, group, listed):
     lifecycle.correct(signature, name=tidy(name), affiliation=tidy(affiliation), group=group, listed=listed)
-    db.session.commit()
+    db.session.flush()
     return signature
 
 
 def withdraw_signature(signature):
     """The signer withdraws: the signature and every email about it are deleted for good."""
     lifecycle.delete_with_emails(signature)
-    db.session.commit()
+    db.session.flush()
 
 
 def resend_confirmation(email):
@@ -131,4 +130,4 @@ def resend_confirmation(email):
         queue_already_signed(signature)
     else:
         queue_confirmation(signature)
-    db.session.commit()
+    db.session.flush()

@@ -128,17 +128,22 @@ def sign_and_confirm(client, **fields):
 
 
 def confirmed_signature(**fields):
-    """Sign and confirm without HTTP, inside an app context."""
+    """Sign and confirm without HTTP, inside an app context, and commit (the test is the boundary)."""
+    from petition.extensions import db
     from petition.signing import confirm_signature, sign
 
     values = {**ADA, "listed": True, **fields}
-    return confirm_signature(sign(**values).signature)
+    signature = confirm_signature(sign(**values).signature)
+    db.session.commit()
+    return signature
 
 
 def create_organiser_account(email="organiser@example.org", password="correct horse battery"):
     from petition.accounts import create_organiser
+    from petition.extensions import db
 
     create_organiser(email, password)
+    db.session.commit()
     return email, password
 
 

@@ -41,7 +41,9 @@ def test_fifty_simultaneous_signings_of_one_address_make_one_signature(app):
     def attempt(i):
         with app.app_context():
             try:
-                return sign(name=f"Attempt {i}", affiliation="U", email="same@example.org", group="chinese").created
+                created = sign(name=f"Attempt {i}", affiliation="U", email="same@example.org", group="chinese").created
+                db.session.commit()
+                return created
             finally:
                 db.session.remove()
 

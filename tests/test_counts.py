@@ -108,6 +108,7 @@ def test_fifty_simultaneous_confirmations_are_all_counted(app):
     ids = [
         sign(name=f"C{i}", affiliation="U", email=f"c{i}@example.org", group="chinese").signature.id for i in range(50)
     ]
+    db.session.commit()
     db.session.remove()
     barrier = threading.Barrier(len(ids))
 
@@ -115,6 +116,7 @@ def test_fifty_simultaneous_confirmations_are_all_counted(app):
         with app.app_context():
             barrier.wait()
             confirm_signature(db.session.get(Signature, signature_id))
+            db.session.commit()
             db.session.remove()
 
     threads = [threading.Thread(target=confirm, args=(i,)) for i in ids]

@@ -69,3 +69,42 @@ def test_public_pages_are_served_while_a_writer_holds_the_lock(app, client, requ
     request.getfixturevalue("writer_holding_the_lock")
     for path in ("/", "/signatories", "/api/counts", "/api/signatories", "/healthz", "/sign"):
         assert client.get(path).status_code == 200, path
+
+
+# The transaction boundaries: a request (database.commit_unless_failed, and the error handlers that
+# roll back), a CLI command (cli.commits) and the mail worker's claims (outbox). Everywhere else flushes.
+BOUNDARIES = {"database.py", "errors.py", "cli.py", "outbox.py"}
+
+
+def test_only_the_boundaries_commit():
+    import ast
+    from pathlib import Path
+
+    package = Path(database.__file__).parent
+    offenders = [
+        f"{path.relative_to(package)}:{node.lineno}"
+        for path in package.rglob("*.py")
+        if path.name not in BOUNDARIES and "migrations" not in path.parts
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("commit", "rollback")
+    ]
+    assert offenders == []
+
+
+def test_a_request_keeps_what_it_wrote_when_it_answers_and_nothing_when_it_fails(app_factory):
+    from petition.signing import sign
+
+    site = app_factory(PROPAGATE_EXCEPTIONS=False)
+
+    @site.get("/test-sign/<email>/<outcome>")
+    def sign_then(email, outcome):
+        sign(name="Ada", affiliation="U", email=email, group="chinese")
+        if outcome == "fail":
+            raise RuntimeError("broke after signing")
+        return "signed"
+
+    client = site.test_client()
+    assert client.get("/test-sign/kept@example.org/ok").status_code == 200
+    assert client.get("/test-sign/lost@example.org/fail").status_code == 500
+    with site.app_context():
+        assert db.session.execute(select(Signature.email)).scalars().all() == ["kept@example.org"]

@@ -85,6 +85,7 @@ def test_export_has_every_signature_with_its_email_and_neutralised_cells(organis
             name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese", listed=False
         )
         sign(name="Pending Person", affiliation="U", email="pending@example.org", group="chinese")
+        db.session.commit()
     response = organiser_client.get("/organisers/export.csv")
     assert response.status_code == 200
     assert response.is_streamed

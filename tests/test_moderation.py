@@ -50,8 +50,10 @@ def test_approving_a_flagged_signature_sends_its_confirmation(organiser, app):
     flagged = sign(
         name="Fast Typist", affiliation="U", email="fast@example.org", group="chinese", suspected_bot=True
     ).signature
+    db.session.commit()
     assert emails_to(app, "fast@example.org") == []
     moderation.approve_flagged(flagged, organiser, "a real person who types fast")
+    db.session.commit()
     assert "/confirm/" in emails_to(app, "fast@example.org")[0].body
     assert not flagged.suspected_bot and not flagged.visible
 
@@ -96,6 +98,7 @@ def test_a_bulk_hide_needs_a_criterion(organiser):
 
 def test_the_audit_log_cannot_be_edited(organiser):
     moderation.hide(confirmed_signature(), organiser, "reason")
+    db.session.commit()
     with pytest.raises(DatabaseError):
         db.session.execute(text("UPDATE audit_log SET reason = 'rewritten'"))
         db.session.commit()

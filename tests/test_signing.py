@@ -87,3 +87,24 @@ def test_a_broken_rule_that_is_not_a_duplicate_is_not_hidden():
     with pytest.raises(IntegrityError):
         sign(name="A", affiliation="B", email="a@example.org", group="martian")
     assert signature_count() == 0
+
+
+def test_a_signature_and_its_confirmation_email_are_kept_or_lost_together():
+    # sign() only flushes: the request (or command) that called it decides, once, for both.
+    from petition.models import OutgoingEmail
+
+    sign(name="Ada", affiliation="U", email="ada@example.org", group="chinese")
+    db.session.rollback()
+    assert signature_count() == 0
+    assert db.session.execute(select(func.count()).select_from(OutgoingEmail)).scalar_one() == 0
+
+
+def test_a_taken_address_undoes_only_its_own_insert_not_the_callers_other_work():
+    taken = confirm_signature(sign(name="Ada", affiliation="U", email="ada@example.org", group="chinese").signature)
+    db.session.commit()
+    newcomer = sign(name="Bo", affiliation="U", email="bo@example.org", group="chinese")
+    again = sign(name="Ada Again", affiliation="U", email="ada@example.org", group="chinese")
+    db.session.commit()
+    assert again.created is False and again.signature.id == taken.id
+    assert {s.email for s in db.session.execute(select(Signature)).scalars()} == {"ada@example.org", "bo@example.org"}
+    assert newcomer.signature.name == "Bo"

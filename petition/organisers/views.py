@@ -150,8 +150,8 @@ def _utc(value):
 @bp.get("/export.csv")
 def export_csv():
     everything = request.args.get("scope") == "all"
+    # Recorded by the request's commit, which comes before the file streams in a read-only transaction.
     audit.record(current_user, "export", "all signatures" if everything else "confirmed signatures")
-    db.session.commit()
     filename = f"signatures-{'all' if everything else 'confirmed'}-{datetime.now(UTC):%Y-%m-%d}.csv"
     return Response(
         stream_with_context(exports.csv_chunks(everything=everything)),
