@@ -61,10 +61,12 @@ bench: install-dev
 		|| (echo "wrk is needed: apt-get install wrk" && exit 1)
 	$(BIN)/python bench/run.py
 
-# The checks CI runs besides the tests: ruff's lint rules and its formatting.
+# The checks CI runs besides the tests: ruff's lint rules and its formatting, and mypy's type check
+# of the package (configured in pyproject.toml: every function annotated, every body checked).
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Pin every dependency, with hashes, from the top-level names in requirements.in / requirements-dev.in.
 lock: install-dev

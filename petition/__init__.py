@@ -1,6 +1,10 @@
 """The open-letter site: create_app() builds the Flask application."""
 
+from __future__ import annotations
+
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -11,7 +15,7 @@ from .config import check_production_secret, check_shared_limits, config_for_env
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def create_app(config_object=None, overrides=None):
+def create_app(config_object: object | None = None, overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -35,14 +39,14 @@ def create_app(config_object=None, overrides=None):
     return app
 
 
-def register_hosts(app):
+def register_hosts(app: Flask) -> None:
     from . import converters, hosts
 
     hosts.register(app)
     converters.register(app)
 
 
-def register_extensions(app):
+def register_extensions(app: Flask) -> None:
     from . import database, models  # noqa: F401  (models: the tables, for migrations)
     from .accounts import organiser_by_id
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -62,10 +66,12 @@ def register_extensions(app):
     if app.config["TRUSTED_PROXIES"]:
         # Believe X-Forwarded-For only as far as our own proxies wrote it.
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to wrap the WSGI app; mypy sees a method being replaced.
+        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = proxied  # type: ignore[method-assign]
 
 
-def register_blueprints(app):
+def register_blueprints(app: Flask) -> None:
     from .api.views import bp as api
     from .health import bp as health
     from .organisers.views import bp as organisers
@@ -77,25 +83,25 @@ def register_blueprints(app):
     app.register_blueprint(health)
 
 
-def register_errorhandlers(app):
+def register_errorhandlers(app: Flask) -> None:
     from .errors import register
 
     register(app)
 
 
-def register_commands(app):
+def register_commands(app: Flask) -> None:
     from .cli import register
 
     register(app)
 
 
-def register_response_headers(app):
+def register_response_headers(app: Flask) -> None:
     from .headers import register
 
     register(app)
 
 
-def register_template_context(app):
+def register_template_context(app: Flask) -> None:
     from flask_babel import format_date, format_decimal
 
     from .groups import all_groups, label_of
@@ -110,7 +116,7 @@ def register_template_context(app):
     app.context_processor(language_context)
 
 
-def language_context():
+def language_context() -> dict[str, object]:
     """<html lang>, the switcher, and the hreflang alternates of the page being shown."""
     from flask import has_request_context, request
     from flask_babel import get_locale

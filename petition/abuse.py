@@ -1,5 +1,7 @@
 """Telling people from bots and floods without locking out real scholars."""
 
+from __future__ import annotations
+
 import hashlib
 import hmac
 import time
@@ -10,23 +12,23 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from .tokens import signing_keys
 
 
-def ip_hash(address):
+def ip_hash(address: str | None) -> str:
     """A keyed hash of an IP address: lets organisers see that many signatures came from one place
     without the site keeping where anyone was."""
     key = current_app.config.get("IP_HASH_KEY") or current_app.config["SECRET_KEY"]
     return hmac.new(f"ip-hash:{key}".encode(), (address or "").encode(), hashlib.sha256).hexdigest()
 
 
-def _form_clock():
+def _form_clock() -> URLSafeSerializer:
     return URLSafeSerializer(signing_keys(), salt="form-started")
 
 
-def form_started_token(now=None):
+def form_started_token(now: float | None = None) -> str:
     """A signed note of when the form was shown, sent back with it."""
     return _form_clock().dumps(round(now if now is not None else time.time(), 3))
 
 
-def seconds_to_fill(token, now=None):
+def seconds_to_fill(token: str | None, now: float | None = None) -> float | None:
     """How long the form took to fill in, or None if the note is missing or forged."""
     try:
         started = _form_clock().loads(token or "")
@@ -37,13 +39,13 @@ def seconds_to_fill(token, now=None):
     return round((now if now is not None else time.time()) - started, 1)
 
 
-def looks_like_a_bot(honeypot):
+def looks_like_a_bot(honeypot: str | None) -> bool:
     """A hidden field a person never sees was filled. Speed alone is no proof: a browser's autofill
     sends the form in a second or two, so timing is recorded (fill_seconds) for organisers, never
     used to hold a signature back in silence."""
     return bool(honeypot)
 
 
-def is_fast(fill_seconds):
+def is_fast(fill_seconds: float | None) -> bool:
     """Sent sooner than SIGN_MIN_SECONDS after the form was shown: a hint for organisers."""
     return fill_seconds is not None and fill_seconds < current_app.config["SIGN_MIN_SECONDS"]

@@ -1,7 +1,10 @@
 """Organiser accounts: creating them, checking their passwords, and their login sessions."""
 
+from __future__ import annotations
+
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from flask import session
 from sqlalchemy import select, update
@@ -13,6 +16,9 @@ from .extensions import db
 from .models import EMAIL_MAX, Organiser, OrganiserSession, now_utc
 from .text import normalise_email, tidy
 
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+
 SESSION_KEY = "organiser_session"
 
 PASSWORD_MIN = 12
@@ -22,12 +28,12 @@ class AccountError(ValueError):
     pass
 
 
-def _check_password_length(password):
+def _check_password_length(password: str) -> None:
     if len(password) < PASSWORD_MIN:
         raise AccountError(f"The password must have at least {PASSWORD_MIN} characters.")
 
 
-def login_key(email):
+def login_key(email: str) -> str:
     """The one form of an address that login, its lockout and the accounts all use: lock@ｅxample.org
     and LOCK@example.org are lock@example.org. Text that is no address is still counted, trimmed."""
     try:
@@ -36,7 +42,7 @@ def login_key(email):
         return tidy(email).lower()[:EMAIL_MAX]
 
 
-def create_organiser(email, password):
+def create_organiser(email: str, password: str) -> Organiser:
     _check_password_length(password)
     organiser = Organiser(email=normalise_email(email), password_hash=generate_password_hash(password))
     try:
@@ -51,7 +57,7 @@ def create_organiser(email, password):
 _UNKNOWN_ACCOUNT_HASH = generate_password_hash("no account has this password")
 
 
-def authenticate(email, password):
+def authenticate(email: str, password: str) -> Organiser | None:
     """The organiser with this address and password, or None."""
     try:
         email = normalise_email(email)
@@ -64,7 +70,7 @@ def authenticate(email, password):
     return organiser if check_password_hash(organiser.password_hash, password) else None
 
 
-def change_password(email, password):
+def change_password(email: str, password: str) -> Organiser:
     """Set a new password and end every session of the account (a stolen cookie stops working)."""
     _check_password_length(password)
     email = login_key(email)
@@ -77,11 +83,11 @@ def change_password(email, password):
     return organiser
 
 
-def _token_hash(token):
+def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_session(organiser):
+def start_session(organiser: Organiser) -> None:
     """Record a new login and put its token in the (signed) session cookie."""
     token = secrets.token_urlsafe(32)
     db.session.add(OrganiserSession(organiser_id=organiser.id, token_hash=_token_hash(token)))
@@ -89,7 +95,7 @@ def start_session(organiser):
     session[SESSION_KEY] = token
 
 
-def end_session():
+def end_session() -> None:
     """Logging out ends this login for every copy of the cookie, not just the browser's own."""
     token = session.get(SESSION_KEY)
     if isinstance(token, str):
@@ -97,17 +103,17 @@ def end_session():
         db.session.flush()
 
 
-def end_every_session(organiser):
+def end_every_session(organiser: Organiser) -> None:
     _end_sessions(OrganiserSession.organiser_id == organiser.id)
 
 
-def _end_sessions(which):
+def _end_sessions(which: ColumnElement[bool]) -> None:
     db.session.execute(
         update(OrganiserSession).where(which, OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc())
     )
 
 
-def attempt_login(email, password, ip_hash):
+def attempt_login(email: str, password: str, ip_hash: str) -> Organiser | None:
     """An organiser's login: the organiser, or None for a wrong address or password or a locked
     account or network (one answer for all). Every attempt is recorded for the lockout."""
     key = login_key(email)
@@ -118,11 +124,11 @@ def attempt_login(email, password, ip_hash):
     return organiser
 
 
-def organiser_by_id(organiser_id):
+def organiser_by_id(organiser_id: str) -> Organiser | None:
     """Flask-Login's loader: the organiser, only while the login named in the cookie is still live."""
     token = session.get(SESSION_KEY)
     try:
-        organiser_id = int(organiser_id)
+        wanted = int(organiser_id)
     except (TypeError, ValueError):
         return None
     if not isinstance(token, str):
@@ -131,7 +137,7 @@ def organiser_by_id(organiser_id):
         select(Organiser)
         .join(OrganiserSession, OrganiserSession.organiser_id == Organiser.id)
         .where(
-            Organiser.id == organiser_id,
+            Organiser.id == wanted,
             OrganiserSession.token_hash == _token_hash(token),
             OrganiserSession.ended_at.is_(None),
         )

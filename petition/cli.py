@@ -1,8 +1,12 @@
 """Command-line tasks: `flask --app wsgi organisers create EMAIL`, `flask --app wsgi signatures export FILE`."""
 
+from __future__ import annotations
+
 import functools
 import signal
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -12,6 +16,16 @@ from . import accounts, counts, exports, groups, outbox, privacy
 from .database import reading_only
 from .extensions import db
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+    from .counts import Counts
+    from .models import Organiser
+    from .outbox import DeliveryReport
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
 mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
@@ -20,11 +34,11 @@ counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
 
 
-def commits(command):
+def commits(command: Callable[P, R]) -> Callable[P, R]:
     """The command's one commit, when it finishes without an error (services only flush)."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         result = command(*args, **kwargs)
         db.session.commit()
         return result
@@ -32,7 +46,7 @@ def commits(command):
     return wrapper
 
 
-def read_new_password():
+def read_new_password() -> str:
     """Prompt twice on a terminal; read two lines from standard input when scripted."""
     stdin = sys.stdin
     if stdin.isatty():
@@ -43,7 +57,7 @@ def read_new_password():
     return first
 
 
-def with_new_password(account_change, email):
+def with_new_password(account_change: Callable[[str, str], Organiser], email: str) -> Organiser:
     """Read a new password and hand it to `account_change`; its refusal is a clear message."""
     password = read_new_password()
     try:
@@ -55,7 +69,7 @@ def with_new_password(account_change, email):
 @organisers_cli.command("create")
 @click.argument("email")
 @commits
-def create_organiser(email):
+def create_organiser(email: str) -> None:
     """Create an organiser account; the password is asked for twice."""
     organiser = with_new_password(accounts.create_organiser, email)
     click.echo(f"Created organiser {organiser.email}.")
@@ -64,7 +78,7 @@ def create_organiser(email):
 @organisers_cli.command("set-password")
 @click.argument("email")
 @commits
-def set_password(email):
+def set_password(email: str) -> None:
     """Give an organiser a new password (asked for twice); every login of the account ends."""
     organiser = with_new_password(accounts.change_password, email)
     click.echo(f"New password set for {organiser.email}; every session of the account has ended.")
@@ -73,7 +87,7 @@ def set_password(email):
 @signatures_cli.command("export")
 @click.argument("file", type=click.Path(dir_okay=False, writable=True))
 @click.option("--all", "everything", is_flag=True, help="Include pending, hidden and flagged signatures.")
-def export_signatures(file, everything):
+def export_signatures(file: str, everything: bool) -> None:
     """Write the confirmed signatures (or --all) to FILE as CSV (UTF-8 with a byte-order mark)."""
     reading_only()  # signing goes on while the file is written
     total = exports.signature_total(everything)
@@ -91,14 +105,14 @@ def export_signatures(file, everything):
     click.echo(f"Wrote {total} signatures to {file}.")
 
 
-def _say(report):
+def _say(report: DeliveryReport) -> None:
     click.echo(f"Sent {report.sent}, will retry {report.retrying}, failed for good {report.failed}.")
 
 
 @mail_cli.command("deliver")
 @click.option("--watch", is_flag=True, help="Keep running and deliver new emails as they arrive.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between looks at the outbox (--watch).")
-def deliver(watch, interval):
+def deliver(watch: bool, interval: float) -> None:
     """Send the emails that are due, with retries and backoff, then exit (or keep going with --watch)."""
     if not watch:
         _say(outbox.deliver_due())
@@ -115,7 +129,7 @@ def deliver(watch, interval):
 @privacy_cli.command("purge")
 @click.option("--older-than", "older_than", default="90d", show_default=True, help="An age such as 90d, 12h or 2w.")
 @commits
-def purge(older_than):
+def purge(older_than: str) -> None:
     """Delete IP hashes, unconfirmed signatures, old emails and login records older than the age."""
     try:
         age = privacy.parse_age(older_than)
@@ -130,7 +144,7 @@ def purge(older_than):
 
 @counts_cli.command("reconcile")
 @commits
-def reconcile_counts():
+def reconcile_counts() -> None:
     """Check the running counts against the signatures table and correct them (run it on a schedule)."""
     before, after = counts.reconcile()
     status = "were right" if before == after else "were corrected"
@@ -141,7 +155,7 @@ def reconcile_counts():
     )
 
 
-def describe_counts(figures):
+def describe_counts(figures: Counts) -> str:
     return ", ".join([*(f"{group} {n}" for group, n in figures.by_group.items()), f"total {figures.total}"])
 
 
@@ -152,7 +166,7 @@ def describe_counts(figures):
 @click.option("--plural-en", required=True, help='The group, in English: "Hong Kong scholars".')
 @click.option("--plural-zh", required=True, help='The group, in Chinese: "香港学者".')
 @commits
-def add_group(key, label_en, label_zh, plural_en, plural_zh):
+def add_group(key: str, label_en: str, label_zh: str, plural_en: str, plural_zh: str) -> None:
     """Add a group of signatories after the others: signers can choose it, and it is counted and listed."""
     try:
         group = groups.add_group(
@@ -165,6 +179,6 @@ def add_group(key, label_en, label_zh, plural_en, plural_zh):
     click.echo(f"Added the group {group.key} ({group.plural('en')} / {group.plural('zh')}).")
 
 
-def register(app):
+def register(app: Flask) -> None:
     for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli, groups_cli):
         app.cli.add_command(group)

@@ -1,15 +1,21 @@
 """Configuration read from environment variables, with safe development defaults."""
 
+from __future__ import annotations
+
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
-def database_url(raw):
+def database_url(raw: str) -> str:
     """Accept the common spellings of a PostgreSQL URL and use the psycopg 3 driver."""
     for prefix in ("postgres://", "postgresql://"):
         if raw.startswith(prefix):
@@ -21,24 +27,34 @@ class ConfigurationError(RuntimeError):
     """A setting is missing or wrong: the message names the variable and says what to do."""
 
 
-def env_flag(name, default):
+def env_flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
-def env_number(name, default, kind=int):
+def env_number(name: str, default: str) -> int:
+    """A whole number from the environment."""
     raw = os.environ.get(name, default)
     try:
-        return kind(raw)
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a whole number.") from None
+
+
+def env_seconds(name: str, default: str) -> float:
+    """A number of seconds, fractions allowed."""
+    raw = os.environ.get(name, default)
+    try:
+        return float(raw)
     except ValueError:
         raise ConfigurationError(f"{name}={raw!r} is not a number.") from None
 
 
-def env_list(name):
+def env_list(name: str) -> list[str]:
     """A list of values separated by commas or white space (SECRET_KEY_FALLBACKS)."""
     return [item for item in os.environ.get(name, "").replace(",", " ").split() if item]
 
 
-def engine_options(url):
+def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # A second process (the dev server and a CLI command) waits for the lock instead of failing.
         return {"connect_args": {"timeout": 15}}
@@ -62,7 +78,7 @@ class Config:
     CONTENT_DIR = os.environ.get("CONTENT_DIR", str(Path(__file__).resolve().parent / "content"))
     SIGNATORIES_PER_PAGE = 100
     # How long the home page (the letter and its counts) is reused before it is rendered again.
-    PAGE_CACHE_SECONDS = env_number("PAGE_CACHE_SECONDS", "1", float)
+    PAGE_CACHE_SECONDS = env_seconds("PAGE_CACHE_SECONDS", "1")
     # How often an open page refreshes its counts from /api/counts.
     COUNTS_REFRESH_SECONDS = env_number("COUNTS_REFRESH_SECONDS", "15")
     DASHBOARD_LATEST = 50
@@ -111,7 +127,7 @@ class Config:
     # Number of reverse proxies in front of the app whose X-Forwarded-For may be believed.
     TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", "0")
     # A form sent back faster than this is probably not a person (0 turns the check off).
-    SIGN_MIN_SECONDS = env_number("SIGN_MIN_SECONDS", "3", float)
+    SIGN_MIN_SECONDS = env_seconds("SIGN_MIN_SECONDS", "3")
     # Organiser login lockout: this many failures within the window locks the account or address.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 20
@@ -146,7 +162,7 @@ ENVIRONMENTS = {"development": Config, "production": ProductionConfig}
 SECRET_KEY_MIN = 32
 
 
-def config_for_environment():
+def config_for_environment() -> type[Config]:
     """PETITION_ENV=production selects the production settings; unset or development, the development
     ones. Anything else is refused: a misspelt "production" must not quietly run with public secrets."""
     name = os.environ.get("PETITION_ENV", "development").strip().lower() or "development"
@@ -157,7 +173,7 @@ def config_for_environment():
     return ENVIRONMENTS[name]
 
 
-def check_production_secret(config):
+def check_production_secret(config: Mapping[str, Any]) -> None:
     secret = config.get("SECRET_KEY") or ""
     if config.get("ENV_NAME") == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < SECRET_KEY_MIN):
         raise ConfigurationError(
@@ -166,7 +182,7 @@ def check_production_secret(config):
         )
 
 
-def serving_processes():
+def serving_processes() -> int:
     """How many processes serve this app, if known: 1 for a flask command (click is running it),
     else what gunicorn.conf.py or the deployment wrote in PETITION_PROCESSES; 0 when unknown."""
     if click.get_current_context(silent=True) is not None:
@@ -174,7 +190,7 @@ def serving_processes():
     return env_number("PETITION_PROCESSES", "0")
 
 
-def check_shared_limits(config):
+def check_shared_limits(config: Mapping[str, Any]) -> None:
     """memory:// keeps one set of counters per process: with four workers, "3 per hour" lets twelve
     through. Production needs shared storage unless one process serves."""
     if (

@@ -1,5 +1,7 @@
 """The letter and the background article: Markdown files rendered once per change."""
 
+from __future__ import annotations
+
 from pathlib import Path
 
 from flask import current_app
@@ -10,10 +12,10 @@ from markupsafe import Markup
 _markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
     ["replacements", "smartquotes", "table"]
 )
-_cache = {}  # path -> (mtime_ns, size, rendered)
+_cache: dict[Path, tuple[tuple[int, int], Markup]] = {}  # path -> ((mtime_ns, size), rendered)
 
 
-def render_file(path):
+def render_file(path: Path) -> Markup:
     """Rendered HTML of a Markdown file, re-rendered only when the file changes."""
     stat = path.stat()
     key = (stat.st_mtime_ns, stat.st_size)
@@ -25,12 +27,12 @@ def render_file(path):
     return rendered
 
 
-def content_path(name, language):
+def content_path(name: str, language: str) -> Path:
     """petition/content/letter.en.md, falling back to English when a translation is missing."""
     directory = Path(current_app.config["CONTENT_DIR"])
     path = directory / f"{name}.{language}.md"
     return path if path.exists() else directory / f"{name}.en.md"
 
 
-def rendered(name, language="en"):
+def rendered(name: str, language: str = "en") -> Markup:
     return render_file(content_path(name, language))

@@ -4,13 +4,20 @@ Reading the counts sums a few dozen counter rows that database triggers keep up 
 costs the same with a thousand signatures as with a million.
 """
 
-from dataclasses import dataclass, field
+from __future__ import annotations
 
-from sqlalchemy import func, select, text
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select, text, update
 
 from .extensions import db
 from .groups import group_keys
 from .models import Signature, SignatureCount
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 
 @dataclass(frozen=True)
@@ -20,26 +27,26 @@ class Counts:
     by_group: dict = field(default_factory=dict)
     unlisted: dict = field(default_factory=dict)
 
-    def of(self, group):
+    def of(self, group: str) -> int:
         return self.by_group.get(group, 0)
 
-    def unlisted_of(self, group):
+    def unlisted_of(self, group: str) -> int:
         return self.unlisted.get(group, 0)
 
     @property
-    def total(self):
+    def total(self) -> int:
         return sum(self.by_group.values())
 
     @property
-    def any_unlisted(self):
+    def any_unlisted(self) -> bool:
         return any(self.unlisted.values())
 
-    def as_json(self):
+    def as_json(self) -> dict[str, int | dict[str, int]]:
         """Each group's count under its key, the total, and the unlisted per group."""
         return {**self.by_group, "total": self.total, "unlisted": dict(self.unlisted)}
 
 
-def _counts_from(rows):
+def _counts_from(rows: Iterable[Any]) -> Counts:  # rows of (group, listed, n)
     by_group = dict.fromkeys(group_keys(), 0)
     unlisted = dict.fromkeys(group_keys(), 0)
     for group, listed, n in rows:
@@ -49,7 +56,7 @@ def _counts_from(rows):
     return Counts(by_group, unlisted)
 
 
-def current_counts():
+def current_counts() -> Counts:
     return _counts_from(
         db.session.execute(
             select(SignatureCount.group, SignatureCount.listed, func.sum(SignatureCount.n)).group_by(
@@ -59,7 +66,7 @@ def current_counts():
     )
 
 
-def counted_from_signatures():
+def counted_from_signatures() -> Counts:
     """The same counts, the slow way: straight from the signatures table."""
     return _counts_from(
         db.session.execute(
@@ -70,7 +77,7 @@ def counted_from_signatures():
     )
 
 
-def reconcile():
+def reconcile() -> tuple[Counts, Counts]:
     """Set the counters to what the signatures table says; return (before, after).
 
     Writers are held off while it counts (PostgreSQL: a share lock on signatures; SQLite: outside
@@ -88,7 +95,7 @@ def reconcile():
     db.session.execute(text("UPDATE signature_counts SET n = 0"))
     for group, listed, n in truth:
         db.session.execute(
-            SignatureCount.__table__.update()
+            update(SignatureCount)
             .where(SignatureCount.group == group, SignatureCount.listed == listed, SignatureCount.shard == 0)
             .values(n=n)
         )

@@ -16,17 +16,22 @@ boundary of its own: every claim and every delivery is its own short transaction
 
 import functools
 import sqlite3
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
 
 from flask import Flask, Response
-from sqlalchemy import event
+from sqlalchemy import Connection, CursorResult, Executable, event
 
 from .extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 BUSY_TIMEOUT_MS = 15000
 DEFERRED = {"petition_reads_only": True}  # an execution option the "begin" listener reads
 
 
-def configure_sqlite(dbapi_connection, _record):
+def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
     # The driver's own transaction handling is replaced by the "begin" listener below.
@@ -40,7 +45,7 @@ def configure_sqlite(dbapi_connection, _record):
         dbapi_connection.execute(f"PRAGMA {pragma}")
 
 
-def begin_sqlite(connection):
+def begin_sqlite(connection: Connection) -> None:
     reads_only = connection.get_execution_options().get("petition_reads_only", False)
     connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
@@ -67,7 +72,13 @@ def commit_unless_failed(response: Response) -> Response:
     return response
 
 
-def reading_only():
+def rows_changed(statement: Executable) -> int:
+    """Run an UPDATE or DELETE in the session's transaction; how many rows it changed."""
+    result = cast("CursorResult[Any]", db.session.execute(statement))
+    return result.rowcount
+
+
+def reading_only() -> None:
     """The session's next transaction only reads: on SQLite it begins without the write lock, so
     it never waits for, or holds up, a writer. Call it before the transaction's first query; a
     transaction already under way is left as it is."""
@@ -75,11 +86,11 @@ def reading_only():
         db.session.connection(execution_options=DEFERRED)
 
 
-def reads_only(function):
+def reads_only(function: Callable[P, R]) -> Callable[P, R]:
     """Decorator: `function` (a page that only shows things, say) runs in a read-only transaction."""
 
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         reading_only()
         return function(*args, **kwargs)
 

@@ -1,11 +1,18 @@
 """Error pages: a clear message, in the site's own layout, never a stack trace or an address."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .extensions import db
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 MESSAGES = {
     400: _l("The request could not be understood. If you were sending a form, go back, reload the page and try again."),
@@ -21,30 +28,30 @@ MESSAGES = {
 }
 
 
-def render_error(error):
+def render_error(error: HTTPException) -> tuple[str, int]:
     code = error.code or 500
     message = MESSAGES.get(code, error.description)
     return render_template("errors/error.html", code=code, message=message), code
 
 
-def handle_http_error(error):
+def handle_http_error(error: HTTPException) -> tuple[str, int]:
     return render_error(error)
 
 
-def handle_internal_error(error):
+def handle_internal_error(error: InternalServerError) -> tuple[str, int]:
     # Flask has logged the original exception; the half-done transaction must not leak into the next request.
     db.session.rollback()
     return render_error(error)
 
 
-def handle_concurrent_change(error):
+def handle_concurrent_change(error: StaleDataError) -> tuple[str, int]:
     """Two requests changed one row at once (a correction and a withdrawal, a hide and a delete): the
     row this request meant to change is gone or changed. Roll back and say so, never a 500."""
     db.session.rollback()
     return render_template("errors/error.html", code=409, message=MESSAGES[409]), 409
 
 
-def register(app):
+def register(app: Flask) -> None:
     app.register_error_handler(StaleDataError, handle_concurrent_change)
     app.register_error_handler(ObjectDeletedError, handle_concurrent_change)
     app.register_error_handler(InternalServerError, handle_internal_error)

@@ -1,10 +1,17 @@
 """The organisers' CSV export, streamed in batches of lines that the database writes."""
 
-from sqlalchemy import String, case, cast, func, literal, or_, select
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import SQLColumnExpression, String, case, cast, func, literal, or_, select
 
 from .database import reading_only
 from .extensions import db
 from .models import Signature
+
+SQLText = SQLColumnExpression[Any]  # an SQL expression (or a column) that gives text
 
 HEADER = ("id", "name", "affiliation", "email", "group", "listed", "signed_at", "status", "confirmed_at", "language")
 BYTE_ORDER_MARK = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
@@ -18,11 +25,11 @@ ROWS_PER_CHUNK = 2000
 OTHER_SEPARATORS = (";", "\t")
 
 
-def neutralised(column, inner_separators=OTHER_SEPARATORS):
+def neutralised(column: SQLText, inner_separators: tuple[str, ...] = OTHER_SEPARATORS) -> SQLText:
     """The column made inert whatever separator a spreadsheet picks: a ' before the text wherever a
     cell could begin with a formula (at the start, or after a separator, a space or quote between).
     Done by the database, so a million rows need no Python per cell."""
-    inner = column
+    inner: SQLText = column
     for separator in inner_separators:
         for between in ("", " ", '"'):  # a space a program may trim, or a quote it may take as opening the cell
             for trigger in ("=", "+", "-", "@"):
@@ -34,7 +41,7 @@ def neutralised(column, inner_separators=OTHER_SEPARATORS):
     return case((func.substr(func.ltrim(column), 1, 1).in_(FORMULA_TRIGGERS), literal("'")), else_=literal("")) + inner
 
 
-def iso_utc(column):
+def iso_utc(column: SQLText) -> SQLText:
     """The timestamp as ISO 8601 text in UTC, formatted by the database (much faster than Python)."""
     if db.engine.dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
@@ -42,20 +49,20 @@ def iso_utc(column):
     return func.replace(func.substr(column, 1, 19), " ", "T") + literal("+00:00")
 
 
-def quoted(text):
+def quoted(text: SQLText) -> SQLText:
     """A CSV field: in double quotes, inner quotes doubled (RFC 4180). Always quoting keeps commas,
     quotes and line breaks in names safe, and lets the database write whole lines."""
     return literal('"') + func.replace(text, '"', '""') + literal('"')
 
 
-def csv_line(*fields):
+def csv_line(*fields: SQLText) -> SQLText:
     line = fields[0]
     for field in fields[1:]:
         line = line + literal(",") + field
     return line
 
 
-def csv_lines(everything=False):
+def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
     """One CSV line per signature, oldest first, made by the database and streamed in batches.
 
     By default only the signatures that count (confirmed, not hidden, not flagged); with
@@ -81,7 +88,7 @@ def csv_lines(everything=False):
     yield from connection.execute(statement).scalars().partitions()
 
 
-def csv_chunks(everything=False):
+def csv_chunks(everything: bool = False) -> Iterator[str]:
     """The CSV text: a byte-order mark and the header, then a chunk per batch of lines. Read without
     the write lock, so signing goes on while a long export streams."""
     reading_only()
@@ -90,7 +97,7 @@ def csv_chunks(everything=False):
         yield "\r\n".join(batch) + "\r\n"
 
 
-def signature_total(everything=False):
+def signature_total(everything: bool = False) -> int:
     statement = select(func.count()).select_from(Signature)
     if not everything:
         statement = statement.where(Signature.counted)

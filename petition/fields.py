@@ -1,12 +1,19 @@
 """Form validators shared by every form: one rule for every text field."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from .text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
 
+if TYPE_CHECKING:
+    from wtforms import Field, Form
 
-def tidy_filter(value):
+
+def tidy_filter(value: str | None) -> str | None:
     return tidy(value) if isinstance(value, str) else value
 
 
@@ -15,7 +22,11 @@ class NoControlCharacters:
 
     message = _l("Remove the invisible control characters from this field.")
 
-    def __call__(self, form, field):
+    def __call__(
+        self,
+        form: Form,
+        field: Field,
+    ) -> None:
         raw = field.raw_data[0] if field.raw_data else ""
         if isinstance(raw, str) and has_control_characters(raw.strip()):
             raise ValidationError(self.message)
@@ -26,7 +37,7 @@ class VisibleText:
 
     message = _l("Write at least one letter or number that can be seen.")
 
-    def __call__(self, form, field):
+    def __call__(self, form: Form, field: Field) -> None:
         if field.data and not has_visible_letter_or_digit(field.data):
             raise ValidationError(self.message)
 
@@ -34,7 +45,7 @@ class VisibleText:
 class ValidEmail:
     message = _l("Enter a valid email address, such as name@university.edu.")
 
-    def __call__(self, form, field):
+    def __call__(self, form: Form, field: Field) -> None:
         try:
             normalise_email(field.data or "")
         except EmailNotValidError:

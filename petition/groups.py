@@ -1,7 +1,10 @@
 """The groups of signatories, read from the signatory_groups table: their keys, order and labels
 in each language. Everything that shows or checks a group asks here."""
 
+from __future__ import annotations
+
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import g, has_request_context
@@ -20,19 +23,19 @@ class Group:
     labels: dict  # language -> "International scholar"
     plurals: dict  # language -> "International scholars"
 
-    def label(self, language=None):
+    def label(self, language: str | None = None) -> str:
         return self.labels[_language(language)]
 
-    def plural(self, language=None):
+    def plural(self, language: str | None = None) -> str:
         return self.plurals[_language(language)]
 
 
-def _language(language):
+def _language(language: str | None) -> str:
     language = language or str(get_locale() or DEFAULT)
     return language if language in SUPPORTED else DEFAULT
 
 
-def _group_from(row):
+def _group_from(row: SignatoryGroup) -> Group:
     return Group(
         row.key,
         row.position,
@@ -41,7 +44,7 @@ def _group_from(row):
     )
 
 
-def all_groups():
+def all_groups() -> tuple[Group, ...]:
     """Every group, in order; read once per request."""
     if has_request_context() and "signatory_groups" in g:
         return g.signatory_groups
@@ -54,15 +57,15 @@ def all_groups():
     return groups
 
 
-def group_keys():
+def group_keys() -> list[str]:
     return [group.key for group in all_groups()]
 
 
-def by_key(key):
+def by_key(key: str) -> Group | None:
     return next((group for group in all_groups() if group.key == key), None)
 
 
-def label_of(key, language=None):
+def label_of(key: str, language: str | None = None) -> str:
     group = by_key(key)
     return group.label(language) if group else key
 
@@ -71,7 +74,7 @@ KEY_PATTERN = re.compile(r"^[a-z0-9_-]{1,20}$")
 LABEL_MAX = 100
 
 
-def add_group(key, *, labels, plurals, position=None):
+def add_group(key: str, *, labels: Mapping[str, str], plurals: Mapping[str, str], position: int | None = None) -> Group:
     """A new group, with its counter rows (the counts' triggers add to rows that exist). The caller
     commits. Raises ValueError for a key that is not a short plain word or a missing/overlong label;
     the database refuses a key that exists (IntegrityError)."""

@@ -1,8 +1,16 @@
 """Headers on every response: nothing loads from another origin, nothing leaks where readers came from."""
 
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from flask import g, make_response, request
+
+if TYPE_CHECKING:
+    from flask import Flask, Response
+    from flask.typing import ResponseReturnValue
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -41,7 +49,7 @@ PERMISSIONS_POLICY = ", ".join(
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
 
-def add_security_headers(response):
+def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     # Readers who follow a link out should not tell the other site they came from here.
@@ -58,22 +66,22 @@ def add_security_headers(response):
     return response
 
 
-def keep_private(response):
+def keep_private(response: Response) -> Response:
     """A page with email addresses or a signer's private link: never kept by a cache or indexed."""
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex"
     return response
 
 
-def private_page(view):
+def private_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
     """Decorator: the view's pages are kept private (see keep_private)."""
 
     @functools.wraps(view)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
         return keep_private(make_response(view(*args, **kwargs)))
 
     return wrapper
 
 
-def register(app):
+def register(app: Flask) -> None:
     app.after_request(add_security_headers)

@@ -1,5 +1,9 @@
 """/healthz: for load balancers and monitoring. Healthy means the database answers."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -7,11 +11,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from .database import reading_only
 from .extensions import db
 
+if TYPE_CHECKING:
+    from flask import Response
+
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     try:
         reading_only()
         db.session.execute(text("SELECT 1"))

@@ -1,6 +1,8 @@
 """Does an email address look like it belongs to a scholar's institution? An aid to an organiser's
 judgement, never a reason to refuse a signature: many scholars sign from personal addresses."""
 
+from __future__ import annotations
+
 import re
 
 # Second-level labels that universities use under a country code (ac.uk, edu.cn, ac.jp, edu.au ...).
@@ -9,16 +11,16 @@ IGNORED_LABELS = {"www", "mail", "email", "staff", "student", "students", "alumn
 STOP_WORDS = {"of", "the", "and", "for", "de", "la", "du", "des", "der", "und", "at", "in", "di", "y"}
 
 
-def _squash(text):
+def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
-def _initials(affiliation):
+def _initials(affiliation: str) -> str:
     words = re.findall(r"[a-z]+", affiliation.lower())
     return "".join(w[0] for w in words if w not in STOP_WORDS)
 
 
-def institutional_hint(email, affiliation):
+def institutional_hint(email: str, affiliation: str) -> str | None:
     """A short reason the address looks institutional, or None."""
     domain = email.rsplit("@", 1)[-1].lower()
     labels = domain.split(".")

@@ -12,12 +12,23 @@ below are the only code that changes a signature's state, and each keeps `visibl
 They change the session, never commit: the caller's transaction decides.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import case, delete, update
 
+from .database import rows_changed
 from .extensions import db
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
+    from sqlalchemy.sql.elements import Case
+
+    from .models import Signature
 
 
 class Status(StrEnum):
@@ -34,16 +45,16 @@ class Review(StrEnum):
     CONFIRMED = "confirmed"
 
 
-def sql_list(values):
+def sql_list(values: type[Status] | tuple[str, str]) -> str:
     """'a', 'b': the values of an enum for a CHECK constraint."""
     return ", ".join(f"'{value}'" for value in values)
 
 
-def counts(status, hidden, suspected_bot):
+def counts(status: str, hidden: bool, suspected_bot: bool) -> bool:
     return status == Status.CONFIRMED and not hidden and not suspected_bot
 
 
-def review_of(status, hidden, suspected_bot):
+def review_of(status: str, hidden: bool, suspected_bot: bool) -> Review:
     if suspected_bot:
         return Review.FLAGGED
     if hidden:
@@ -51,7 +62,7 @@ def review_of(status, hidden, suspected_bot):
     return Review(status)
 
 
-def review_sql(signature):
+def review_sql(signature: type[Signature]) -> Case:
     """review_of, as SQL over the columns of `signature` (the class)."""
     return case(
         (signature.suspected_bot, Review.FLAGGED.value), (signature.hidden, Review.HIDDEN.value), else_=signature.status
@@ -61,36 +72,42 @@ def review_sql(signature):
 # --- Transitions -------------------------------------------------------------------------------
 
 
-def _set_state(signature, **changes):
+def _set_state(signature: Signature, **changes: Any) -> None:
     """Change status / hidden / suspected_bot and `visible` with them, in one step. The current state
     is read before anything is set, so a reload cannot flush a half-made change."""
-    state = {"status": signature.status, "hidden": signature.hidden, "suspected_bot": signature.suspected_bot}
-    state.update(changes)
+    state: dict[str, Any] = {
+        "status": signature.status,
+        "hidden": signature.hidden,
+        "suspected_bot": signature.suspected_bot,
+        **changes,
+    }
     for key, value in state.items():
         setattr(signature, key, value)
     signature.visible = counts(**state)
 
 
-def new_signature(signature_class, *, email, suspected_bot, **details):
+def new_signature(signature_class: type[Signature], *, email: str, suspected_bot: bool, **details: Any) -> Signature:
     """A pending signature; a suspected bot's is flagged from the start."""
     signature = signature_class(email=email, **details)
     _set_state(signature, status=Status.PENDING.value, hidden=False, suspected_bot=bool(suspected_bot))
     return signature
 
 
-def confirm(signature, now):
+def confirm(signature: Signature, now: datetime) -> None:
     """The owner pressed "Confirm my signature"; confirming twice changes nothing."""
     if signature.status != Status.CONFIRMED:
         _set_state(signature, status=Status.CONFIRMED.value)
         signature.confirmed_at = now
 
 
-def correct(signature, *, name, affiliation, group, listed):
+def correct(signature: Signature, *, name: str, affiliation: str, group: str, listed: bool) -> None:
     """The signer's own corrections: what they are called and whether they are named, not their state."""
     signature.name, signature.affiliation, signature.group, signature.listed = name, affiliation, group, bool(listed)
 
 
-def replace_unconfirmed(signature, *, suspected_bot, secret, signed_at: datetime, **details):
+def replace_unconfirmed(
+    signature: Signature, *, suspected_bot: bool, secret: str, signed_at: datetime, **details: Any
+) -> None:
     """Someone signed again with the address of this unconfirmed signature: the new details replace
     the old, and so do its secret (old links die) and its time."""
     if signature.status == Status.CONFIRMED:
@@ -101,20 +118,20 @@ def replace_unconfirmed(signature, *, suspected_bot, secret, signed_at: datetime
     _set_state(signature, suspected_bot=bool(suspected_bot))
 
 
-def hide(signature):
+def hide(signature: Signature) -> None:
     _set_state(signature, hidden=True)
 
 
-def restore(signature):
+def restore(signature: Signature) -> None:
     _set_state(signature, hidden=False)
 
 
-def approve(signature):
+def approve(signature: Signature) -> None:
     """A person after all, not a bot."""
     _set_state(signature, suspected_bot=False)
 
 
-def delete_with_emails(signature):
+def delete_with_emails(signature: Signature) -> None:
     """Withdrawn by its signer or deleted by an organiser: the row and every email about it."""
     from .models import OutgoingEmail
 
@@ -122,12 +139,11 @@ def delete_with_emails(signature):
     db.session.delete(signature)
 
 
-def hide_where(signature_class, conditions):
+def hide_where(signature_class: type[Signature], conditions: Sequence[ColumnElement[bool]]) -> int:
     """Hide every signature that matches, in one statement; returns how many."""
-    result = db.session.execute(
+    return rows_changed(
         update(signature_class)
         .where(signature_class.hidden.is_(False), *conditions)
         .values(hidden=True, visible=False)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount

@@ -5,7 +5,17 @@ with the switcher (a cookie) or else the one their browser asks for, and at a sh
 per language (/en/sign, /zh/sign) that always shows that language.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 from flask import g, has_request_context, request, url_for
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    from flask import Blueprint
 
 SUPPORTED = ("en", "zh")
 DEFAULT = "en"
@@ -16,7 +26,7 @@ HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 NAMES = {"en": "English", "zh": "中文"}  # short: it shares a phone-width line with the menu
 
 
-def language_in_url(name):
+def language_in_url(name: str) -> str:
     """A URL part that matches one of the languages, passed to the view as `name`."""
     return f"<any({','.join(SUPPORTED)}):{name}>"
 
@@ -24,7 +34,7 @@ def language_in_url(name):
 URL_PREFIX = "/" + language_in_url("lang")
 
 
-def select_locale():
+def select_locale() -> str:
     """The URL's language, else the switcher's remembered choice, else the browser's, else English."""
     if not has_request_context():
         return DEFAULT
@@ -37,10 +47,10 @@ def select_locale():
     return request.accept_languages.best_match(SUPPORTED) or DEFAULT
 
 
-def localized_route(blueprint, rule, **options):
+def localized_route(blueprint: Blueprint, rule: str, **options: Any) -> Callable[[View], View]:
     """Register a view at `rule` and at each language's `/<lang>rule`."""
 
-    def decorate(view):
+    def decorate(view: View) -> View:
         blueprint.route(rule, **options)(view)
         blueprint.route(URL_PREFIX + rule, **options)(view)
         return view
@@ -48,29 +58,29 @@ def localized_route(blueprint, rule, **options):
     return decorate
 
 
-def take_url_language(endpoint, values):
+def take_url_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """The language in the URL decides the page's language; the view never sees it."""
     if values and "lang" in values:
         g.url_lang = values.pop("lang")
 
 
-def keep_url_language(endpoint, values):
+def keep_url_language(endpoint: str, values: dict[str, Any]) -> None:
     """Links from a /zh/ page stay on /zh/ pages."""
     if "lang" not in values and getattr(g, "url_lang", None) and endpoint != "public.set_language":
         values["lang"] = g.url_lang
 
 
-def is_localized(endpoint):
+def is_localized(endpoint: str | None) -> bool:
     return endpoint is not None and endpoint.startswith("public.") and endpoint != "public.set_language"
 
 
-def page_in(language):
+def page_in(language: str) -> str:
     """This page's address in `language`: its /<lang>/ URL where it has one, else this path."""
-    if is_localized(request.endpoint) and request.url_rule is not None:
+    if request.endpoint is not None and is_localized(request.endpoint) and request.url_rule is not None:
         args = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
         return url_for(request.endpoint, **args)
     return request.full_path.rstrip("?")
 
 
-def switch_link(language):
+def switch_link(language: str) -> str:
     return url_for("public.set_language", code=language, next=page_in(language))

@@ -1,6 +1,9 @@
 """Organiser login lockout: too many failures for one account, or from one address, lock it for a while."""
 
+from __future__ import annotations
+
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -8,8 +11,13 @@ from sqlalchemy import func, select
 from .extensions import db
 from .models import LoginAttempt, now_utc
 
+if TYPE_CHECKING:
+    from datetime import datetime
 
-def _failures_since_last_success(column, value, window_start):
+    from sqlalchemy.orm.attributes import InstrumentedAttribute
+
+
+def _failures_since_last_success(column: InstrumentedAttribute, value: str, window_start: datetime) -> int:
     last_success = db.session.execute(
         select(func.max(LoginAttempt.created_at)).where(
             column == value, LoginAttempt.succeeded.is_(True), LoginAttempt.created_at >= window_start
@@ -23,7 +31,7 @@ def _failures_since_last_success(column, value, window_start):
     ).scalar_one()
 
 
-def is_locked_out(email, ip_hash, now=None):
+def is_locked_out(email: str, ip_hash: str, now: datetime | None = None) -> bool:
     config = current_app.config
     window_start = (now or now_utc()) - timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"])
     return (
@@ -34,6 +42,6 @@ def is_locked_out(email, ip_hash, now=None):
     )
 
 
-def record_attempt(email, ip_hash, succeeded):
+def record_attempt(email: str, ip_hash: str, succeeded: bool) -> None:
     db.session.add(LoginAttempt(email=email, ip_hash=ip_hash, succeeded=succeeded))
     db.session.flush()

@@ -1,14 +1,22 @@
 """Handing an email to the world: over SMTP, or to the log when no mail server is configured."""
 
+from __future__ import annotations
+
 import smtplib
 import ssl
 from email.headerregistry import Address
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app
 
 from .text import EmailNotValidError, normalise_email
+
+if TYPE_CHECKING:
+    from flask.config import Config
+
+    from .models import OutgoingEmail
 
 
 class TemporaryFailure(Exception):
@@ -19,7 +27,7 @@ class PermanentFailure(Exception):
     """The mail server refused this email for good (for example, no such recipient)."""
 
 
-def message_id(outgoing):
+def message_id(outgoing: OutgoingEmail) -> str:
     """The same for every attempt at one outbox row: if a worker dies after the server accepted the
     email but before the row said so, the email goes again with this id, and mail systems that
     de-duplicate by Message-ID show it once."""
@@ -31,7 +39,7 @@ class UnsendableAddress(ValueError):
     """The stored address is not one the site accepts today (a row from before the rule, or edited by hand)."""
 
 
-def recipient(outgoing):
+def recipient(outgoing: OutgoingEmail) -> Address:
     """The stored address as a header object: never parsed from text, so it cannot smuggle headers,
     and only if it is exactly what the signing form would store today."""
     address = outgoing.to_address
@@ -45,7 +53,7 @@ def recipient(outgoing):
     return Address(username=local, domain=domain)
 
 
-def build_message(outgoing):
+def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = recipient(outgoing)
@@ -55,28 +63,27 @@ def build_message(outgoing):
     return message
 
 
-def envelope(message):
+def envelope(message: EmailMessage) -> tuple[str, list[str]]:
     """Sender and recipient for the SMTP envelope: the plain addresses of From and To, as stored."""
     return message["From"].addresses[0].addr_spec, [address.addr_spec for address in message["To"].addresses]
 
 
-def server_said(code, text):
+def server_said(code: int, text: bytes | str) -> str:
     """The server's answer as an organiser can read it: '550 5.1.1 No such user'."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", errors="replace")
-    return f"{code} {text}"
+    readable = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    return f"{code} {readable}"
 
 
 class ConsoleTransport:
     """Development: print each email so a person can follow the links without a mail server."""
 
-    def __enter__(self):
+    def __enter__(self) -> ConsoleTransport:
         return self
 
-    def __exit__(self, *exc):
-        return False
+    def __exit__(self, *exc: object) -> None:
+        return None
 
-    def send(self, message):
+    def send(self, message: EmailMessage) -> None:
         # Decoded, not as sent on the wire, so links can be copied from the console as they are.
         current_app.logger.warning(
             "Email (no MAIL_SERVER set, so not sent)\nTo: %s\nSubject: %s\n\n%s",
@@ -89,46 +96,47 @@ class ConsoleTransport:
 class SmtpTransport:
     """One SMTP connection for a batch of emails."""
 
-    def __init__(self, config):
+    def __init__(self, config: Config) -> None:
         self.config = config
-        self.connection = None
+        self.connection: smtplib.SMTP | None = None
 
-    def __enter__(self):
+    def __enter__(self) -> SmtpTransport:
         self._connect()
         return self
 
-    def _connect(self):
+    def _connect(self) -> None:
         config = self.config
         try:
-            self.connection = smtplib.SMTP(
+            connection = smtplib.SMTP(
                 config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT_SECONDS"]
             )
+            self.connection = connection
             if config["MAIL_USE_TLS"]:
                 # Verify the server's certificate and name, or a network attacker reads every link.
                 context = ssl.create_default_context(cafile=config.get("MAIL_TLS_CA_FILE") or None)
-                self.connection.starttls(context=context)
+                connection.starttls(context=context)
             if config["MAIL_USERNAME"]:
-                self.connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+                connection.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         except (OSError, smtplib.SMTPException) as error:
             self.connection = None
             raise TemporaryFailure(
                 f"cannot connect to {config['MAIL_SERVER']}:{config['MAIL_PORT']}: {error}"
             ) from error
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         if self.connection is None:
-            return False
+            return
         try:
             self.connection.quit()
         except (OSError, smtplib.SMTPException):
             pass
-        return False
 
-    def send(self, message):
+    def send(self, message: EmailMessage) -> None:
         sender, recipients = envelope(message)
         try:
             if self.connection is None:
                 self._connect()
+            assert self.connection is not None  # _connect raised otherwise
             self.connection.send_message(message, sender, recipients)
         except smtplib.SMTPNotSupportedError as error:
             # e.g. a non-ASCII mailbox and a server without SMTPUTF8: asking again will not help.
@@ -149,6 +157,9 @@ class SmtpTransport:
             raise TemporaryFailure(str(error)) from error
 
 
-def open_transport():
+Transport = SmtpTransport | ConsoleTransport
+
+
+def open_transport() -> Transport:
     config = current_app.config
     return SmtpTransport(config) if config["MAIL_SERVER"] else ConsoleTransport()

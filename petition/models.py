@@ -1,7 +1,10 @@
 """Database tables. The schema itself enforces the rules: lengths, choices, uniqueness."""
 
+from __future__ import annotations
+
 import secrets
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, and_, text
@@ -9,19 +12,24 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import lifecycle
-from .extensions import db
+from .extensions import Model
 from .locales import SUPPORTED
+
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement, Dialect
+
+    from .lifecycle import Review
 
 NAME_MAX = 200
 AFFILIATION_MAX = 300
 EMAIL_MAX = 254  # RFC 5321's limit on a forward path
 
 
-def now_utc():
+def now_utc() -> datetime:
     return datetime.now(UTC)
 
 
-def new_secret():
+def new_secret() -> str:
     return secrets.token_urlsafe(16)
 
 
@@ -31,14 +39,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             value = value.astimezone(UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -49,7 +57,7 @@ class UTCDateTime(TypeDecorator):
 NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
 
 
-class SignatoryGroup(db.Model):
+class SignatoryGroup(Model):
     """A group of signatories, counted and listed separately (international scholars, Chinese
     scholars, ...). The one definition of the groups: the forms, counts, list, API, export and
     dashboard all read it. Add one with `flask --app wsgi groups add`."""
@@ -65,7 +73,7 @@ class SignatoryGroup(db.Model):
     plural_zh: Mapped[str] = mapped_column(String(100))
 
 
-class Signature(db.Model):
+class Signature(Model):
     """One scholar's signature. It counts (visible) only once confirmed, and not while hidden by
     the organisers or suspected of coming from a bot; the database keeps `visible` honest."""
 
@@ -110,47 +118,47 @@ class Signature(db.Model):
 
     # What a signature's state means, each defined once (lifecycle.py), in Python and in SQL.
     @hybrid_property
-    def counted(self):
+    def counted(self) -> bool:
         """Confirmed, not hidden, not flagged: in the counts."""
         return lifecycle.counts(self.status, self.hidden, self.suspected_bot)
 
     @counted.inplace.expression
     @classmethod
-    def _counted_sql(cls):
+    def _counted_sql(cls) -> ColumnElement[bool]:
         return cls.visible.is_(True)
 
     @hybrid_property
-    def listed_publicly(self):
+    def listed_publicly(self) -> bool:
         """Counted, and its signer asked to be named: on the public list."""
         return self.counted and self.listed
 
     @listed_publicly.inplace.expression
     @classmethod
-    def _listed_publicly_sql(cls):
+    def _listed_publicly_sql(cls) -> ColumnElement[bool]:
         return and_(cls.visible.is_(True), cls.listed.is_(True))
 
     @hybrid_property
-    def review_status(self):
+    def review_status(self) -> Review:
         """What organisers see: flagged, hidden, pending or confirmed (a lifecycle.Review)."""
         return lifecycle.review_of(self.status, self.hidden, self.suspected_bot)
 
     @review_status.inplace.expression
     @classmethod
-    def _review_status_sql(cls):
+    def _review_status_sql(cls) -> ColumnElement[str]:
         return lifecycle.review_sql(cls)
 
     @property
-    def is_confirmed(self):
+    def is_confirmed(self) -> bool:
         return self.status == lifecycle.Status.CONFIRMED
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<Signature {self.id} {self.group} {self.status}>"
 
 
 COUNTER_SHARDS = 16
 
 
-class SignatureCount(db.Model):
+class SignatureCount(Model):
     """Running counts of visible signatures per group and listing, kept by database triggers.
 
     Each (group, listed) pair has several shard rows and a trigger adds to a random one, so
@@ -169,7 +177,7 @@ class SignatureCount(db.Model):
 UNSENT = "sent_at IS NULL AND failed_at IS NULL"
 
 
-class OutgoingEmail(db.Model):
+class OutgoingEmail(Model):
     """The outbox: written in the same transaction as the change that causes it, sent by the worker."""
 
     __tablename__ = "outgoing_emails"
@@ -196,7 +204,7 @@ class OutgoingEmail(db.Model):
     last_error: Mapped[str | None] = mapped_column(String(500))
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """What an organiser did, when and why. Rows are only ever added: the database refuses to update
     or delete them."""
 
@@ -212,7 +220,7 @@ class AuditEntry(db.Model):
     reason: Mapped[str] = mapped_column(String(500), default="")
 
 
-class LoginAttempt(db.Model):
+class LoginAttempt(Model):
     """Recent organiser logins, for the lockout (per account and per address)."""
 
     __tablename__ = "login_attempts"
@@ -225,7 +233,7 @@ class LoginAttempt(db.Model):
     succeeded: Mapped[bool] = mapped_column(default=False)
 
 
-class Organiser(UserMixin, db.Model):
+class Organiser(UserMixin, Model):
     __tablename__ = "organisers"
     __table_args__ = (CheckConstraint("email = lower(email)", name="email_lower_case"), NEVER_REUSE_IDS)
 
@@ -235,7 +243,7 @@ class Organiser(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
 
-class OrganiserSession(db.Model):
+class OrganiserSession(Model):
     """One login. The session cookie carries its token; logging out or changing the password ends the
     row, so a copy of the cookie taken before then opens nothing. Only a hash of the token is kept."""
 

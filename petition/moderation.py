@@ -1,8 +1,11 @@
 """What organisers can do to signatures: hide, restore, delete, approve a flagged one, bulk hide.
 Every action names its reason and goes into the audit log in the same transaction."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -11,24 +14,29 @@ from .extensions import db
 from .models import Signature
 from .signer_emails import queue_confirmation
 
+if TYPE_CHECKING:
+    from sqlalchemy import ColumnElement
 
-def _target(signature):
+    from .models import Organiser
+
+
+def _target(signature: Signature) -> str:
     return f"signature #{signature.id}"
 
 
-def hide(signature, organiser, reason):
+def hide(signature: Signature, organiser: Organiser, reason: str) -> None:
     lifecycle.hide(signature)
     audit.record(organiser, "hide", _target(signature), reason)
     db.session.flush()
 
 
-def restore(signature, organiser, reason):
+def restore(signature: Signature, organiser: Organiser, reason: str) -> None:
     lifecycle.restore(signature)
     audit.record(organiser, "restore", _target(signature), reason)
     db.session.flush()
 
 
-def approve_flagged(signature, organiser, reason):
+def approve_flagged(signature: Signature, organiser: Organiser, reason: str) -> None:
     """A person, not a bot, after all: clear the flag and send the confirmation email it never got."""
     lifecycle.approve(signature)
     queue_confirmation(signature)
@@ -36,7 +44,7 @@ def approve_flagged(signature, organiser, reason):
     db.session.flush()
 
 
-def delete_signature(signature, organiser, reason):
+def delete_signature(signature: Signature, organiser: Organiser, reason: str) -> None:
     audit.record(organiser, "delete", _target(signature), reason)
     lifecycle.delete_with_emails(signature)
     db.session.flush()
@@ -50,8 +58,8 @@ class BulkSelection:
     since: datetime | None = None
     until: datetime | None = None
 
-    def conditions(self):
-        conditions = [Signature.hidden.is_(False)]
+    def conditions(self) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [Signature.hidden.is_(False)]
         if self.domain:
             conditions.append(Signature.email.like(f"%@{self.domain.lower()}"))
         if self.since:
@@ -60,7 +68,7 @@ class BulkSelection:
             conditions.append(Signature.signed_at < self.until)
         return conditions
 
-    def describe(self):
+    def describe(self) -> str:
         parts = []
         if self.domain:
             parts.append(f"domain {self.domain.lower()}")
@@ -69,16 +77,16 @@ class BulkSelection:
         return ", ".join(parts)
 
     @property
-    def is_empty(self):
+    def is_empty(self) -> bool:
         return not (self.domain or self.since or self.until)
 
 
-def preview_bulk_hide(selection):
+def preview_bulk_hide(selection: BulkSelection) -> int:
     """How many signatures a bulk hide would touch."""
     return db.session.execute(select(func.count()).select_from(Signature).where(*selection.conditions())).scalar_one()
 
 
-def bulk_hide(selection, organiser, reason):
+def bulk_hide(selection: BulkSelection, organiser: Organiser, reason: str) -> int:
     if selection.is_empty:
         raise ValueError("A bulk hide needs a domain or a time window.")
     hidden = lifecycle.hide_where(Signature, selection.conditions())

@@ -5,24 +5,33 @@ next_attempt_at forward in one conditional UPDATE (a lease), so two workers neve
 email, then records it as sent; a failure schedules a retry with exponential backoff.
 """
 
+from __future__ import annotations
+
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from .database import reading_only
+from .database import reading_only, rows_changed
 from .extensions import db
 from .mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
 from .models import OutgoingEmail, now_utc
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from .mailer import Transport
 
 BACKOFF_FIRST_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 ERROR_MAX = 500
 
 
-def queue_email(to_address, subject, body, signature_id=None):
+def queue_email(to_address: str, subject: str, body: str, signature_id: int | None = None) -> OutgoingEmail:
     """Add an email to the outbox in the caller's transaction; it is sent only if that commits."""
     email = OutgoingEmail(to_address=to_address, subject=subject, body=body, signature_id=signature_id)
     db.session.add(email)
@@ -36,11 +45,11 @@ class DeliveryReport:
     failed: int = 0
 
 
-def backoff(attempts):
+def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
-def due_ids(now, limit):
+def due_ids(now: datetime, limit: int) -> Sequence[int]:
     return (
         db.session.execute(
             select(OutgoingEmail.id)
@@ -55,13 +64,13 @@ def due_ids(now, limit):
     )
 
 
-def claim(email_id, now):
+def claim(email_id: int, now: datetime) -> bool:
     """Take one email for sending; False if another worker has it or it is gone.
 
     The lease (MAIL_LEASE_SECONDS) is how long a worker may take; if it dies holding the email,
     another worker takes it when the lease runs out."""
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-    result = db.session.execute(
+    claimed = rows_changed(
         update(OutgoingEmail)
         .where(
             OutgoingEmail.id == email_id,
@@ -72,19 +81,19 @@ def claim(email_id, now):
         .values(next_attempt_at=now + lease, attempts=OutgoingEmail.attempts + 1)
     )
     db.session.commit()
-    return result.rowcount == 1
+    return claimed == 1
 
 
-def _reason(error):
+def _reason(error: Exception | str) -> str:
     return (str(error) or type(error).__name__)[:ERROR_MAX]
 
 
-def _fail(email, now, error, report):
+def _fail(email: OutgoingEmail, now: datetime, error: Exception | str, report: DeliveryReport) -> None:
     email.failed_at, email.last_error = now, _reason(error)
     report.failed += 1
 
 
-def _retry_later(email, now, error, report):
+def _retry_later(email: OutgoingEmail, now: datetime, error: Exception | str, report: DeliveryReport) -> None:
     """Try again after a backoff; an email the server keeps deferring fails after MAIL_MAX_ATTEMPTS."""
     if email.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         _fail(email, now, f"gave up after {email.attempts} attempts: {_reason(error)}", report)
@@ -94,7 +103,7 @@ def _retry_later(email, now, error, report):
     report.retrying += 1
 
 
-def _deliver_one(transport, email, now, report):
+def _deliver_one(transport: Transport, email: OutgoingEmail, now: datetime, report: DeliveryReport) -> None:
     """Build and send one email and record what happened. Whatever goes wrong with this one email is
     written on its row; it never stops the others."""
     try:
@@ -117,7 +126,7 @@ def _deliver_one(transport, email, now, report):
         report.sent += 1
 
 
-def deliver_due(now=None, limit=100):
+def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
     """Send what is due now; return what happened."""
     now = now or now_utc()
     report = DeliveryReport()
@@ -131,20 +140,24 @@ def deliver_due(now=None, limit=100):
             for email_id in ids:
                 if not claim(email_id, now):
                     continue
-                _deliver_one(transport, db.session.get(OutgoingEmail, email_id), now, report)
+                _deliver_one(transport, db.session.get_one(OutgoingEmail, email_id), now, report)
                 db.session.commit()
     except TemporaryFailure as error:  # the server could not be reached at all
         current_app.logger.warning("Mail server unavailable, will retry: %s", error)
         for email_id in ids:
             if claim(email_id, now):
-                email = db.session.get(OutgoingEmail, email_id)
+                email = db.session.get_one(OutgoingEmail, email_id)
                 email.next_attempt_at, email.last_error = now + backoff(email.attempts), _reason(error)
                 report.retrying += 1
         db.session.commit()
     return report
 
 
-def deliver_forever(interval_seconds=2.0, should_stop=lambda: False, on_report=None):
+def deliver_forever(
+    interval_seconds: float = 2.0,
+    should_stop: Callable[[], bool] = lambda: False,
+    on_report: Callable[[DeliveryReport], None] | None = None,
+) -> None:
     """The worker's loop: deliver, then wait a little when there was nothing to do. An error (the
     database restarting, say) is logged and the loop goes on: a worker that dies sends nothing."""
     while not should_stop():
@@ -161,7 +174,7 @@ def deliver_forever(interval_seconds=2.0, should_stop=lambda: False, on_report=N
             time.sleep(interval_seconds)
 
 
-def outbox_problems(limit=20):
+def outbox_problems(limit: int = 20) -> Sequence[OutgoingEmail]:
     """Emails that failed or are being retried, newest first, with the reason: an organiser can see
     who has not received their email and why."""
     return (
@@ -176,7 +189,7 @@ def outbox_problems(limit=20):
     )
 
 
-def outbox_summary():
+def outbox_summary() -> dict[str, int]:
     """Counts for the organisers' dashboard: waiting, sent, failed."""
     sent, failed = OutgoingEmail.sent_at.is_not(None), OutgoingEmail.failed_at.is_not(None)
     waiting = OutgoingEmail.sent_at.is_(None) & OutgoingEmail.failed_at.is_(None)

@@ -1,11 +1,14 @@
 """Keeping as little as possible for as short a time as possible."""
 
+from __future__ import annotations
+
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from .database import rows_changed
 from .extensions import db
 from .lifecycle import Status
 from .models import LoginAttempt, OrganiserSession, OutgoingEmail, Signature, now_utc
@@ -19,7 +22,7 @@ _UNITS = {"d": "days", "h": "hours", "w": "weeks"}
 AGE_MAX = timedelta(days=100 * 366)
 
 
-def parse_age(text):
+def parse_age(text: str) -> timedelta:
     """'90d', '12h' or '2w' as a timedelta, at most a hundred years."""
     match = _AGE.match(text or "")
     if not match:
@@ -38,15 +41,15 @@ class PurgeReport:
     login_attempts_deleted: int
 
 
-def purge(older_than, now=None):
+def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
     """Forget IP hashes, unconfirmed signatures, sent or failed emails and login records (attempts
     and organiser sessions) older than the given age. Confirmed signatures themselves stay: they are the letter."""
     cutoff = (now or now_utc()) - older_than
-    cleared = db.session.execute(
+    cleared = rows_changed(
         update(Signature).where(Signature.signed_at < cutoff, Signature.ip_hash.is_not(None)).values(ip_hash=None)
-    ).rowcount
+    )
     stale = select(Signature.id).where(Signature.status == Status.PENDING.value, Signature.signed_at < cutoff)
-    emails = db.session.execute(
+    emails = rows_changed(
         delete(OutgoingEmail).where(
             (OutgoingEmail.signature_id.in_(stale))
             | (
@@ -54,12 +57,12 @@ def purge(older_than, now=None):
                 & (OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None))
             )
         )
-    ).rowcount
-    unconfirmed = db.session.execute(
+    )
+    unconfirmed = rows_changed(
         delete(Signature).where(Signature.status == Status.PENDING.value, Signature.signed_at < cutoff)
-    ).rowcount
-    attempts = db.session.execute(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff)).rowcount
+    )
+    attempts = rows_changed(delete(LoginAttempt).where(LoginAttempt.created_at < cutoff))
     # Logins that old end too (a copied cookie stops working); the rows of ended ones go.
-    attempts += db.session.execute(delete(OrganiserSession).where(OrganiserSession.created_at < cutoff)).rowcount
+    attempts += rows_changed(delete(OrganiserSession).where(OrganiserSession.created_at < cutoff))
     db.session.flush()
     return PurgeReport(cleared, unconfirmed, emails, attempts)

@@ -1,6 +1,10 @@
 """The public list of signatories: confirmed, not hidden, and asked to be listed; walked by keyset."""
 
+from __future__ import annotations
+
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 
@@ -8,6 +12,9 @@ from . import groups
 from .extensions import db
 from .models import Signature
 from .text import tidy
+
+if TYPE_CHECKING:
+    from werkzeug.datastructures import MultiDict
 
 QUERY_MAX = 100
 
@@ -18,31 +25,33 @@ class ListFilter:
     query: str = ""
 
     @classmethod
-    def from_args(cls, group, query):
+    def from_args(cls, group: str | None, query: str | None) -> ListFilter:
         """Build a filter from what a visitor typed; anything unknown just means 'no filter'."""
         return cls(group=group if group in groups.group_keys() else None, query=tidy(query)[:QUERY_MAX])
 
 
 @dataclass(frozen=True)
 class SignatoryPage:
-    signatories: list
+    signatories: Sequence[Signature]
     next_cursor: str | None
 
 
-def parse_cursor(value):
+def parse_cursor(value: str | None) -> int | None:
     """A cursor is the id of the last signature on the previous page; a bad one starts at the top."""
+    if value is None:
+        return None
     try:
         cursor = int(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
     return cursor if 0 < cursor < 2**62 else None
 
 
-def _escape_like(text):
+def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def public_page(list_filter, after=None, limit=100):
+def public_page(list_filter: ListFilter, after: int | None = None, limit: int = 100) -> SignatoryPage:
     statement = select(Signature).where(Signature.listed_publicly)
     if list_filter.group:
         statement = statement.where(Signature.group == list_filter.group)
@@ -59,7 +68,7 @@ def public_page(list_filter, after=None, limit=100):
     return SignatoryPage(page, str(page[-1].id) if more else None)
 
 
-def page_from_args(args, limit):
+def page_from_args(args: MultiDict, limit: int) -> tuple[ListFilter, SignatoryPage]:
     """The filter and page a list address asks for (?group=, ?q=, ?cursor=), as typed by anyone."""
     list_filter = ListFilter.from_args(args.get("group"), args.get("q"))
     return list_filter, public_page(list_filter, after=parse_cursor(args.get("cursor")), limit=limit)

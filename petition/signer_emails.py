@@ -1,6 +1,9 @@
 """The emails a signer receives, queued in the outbox in the same transaction as the signature."""
 
+from __future__ import annotations
+
 from contextlib import nullcontext
+from typing import TYPE_CHECKING
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
@@ -10,8 +13,13 @@ from .links import site_link
 from .outbox import queue_email
 from .tokens import CONFIRM, MANAGE, make_token
 
+if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
 
-def _links(signature):
+    from .models import OutgoingEmail, Signature
+
+
+def _links(signature: Signature) -> dict[str, str | int]:
     language = signature.language
     return {
         "confirm_url": site_link("public.confirm", token=make_token(signature, CONFIRM), lang=language),
@@ -21,7 +29,7 @@ def _links(signature):
     }
 
 
-def _queue(signature, template, subject):
+def _queue(signature: Signature, template: str, subject: LazyString) -> OutgoingEmail:
     """Write the email in the signer's language, whatever language this request is in."""
     # force_locale reloads the catalogue from disk; skip it when the page is already in that language.
     switch = force_locale(signature.language) if str(get_locale()) != signature.language else nullcontext()
@@ -36,11 +44,11 @@ CONFIRM_SUBJECT = _l("Please confirm your signature on the open letter")
 ALREADY_SIGNED_SUBJECT = _l("You have already signed the open letter")
 
 
-def queue_confirmation(signature):
+def queue_confirmation(signature: Signature) -> OutgoingEmail:
     return _queue(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
 
 
-def queue_already_signed(signature):
+def queue_already_signed(signature: Signature) -> OutgoingEmail:
     """Sent when someone signs again with this address: nothing on the site says so, the owner learns it here."""
     if signature.is_confirmed:
         return _queue(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT)

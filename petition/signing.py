@@ -1,6 +1,9 @@
 """Signing the letter and everything a signer can do afterwards: the rules, callable without HTTP."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +23,17 @@ class SignOutcome:
 
 
 def sign(
-    *, name, affiliation, email, group, listed=True, ip_hash=None, suspected_bot=False, language="en", fill_seconds=None
-):
+    *,
+    name: str,
+    affiliation: str,
+    email: str,
+    group: str,
+    listed: bool = True,
+    ip_hash: str | None = None,
+    suspected_bot: bool = False,
+    language: str = "en",
+    fill_seconds: float | None = None,
+) -> SignOutcome:
     """Add a pending signature and queue its confirmation email, in one transaction.
 
     The unique constraint on the address decides what happens when the address is taken, so two
@@ -31,7 +43,7 @@ def sign(
     A suspected bot's signature (the honeypot) is stored for review but never emailed, counted or
     listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
     """
-    details = {
+    details: dict[str, Any] = {
         "name": tidy(name),
         "affiliation": tidy(affiliation),
         "group": group,
@@ -62,7 +74,7 @@ def sign(
     return SignOutcome(signature, created=True)
 
 
-def replace_unconfirmed(signature, details):
+def replace_unconfirmed(signature: Signature, details: dict[str, Any]) -> SignOutcome:
     """A new signing with an address whose signature nobody has confirmed: the new details replace
     the old and a normal confirmation goes to the address, so a bot or a stranger who typed someone's
     address first cannot keep its owner from signing. Earlier links stop working (a new secret);
@@ -78,14 +90,14 @@ def replace_unconfirmed(signature, details):
     return SignOutcome(signature, created=False, replaced=True)
 
 
-def drop_unsent_emails(signature):
+def drop_unsent_emails(signature: Signature) -> None:
     """Its emails not yet sent carry links that no longer work."""
     db.session.execute(
         delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id, OutgoingEmail.sent_at.is_(None))
     )
 
 
-def signature_by_email(email, for_update=False):
+def signature_by_email(email: str, for_update: bool = False) -> Signature | None:
     """The signature of this address. for_update locks its row (PostgreSQL) and reads it afresh, so a
     confirmation that lands meanwhile is seen before its details could be replaced."""
     statement = select(Signature).where(Signature.email == normalise_email(email))
@@ -94,7 +106,7 @@ def signature_by_email(email, for_update=False):
     return db.session.execute(statement).scalar_one_or_none()
 
 
-def confirm_signature(signature):
+def confirm_signature(signature: Signature) -> Signature:
     """The owner pressed "Confirm my signature". Confirming twice changes nothing. It counts only
     if the organisers have not held it back (signature.visible says)."""
     if not signature.is_confirmed:
@@ -103,19 +115,19 @@ def confirm_signature(signature):
     return signature
 
 
-def correct_signature(signature, *, name, affiliation, group, listed):
+def correct_signature(signature: Signature, *, name: str, affiliation: str, group: str, listed: bool) -> Signature:
     lifecycle.correct(signature, name=tidy(name), affiliation=tidy(affiliation), group=group, listed=listed)
     db.session.flush()
     return signature
 
 
-def withdraw_signature(signature):
+def withdraw_signature(signature: Signature) -> None:
     """The signer withdraws: the signature and every email about it are deleted for good."""
     lifecycle.delete_with_emails(signature)
     db.session.flush()
 
 
-def resend_confirmation(email):
+def resend_confirmation(email: str) -> None:
     """Queue the email its owner needs (a fresh confirmation link, or their private link).
 
     Says nothing about whether the address has signed: the page looks the same either way.

@@ -1,5 +1,7 @@
 """Cleaning what visitors type: one rule for every text field."""
 
+from __future__ import annotations
+
 import re
 import unicodedata
 from email.errors import HeaderParseError
@@ -33,28 +35,28 @@ _INVISIBLE_RANGES = (
 )
 
 
-def tidy(value):
+def tidy(value: str | None) -> str:
     """NFC-normalise, trim and fold runs of white space (full-width spaces included) into one."""
     if value is None:
         return ""
     return _WHITESPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
-def has_control_characters(value):
+def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value)
 
 
-def is_invisible(ch):
+def is_invisible(ch: str) -> bool:
     point = ord(ch)
     return any(low <= point <= high for low, high in _INVISIBLE_RANGES)
 
 
-def has_visible_letter_or_digit(value):
+def has_visible_letter_or_digit(value: str) -> bool:
     """True if something a reader can see and read is there: a letter or digit that is drawn."""
     return any(unicodedata.category(ch)[0] in "LN" and not is_invisible(ch) for ch in value or "")
 
 
-def normalise_email(value):
+def normalise_email(value: str) -> str:
     """The form in which an address is stored, compared and put on the envelope: a plain addr-spec,
     checked, trimmed, lower-cased, with its domain in ASCII (IDNA) wherever the mailbox is ASCII.
 

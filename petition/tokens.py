@@ -1,5 +1,7 @@
 """Signed, single-purpose links for a signature: confirm it, or manage it (correct or withdraw)."""
 
+from __future__ import annotations
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
@@ -18,35 +20,35 @@ class LinkInvalid(Exception):
     """The link was altered, is for another purpose, or its signature no longer exists."""
 
 
-def signing_keys():
+def signing_keys() -> list[str]:
     """Every key a signed value may carry, oldest first: itsdangerous signs with the last (the
     current SECRET_KEY) and accepts any, so links made before a key rotation keep working."""
     config = current_app.config
     return [*config.get("SECRET_KEY_FALLBACKS", []), config["SECRET_KEY"]]
 
 
-def _signer_at(moment):
+def _signer_at(moment: float) -> type[TimestampSigner]:
     """A signer whose clock says `moment` (seconds since the epoch): a link made at a given time."""
 
     class SignerAt(TimestampSigner):
-        def get_timestamp(self):
+        def get_timestamp(self) -> int:
             return int(moment)
 
     return SignerAt
 
 
-def _serializer(purpose, made_at=None):
+def _serializer(purpose: str, made_at: float | None = None) -> URLSafeTimedSerializer:
     # The salt makes a token for one purpose useless for the other.
     signer = TimestampSigner if made_at is None else _signer_at(made_at)
     return URLSafeTimedSerializer(signing_keys(), salt=f"signature-{purpose}", signer=signer)
 
 
-def make_token(signature, purpose, made_at=None):
+def make_token(signature: Signature, purpose: str, made_at: float | None = None) -> str:
     """The link's token; `made_at` (epoch seconds) dates it, as if it had been made then."""
     return _serializer(purpose, made_at).dumps([signature.id, signature.secret])
 
 
-def read_token(token, purpose):
+def read_token(token: str, purpose: str) -> Signature:
     """The signature a token names. Raises LinkExpired or LinkInvalid."""
     max_age = current_app.config["CONFIRM_MAX_AGE"] if purpose == CONFIRM else None
     try:

@@ -140,7 +140,7 @@ def test_a_setting_that_is_not_a_number_is_named():
     result = subprocess.run(
         [sys.executable, "-c", "import petition.config"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
     )
-    assert result.returncode != 0 and "MAIL_PORT='twenty-five' is not a number" in result.stderr
+    assert result.returncode != 0 and "MAIL_PORT='twenty-five' is not a whole number" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,9 @@
 """JSON for anyone: counts and the public list. Never an email address."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from flask import Blueprint, current_app, jsonify, request
 
 from ..counts import current_counts
@@ -7,10 +11,15 @@ from ..database import reads_only
 from ..page_cache import cached_page
 from ..signatories import page_from_args
 
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
+
+    from ..models import Signature
+
 bp = Blueprint("api", __name__)
 
 
-def signatory_json(signature):
+def signatory_json(signature: Signature) -> dict[str, str]:
     return {
         "name": signature.name,
         "affiliation": signature.affiliation,
@@ -25,7 +34,7 @@ COUNTS_CACHE_CONTROL = "public, max-age=2, stale-while-revalidate=30"
 
 @bp.get("/counts")
 @reads_only
-def counts():
+def counts() -> ResponseReturnValue:
     # The same one-second memory as the home page, so watchers reloading cost no query.
     response = jsonify(cached_page(("counts",), lambda: current_counts().as_json()))
     response.headers["Cache-Control"] = COUNTS_CACHE_CONTROL
@@ -35,6 +44,6 @@ def counts():
 
 @bp.get("/signatories")
 @reads_only
-def signatories():
+def signatories() -> ResponseReturnValue:
     _, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return jsonify(signatories=[signatory_json(s) for s in page.signatories], next=page.next_cursor)

@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField
@@ -5,6 +9,9 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from ..fields import NoControlCharacters, tidy_filter
 from ..models import EMAIL_MAX
+
+if TYPE_CHECKING:
+    from wtforms.fields.core import UnboundField
 
 REASON_MAX = 500
 
@@ -27,7 +34,7 @@ class LogoutForm(FlaskForm):
     """Only a CSRF token: logging out is a POST so another site cannot log an organiser out."""
 
 
-def reason_field():
+def reason_field() -> UnboundField:
     return StringField(
         _l("Reason"),
         filters=[tidy_filter],
@@ -48,7 +55,7 @@ class BulkHideForm(FlaskForm):
     domain = StringField(
         _l("Email domain"),
         description=_l("For example mailinator.com: addresses ending in @ and this domain."),
-        filters=[lambda v: tidy_filter(v).lstrip("@").lower() if v else v],
+        filters=[lambda v: (tidy_filter(v) or "").lstrip("@").lower() if v else v],
         validators=[
             Optional(),
             Length(max=253),
@@ -69,7 +76,7 @@ class BulkHideForm(FlaskForm):
     )
     reason = reason_field()
 
-    def validate(self, extra_validators=None):
+    def validate(self, extra_validators: Any = None) -> bool:
         valid = super().validate(extra_validators)
         if valid and not (self.domain.data or self.since.data or self.until.data):
             self.domain.errors.append(_l("Give a domain, a time window, or both."))

@@ -1,6 +1,9 @@
 """Pages for organisers. Every route but the login page requires a logged-in organiser."""
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from flask import (
     Blueprint,
@@ -25,8 +28,11 @@ from ..headers import keep_private
 from ..models import Signature
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
-from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts
+from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts, review_hints
 from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm
+
+if TYPE_CHECKING:
+    from flask.typing import ResponseReturnValue
 
 bp = Blueprint("organisers", __name__)
 OPEN_ENDPOINTS = {"organisers.login"}
@@ -36,17 +42,19 @@ OPEN_ENDPOINTS = {"organisers.login"}
 csrf.exempt(bp)
 # Every organiser page shows email addresses or signatures under review.
 bp.after_request(keep_private)
+bp.context_processor(review_hints)
 
 
 @bp.before_request
-def require_organiser():
+def require_organiser() -> ResponseReturnValue | None:
     if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
+    return None
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
-def login():
+def login() -> ResponseReturnValue:
     form = LoginForm()
     error = None
     if form.validate_on_submit():
@@ -66,7 +74,7 @@ def login():
 
 
 @bp.post("/logout")
-def logout():
+def logout() -> ResponseReturnValue:
     if LogoutForm().validate_on_submit():
         accounts.end_session()
         logout_user()
@@ -75,7 +83,7 @@ def logout():
 
 
 @bp.get("/")
-def dashboard():
+def dashboard() -> str:
     review = request.args.get("review", "all")
     if review not in REVIEW_FILTERS:
         review = "all"
@@ -92,14 +100,13 @@ def dashboard():
     )
 
 
-def _signature_or_404(signature_id):
+def _signature_or_404(signature_id: int) -> Signature:
     return db.session.get(Signature, signature_id) or abort(404)
 
 
 @bp.get("/signatures/<id:signature_id>")
-def signature_detail(signature_id):
+def signature_detail(signature_id: int) -> str:
     signature = _signature_or_404(signature_id)
-    signature.fast = abuse.is_fast(signature.fill_seconds)
     return render_template("organisers/signature.html", signature=signature, form=ModerationForm())
 
 
@@ -112,7 +119,7 @@ ACTIONS = {
 
 
 @bp.post("/signatures/<id:signature_id>/<action>")
-def moderate(signature_id, action):
+def moderate(signature_id: int, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
     signature = _signature_or_404(signature_id)
@@ -128,7 +135,7 @@ def moderate(signature_id, action):
 
 
 @bp.route("/bulk-hide", methods=["GET", "POST"])
-def bulk_hide():
+def bulk_hide() -> ResponseReturnValue:
     form = BulkHideForm()
     preview = None
     if form.validate_on_submit():
@@ -143,12 +150,12 @@ def bulk_hide():
     return render_template("organisers/bulk_hide.html", form=form, preview=preview), 422 if form.errors else 200
 
 
-def _utc(value):
+def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value else None
 
 
 @bp.get("/export.csv")
-def export_csv():
+def export_csv() -> ResponseReturnValue:
     everything = request.args.get("scope") == "all"
     # Recorded by the request's commit, which comes before the file streams in a read-only transaction.
     audit.record(current_user, "export", "all signatures" if everything else "confirmed signatures")

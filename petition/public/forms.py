@@ -1,6 +1,10 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField
+from wtforms import BooleanField, EmailField, Field, Form, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -8,12 +12,15 @@ from .. import groups
 from ..fields import NoControlCharacters, ValidEmail, VisibleText, tidy_filter
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
+if TYPE_CHECKING:
+    from wtforms.fields.core import UnboundField
 
-def _too_long(limit):
+
+def _too_long(limit: int) -> Length:
     return Length(max=limit, message=_l("Use at most %(max)d characters."))
 
 
-def email_field():
+def email_field() -> UnboundField:
     return EmailField(
         _l("Email address"),
         description=_l("Never shown publicly. Only the organisers see it."),
@@ -32,7 +39,7 @@ CHOOSE_GROUP = _l("Choose the group you sign as.")
 
 
 class KnownGroup:
-    def __call__(self, form, field):
+    def __call__(self, form: Form, field: Field) -> None:
         if field.data not in groups.group_keys():
             raise ValidationError(CHOOSE_GROUP)
 
@@ -40,7 +47,7 @@ class KnownGroup:
 class SignatoryDetailsForm(FlaskForm):
     """What a signer gives and can later correct: everything but the address."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.group.choices = [SelectChoice(group.key, group.label()) for group in groups.all_groups()]
 

@@ -1,6 +1,10 @@
 """Pages for readers and signers."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from functools import wraps
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -20,16 +24,25 @@ from ..text import normalise_email
 from ..tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
 from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm
 
+if TYPE_CHECKING:
+    from flask import Response
+    from flask.typing import ResponseReturnValue
+    from flask_babel.speaklater import LazyString
+    from flask_limiter import RateLimitExceeded
+    from flask_limiter._limits import RouteLimit
+
+    from ..models import Signature
+
 bp = Blueprint("public", __name__)
 bp.url_value_preprocessor(locales.take_url_language)
 bp.url_defaults(locales.keep_url_language)
 
 
-def _language():
+def _language() -> str:
     return str(get_locale() or locales.DEFAULT)
 
 
-def email_in_form():
+def email_in_form() -> str:
     """Rate-limit key: the address being signed with, so one address cannot flood its owner's inbox.
     Asked for several times per post (the key, the exemption, the deduction): worked out once."""
     if "limit_key" not in g:
@@ -40,17 +53,17 @@ def email_in_form():
     return g.limit_key
 
 
-def no_valid_email_in_form():
+def no_valid_email_in_form() -> bool:
     """Typos share no key: a malformed or empty address is limited only by the sender's own IP."""
     return email_in_form() == "email:invalid"
 
 
-def form_was_accepted(response):
+def form_was_accepted(response: Response) -> bool:
     """Only a form that passed its checks (and was redirected on) counts against its address."""
     return response.status_code in (302, 303)
 
 
-def per_address_limit(setting):
+def per_address_limit(setting: str) -> RouteLimit:
     return limiter.limit(
         _limit(setting),
         key_func=email_in_form,
@@ -60,13 +73,13 @@ def per_address_limit(setting):
     )
 
 
-def _limit(setting):
+def _limit(setting: str) -> Callable[[], str]:
     return lambda: current_app.config[setting]
 
 
 @localized_route(bp, "/")
 @reads_only
-def index():
+def index() -> str:
     language = _language()
     return cached_page(
         ("index", language, request.path),
@@ -76,17 +89,17 @@ def index():
 
 @localized_route(bp, "/background")
 @reads_only
-def background():
+def background() -> str:
     return render_template("background.html", article=content.rendered("background", _language()))
 
 
 @localized_route(bp, "/privacy")
 @reads_only
-def privacy():
+def privacy() -> str:
     return render_template("privacy.html", page=content.rendered("privacy", _language()))
 
 
-def render_sign_form(form, status=200, notice=None):
+def render_sign_form(form: SignatureForm, status: int = 200, notice: LazyString | None = None) -> tuple[str, int]:
     return render_template("sign.html", form=form, counts=current_counts(), notice=notice), status
 
 
@@ -95,7 +108,7 @@ def render_sign_form(form, status=200, notice=None):
 @csrf.exempt
 @limiter.limit(_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
 @per_address_limit("SIGN_LIMIT_PER_EMAIL")
-def sign():
+def sign() -> ResponseReturnValue:
     if request.method == "GET":
         reading_only()
         return blank_sign_form()
@@ -116,11 +129,11 @@ def sign():
     return render_sign_form(form, 422 if form.is_submitted() else 200)
 
 
-def blank_sign_form():
+def blank_sign_form() -> str:
     """The empty form is the same for everyone but for its two hidden values: reuse one rendering
     (for PAGE_CACHE_SECONDS) and put this visitor's CSRF token and start time into it."""
 
-    def render():
+    def render() -> tuple[str, str, str]:
         form = SignatureForm()
         form.started.data = abuse.form_started_token()
         html = render_template("sign.html", form=form, counts=current_counts(), notice=None)
@@ -131,7 +144,7 @@ def blank_sign_form():
 
 
 @bp.errorhandler(429)
-def too_many_requests(error):
+def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
     """Slow down, but keep what was typed: a scholar behind a busy campus address loses nothing."""
     notice = _l(
         "Too many attempts from your network or for this address. Please wait a few minutes and press the button again; everything you typed is still here."  # noqa: E501 (one message for the catalogue)
@@ -145,21 +158,23 @@ def too_many_requests(error):
 
 @localized_route(bp, "/sign/check-your-email")
 @reads_only
-def check_email():
+def check_email() -> str:
     return render_template("check_email.html")
 
 
-def link_problem(error):
+def link_problem(error: LinkInvalid | LinkExpired) -> tuple[str, int]:
     expired = isinstance(error, LinkExpired)
     return render_template("link_problem.html", expired=expired, form=ResendForm()), 410 if expired else 404
 
 
-def signature_from_link(purpose):
+def signature_from_link(
+    purpose: str,
+) -> Callable[[Callable[..., ResponseReturnValue]], Callable[[str], ResponseReturnValue]]:
     """The view gets the signature its emailed link names; a bad or old link gets a clear page."""
 
-    def decorate(view):
+    def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[[str], ResponseReturnValue]:
         @wraps(view)
-        def wrapper(token):
+        def wrapper(token: str) -> ResponseReturnValue:
             if request.method in ("GET", "HEAD"):
                 reading_only()  # opening the link only shows the page; pressing its button writes
             try:
@@ -176,7 +191,7 @@ def signature_from_link(purpose):
 @localized_route(bp, "/confirm/<token>", methods=["GET", "POST"])
 @private_page
 @signature_from_link(CONFIRM)
-def confirm(signature, token):
+def confirm(signature: Signature, token: str) -> ResponseReturnValue:
     """Opening the link shows a button; only pressing it confirms (link scanners only open links)."""
     form = ButtonForm()
     if form.validate_on_submit():
@@ -199,7 +214,7 @@ def confirm(signature, token):
 @localized_route(bp, "/signature/<token>", methods=["GET", "POST"])
 @private_page
 @signature_from_link(MANAGE)
-def manage(signature, token):
+def manage(signature: Signature, token: str) -> ResponseReturnValue:
     """The signer's private page: correct the details, or withdraw."""
     form = SignatoryDetailsForm(obj=signature)
     if form.validate_on_submit():
@@ -225,7 +240,7 @@ def manage(signature, token):
 @localized_route(bp, "/signature/<token>/withdraw", methods=["GET", "POST"])
 @private_page
 @signature_from_link(MANAGE)
-def withdraw(signature, token):
+def withdraw(signature: Signature, token: str) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
         signing.withdraw_signature(signature)
@@ -235,14 +250,14 @@ def withdraw(signature, token):
 
 @localized_route(bp, "/signature/withdrawn")
 @reads_only
-def withdrawn():
+def withdrawn() -> str:
     return render_template("withdrawn.html")
 
 
 @localized_route(bp, "/resend", methods=["GET", "POST"])
 @limiter.limit(_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
 @per_address_limit("RESEND_LIMIT_PER_EMAIL")
-def resend():
+def resend() -> ResponseReturnValue:
     form = ResendForm()
     if form.validate_on_submit():
         signing.resend_confirmation(form.email.data)
@@ -252,7 +267,7 @@ def resend():
 
 @localized_route(bp, "/signatories")
 @reads_only
-def signatories():
+def signatories() -> str:
     list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return render_template(
         "signatories.html",
@@ -264,7 +279,7 @@ def signatories():
 
 
 @bp.get("/language/" + locales.language_in_url("code"))
-def set_language(code):
+def set_language(code: str) -> ResponseReturnValue:
     """The switcher: remember the choice, and go to the same page in that language."""
     response = redirect(safe_local_path(request.args.get("next"), url_for(".index", lang=code)))
     response.set_cookie(
