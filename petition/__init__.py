@@ -106,12 +106,15 @@ def register_template_context(app: Flask) -> None:
 
     from .groups import all_groups, label_of
     from .links import site_link
+    from .sharing import letter_url, share_links
 
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["site_link"] = site_link
     app.jinja_env.globals["signatory_groups"] = all_groups
     app.jinja_env.globals["group_label"] = label_of
+    app.jinja_env.globals["letter_url"] = letter_url
+    app.jinja_env.globals["share_links"] = share_links
 
     app.context_processor(language_context)
 

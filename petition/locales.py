@@ -32,6 +32,7 @@ def language_in_url(name: str) -> str:
 
 
 URL_PREFIX = "/" + language_in_url("lang")
+LOCALIZED_ENDPOINTS: set[str | None] = set()  # the pages with an address per language (localized_route)
 
 
 def select_locale() -> str:
@@ -51,6 +52,7 @@ def localized_route(blueprint: Blueprint, rule: str, **options: Any) -> Callable
     """Register a view at `rule` and at each language's `/<lang>rule`."""
 
     def decorate(view: View) -> View:
+        LOCALIZED_ENDPOINTS.add(f"{blueprint.name}.{options.get('endpoint', view.__name__)}")
         blueprint.route(rule, **options)(view)
         blueprint.route(URL_PREFIX + rule, **options)(view)
         return view
@@ -66,12 +68,12 @@ def take_url_language(endpoint: str | None, values: dict[str, Any] | None) -> No
 
 def keep_url_language(endpoint: str, values: dict[str, Any]) -> None:
     """Links from a /zh/ page stay on /zh/ pages."""
-    if "lang" not in values and getattr(g, "url_lang", None) and endpoint != "public.set_language":
+    if "lang" not in values and getattr(g, "url_lang", None) and is_localized(endpoint):
         values["lang"] = g.url_lang
 
 
 def is_localized(endpoint: str | None) -> bool:
-    return endpoint is not None and endpoint.startswith("public.") and endpoint != "public.set_language"
+    return endpoint in LOCALIZED_ENDPOINTS
 
 
 def page_in(language: str) -> str:

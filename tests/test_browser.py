@@ -112,7 +112,8 @@ def test_a_signer_corrects_then_withdraws_with_the_private_link(page_for, live_s
     sign_in_browser(page, live_server, "Ada Mistyped", "ada.fix@example.edu")
     page.goto(live_server + link_in_latest_email(app, "ada.fix@example.edu"))
     page.get_by_role("button", name="Confirm my signature").click()
-    page.wait_for_url("**/signature/**")
+    page.wait_for_url("**/thanks")
+    page.goto(live_server + link_in_latest_email(app, "ada.fix@example.edu", MANAGE_LINK))
     page.get_by_label("Full name", exact=True).fill("Ada Lovelace-Fixed")
     page.get_by_role("button", name="Save changes").click()
     assert "Your changes are saved." in page.content()
@@ -184,3 +185,53 @@ def test_an_organiser_logs_in_reviews_hides_with_a_reason_and_logs_out(page_for,
     page.goto(live_server + "/organisers/")
     page.wait_for_url("**/organisers/login**")
     assert page.elsewhere == [] and page.console_errors == []
+
+
+def decode_qr(png_bytes, tmp_path):
+    """What a phone's camera reads from the code on the screen (zbar, a real QR decoder)."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("zbarimg"):
+        pytest.skip("zbarimg is not installed (apt-get install zbar-tools); .ci/run installs it")
+    shot = tmp_path / "qr.png"
+    shot.write_bytes(png_bytes)
+    return subprocess.run(
+        ["zbarimg", "--raw", "-q", str(shot)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_a_signer_lands_on_a_thank_you_page_copies_the_link_and_the_qr_code_opens_the_letter(
+    page_for, live_server, app, tmp_path
+):
+    page = page_for(width=390, language="zh-CN")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page.goto(live_server + "/zh/sign")
+    page.get_by_label("姓名", exact=True).fill("李华")
+    page.get_by_label("所属机构", exact=True).fill("复旦大学")
+    page.get_by_label("电子邮箱", exact=True).fill("li.share@example.edu.cn")
+    page.get_by_label("中国学者").check()
+    page.get_by_role("button", name="联署").click()
+    page.wait_for_url("**/sign/check-your-email")
+    page.goto(live_server + link_in_latest_email(app, "li.share@example.edu.cn"))
+    page.get_by_role("button", name="确认我的签名").click()
+
+    page.wait_for_url("**/zh/thanks")
+    assert "/signature/" not in page.url and "/confirm/" not in page.url, "no secret in the address bar"
+    assert page.get_by_role("heading", name="感谢你的联署").is_visible()
+    page.get_by_role("button", name="复制链接").click()
+    page.get_by_text("链接已复制").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == live_server + "/zh/"
+
+    code = page.locator(".share-qr img")
+    code.scroll_into_view_if_needed()
+    assert decode_qr(code.screenshot(), tmp_path) == live_server + "/zh/"
+    assert page.elsewhere == [] and page.console_errors == []
+
+
+def test_without_javascript_the_letters_address_is_there_to_copy_by_hand(page_for, live_server):
+    page = page_for(width=390, javascript=False)
+    page.goto(live_server + "/en/")
+    field = page.get_by_label("Link to the letter")
+    assert field.input_value() == live_server + "/en/"
+    assert not page.get_by_role("button", name="Copy link").is_visible(), "no button that would do nothing"

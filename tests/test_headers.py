@@ -1,9 +1,11 @@
 """Every page loads only from this site: a strict CSP, no inline script or style, no other origin."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
+from petition.sharing import SERVICES
 from tests.support import sign_and_confirm
 
 PUBLIC_PAGES = [
@@ -12,6 +14,7 @@ PUBLIC_PAGES = [
     "/sign",
     "/sign/check-your-email",
     "/signatories",
+    "/thanks",
     "/privacy",
     "/resend",
     "/organisers/login",
@@ -34,9 +37,15 @@ def test_pages_have_no_inline_script_or_style_and_nothing_from_elsewhere(client,
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script>"
     assert " style=" not in html and "<style" not in html
     assert not re.search(r"\son[a-z]+=", html), "inline event handler"
-    for url in re.findall(r'(?:src|href)="([^"]+)"', html):
+    loaded = re.findall(r'\ssrc="([^"]+)"', html) + re.findall(r'<link[^>]*\shref="([^"]+)"', html)
+    for url in loaded:
         url = url.removeprefix("https://letter.example.org")  # hreflang alternates name this site (SITE_URL) in full
         assert url.startswith(("/", "#")) and not url.startswith("//"), url
+    # Links may lead elsewhere only to share the letter, and only when a reader follows them.
+    share_hosts = {urlsplit(base).netloc for _, base, _ in SERVICES}
+    for url in re.findall(r'<a[^>]*\shref="([^"]+)"', html):
+        url = url.removeprefix("https://letter.example.org")
+        assert url.startswith(("/", "#", "mailto:?")) or urlsplit(url).netloc in share_hosts, url
 
 
 def test_readers_leave_no_referrer_behind(client):

@@ -28,7 +28,7 @@ def test_sam_signs_opens_the_link_and_only_pressing_the_button_confirms(client, 
     assert "Sam Scholar" not in client.get("/signatories").get_data(as_text=True)
 
     confirmed = press_confirm(client, link)
-    assert confirmed.status_code == 302 and "/signature/" in confirmed.headers["Location"]
+    assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith("/thanks")
     assert "Your signature is confirmed" in client.get(confirmed.headers["Location"]).get_data(as_text=True)
     assert counts(app).total == 1
     assert "Sam Scholar" in client.get("/signatories").get_data(as_text=True)

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, content, locales, signing
+from .. import abuse, content, locales, sharing, signing
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
@@ -25,13 +25,16 @@ from ..tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read
 from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm
 
 if TYPE_CHECKING:
-    from flask import Response
     from flask.typing import ResponseReturnValue
     from flask_babel.speaklater import LazyString
     from flask_limiter import RateLimitExceeded
     from flask_limiter._limits import RouteLimit
 
     from ..models import Signature
+
+HELD_FOR_REVIEW = _l(
+    "Your signature is confirmed. The organisers are reviewing it: it is not counted or listed until they have."
+)
 
 bp = Blueprint("public", __name__)
 bp.url_value_preprocessor(locales.take_url_language)
@@ -197,11 +200,11 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
     if form.validate_on_submit():
         signing.confirm_signature(signature)
         if signature.counted:
-            flash(_l("Thank you. Your signature is confirmed and now counts."), "success")
+            flash(_l("Your signature is confirmed and now counts."), "success")
         else:
-            # The private page it leads to says why it does not count yet.
-            flash(_l("Thank you. Your signature is confirmed."), "success")
-        return redirect(url_for(".manage", token=make_token(signature, MANAGE)))
+            flash(HELD_FOR_REVIEW, "info")
+        # The thank-you page's address holds no secret: a phone's "share this page" shares the letter.
+        return redirect(url_for(".thanks"))
     return render_template(
         "confirm.html",
         signature=signature,
@@ -209,6 +212,21 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
         already=signature.is_confirmed,
         manage_url=url_for(".manage", token=make_token(signature, MANAGE)),
     )
+
+
+@localized_route(bp, "/thanks")
+@reads_only
+def thanks() -> str:
+    return render_template("thanks.html", counts=current_counts())
+
+
+@bp.get("/share/qr-<any(en,zh):language>.svg")
+@reads_only
+def letter_qr(language: str) -> ResponseReturnValue:
+    """The letter's address in `language` as a QR code, for WeChat (made here: nothing from elsewhere)."""
+    response = Response(sharing.qr_svg(sharing.letter_url(language)), mimetype="image/svg+xml")
+    response.cache_control.public, response.cache_control.max_age = True, 24 * 3600
+    return response
 
 
 @localized_route(bp, "/signature/<token>", methods=["GET", "POST"])
