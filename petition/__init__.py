@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from .api.views import bp as api
+    from .discovery import bp as discovery
     from .health import bp as health
     from .organisers.views import bp as organisers
     from .public.views import bp as public
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(organisers, url_prefix="/organisers")
     app.register_blueprint(api, url_prefix="/api")
     app.register_blueprint(health)
+    app.register_blueprint(discovery)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -121,22 +123,26 @@ def register_template_context(app: Flask) -> None:
 
 def language_context() -> dict[str, object]:
     """<html lang>, the switcher, and the hreflang alternates of the page being shown."""
-    from flask import has_request_context, request
+    from flask import has_request_context, request, url_for
     from flask_babel import get_locale
 
     from .links import site_origin
-    from .locales import HTML_LANG, NAMES, SUPPORTED, is_localized, page_in, switch_link
+    from .locales import HTML_LANG, NAMES, OG_LOCALES, SUPPORTED, is_localized, page_in, switch_link
 
     current = str(get_locale())
     if not has_request_context():  # an email being written
         return {"html_lang": HTML_LANG.get(current, "en"), "current_language": current}
+    localized = is_localized(request.endpoint)
     return {
+        # Link previews: a page with an address per language names that address as its canonical one.
+        "canonical_url": site_origin() + page_in(current) if localized else None,
+        "og_locale": OG_LOCALES[current],
+        "og_locale_alternates": [OG_LOCALES[code] for code in SUPPORTED if code != current],
+        "share_image_url": site_origin() + url_for("static", filename=f"share/card-{current}.png"),
         "html_lang": HTML_LANG.get(current, "en"),
         "current_language": current,
         "language_switch": [
             (code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current
         ],
-        "alternates": [(HTML_LANG[code], site_origin() + page_in(code)) for code in SUPPORTED]
-        if is_localized(request.endpoint)
-        else [],
+        "alternates": [(HTML_LANG[code], site_origin() + page_in(code)) for code in SUPPORTED] if localized else [],
     }

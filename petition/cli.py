@@ -6,6 +6,7 @@ import functools
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
@@ -32,6 +33,7 @@ mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
+share_cli = AppGroup("share", help="The pictures link previews and home screens show.")
 
 
 def commits(command: Callable[P, R]) -> Callable[P, R]:
@@ -179,6 +181,19 @@ def add_group(key: str, label_en: str, label_zh: str, plural_en: str, plural_zh:
     click.echo(f"Added the group {group.key} ({group.plural('en')} / {group.plural('zh')}).")
 
 
+@share_cli.command("images")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Another folder than static/share/.")
+def draw_share_images(out: Path | None) -> None:
+    """Redraw static/share/ (link-preview cards per language, icons) after the letter's title changes."""
+    from .share_images import draw_all
+
+    try:
+        written = draw_all(out)
+    except (ImportError, RuntimeError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("Wrote " + ", ".join(str(path) for path in written) + ".")
+
+
 def register(app: Flask) -> None:
-    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli, groups_cli):
+    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli, groups_cli, share_cli):
         app.cli.add_command(group)

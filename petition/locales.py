@@ -23,6 +23,7 @@ COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 # What <html lang> and hreflang say: Chinese here is always Simplified Chinese.
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+OG_LOCALES = {"en": "en_GB", "zh": "zh_CN"}  # OpenGraph's language_TERRITORY form
 NAMES = {"en": "English", "zh": "中文"}  # short: it shares a phone-width line with the menu
 
 
