@@ -81,6 +81,10 @@ class Config:
     PAGE_CACHE_SECONDS = env_seconds("PAGE_CACHE_SECONDS", "1")
     # How often an open page refreshes its counts from /api/counts.
     COUNTS_REFRESH_SECONDS = env_number("COUNTS_REFRESH_SECONDS", "15")
+    # How long the chart of signatures over time is reused (it counts the whole table).
+    GROWTH_CACHE_SECONDS = env_seconds("GROWTH_CACHE_SECONDS", "300")
+    # A goal shown as progress beside the counts (0: no goal).
+    SIGNATURE_GOAL = env_number("SIGNATURE_GOAL", "0")
     DASHBOARD_LATEST = 50
     # Every message a form shows is the site's own (translated by Flask-Babel); WTForms' catalogue
     # would only be loaded, at a cost on every form post, and never used.

@@ -41,6 +41,19 @@ class Counts:
     def any_unlisted(self) -> bool:
         return any(self.unlisted.values())
 
+    def share_of(self, group: str) -> tuple[float, float]:
+        """The group's part of the split bar: where it starts and how wide it is, in percent of the
+        total, the groups in their order. (0, 0) before anyone has signed."""
+        total = self.total
+        if not total:
+            return 0.0, 0.0
+        before = 0
+        for key, n in self.by_group.items():
+            if key == group:
+                return round(100 * before / total, 3), round(100 * n / total, 3)
+            before += n
+        return 100.0, 0.0
+
     def as_json(self) -> dict[str, int | dict[str, int]]:
         """Each group's count under its key, the total, and the unlisted per group."""
         return {**self.by_group, "total": self.total, "unlisted": dict(self.unlisted)}

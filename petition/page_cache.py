@@ -14,10 +14,10 @@ Page = TypeVar("Page")  # whatever the render gives: HTML, or a dict for JSON
 clock = time.monotonic  # what the cache reads the time from (a test can pass its own)
 
 
-def cached_page(key: tuple[str, ...], render: Callable[[], Page]) -> Page:
+def cached_page(key: tuple[str, ...], render: Callable[[], Page], seconds: float | None = None) -> Page:
     """The page for `key`, rendered at most once per PAGE_CACHE_SECONDS. Counts on it are at most
     that old; open pages refresh them from /api/counts."""
-    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    seconds = current_app.config["PAGE_CACHE_SECONDS"] if seconds is None else seconds
     if seconds <= 0 or has_flashes():  # a pending message is for this reader only
         return render()
     now = clock()

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def count_on(page, key):
-    return int(page.locator(f'.letter-aside [data-count="{key}"]').inner_text().replace(",", ""))
+    return int(page.locator(f'.letter-aside [data-count="{key}"]').text_content().replace(",", ""))
 
 
 def fill_in(page, name, affiliation, email, group_label):
@@ -80,6 +80,10 @@ def test_an_open_page_updates_its_counts_without_a_reload(page_for, live_server,
         arg=before,
         timeout=15000,
     )
+    # The bar that splits the total between the groups follows the new figures too.
+    total, international = count_on(watcher, "total"), count_on(watcher, "international")
+    width = float(watcher.locator('.letter-aside rect[data-group="international"]').get_attribute("width"))
+    assert abs(width - 100 * international / total) < 0.01
     assert watcher.elsewhere == [] and watcher.console_errors == []
 
 

@@ -125,3 +125,15 @@ def test_fifty_simultaneous_confirmations_are_all_counted(app):
     for t in threads:
         t.join()
     assert current_counts().of("chinese") == 50
+
+
+def test_the_split_bar_gives_each_group_its_share_side_by_side():
+    add(3, "international")
+    add(1, "chinese")
+    counts = current_counts()
+    assert counts.share_of("international") == (0.0, 75.0)
+    assert counts.share_of("chinese") == (75.0, 25.0)
+
+
+def test_before_anyone_signs_the_bar_has_nothing_to_split():
+    assert current_counts().share_of("chinese") == (0.0, 0.0)

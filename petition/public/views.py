@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, content, locales, sharing, signing
+from .. import abuse, content, growth, locales, sharing, signing
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
@@ -212,6 +213,19 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
         already=signature.is_confirmed,
         manage_url=url_for(".manage", token=make_token(signature, MANAGE)),
     )
+
+
+@localized_route(bp, "/signatories/growth")
+@reads_only
+def growth_chart() -> str:
+    """Signatures over time, per group: an SVG drawn here, and the same figures as a table."""
+
+    def render() -> str:
+        data = growth.growth(today=datetime.now(UTC).date())
+        return render_template("growth.html", data=data, chart=growth.chart(data), counts=current_counts())
+
+    seconds = current_app.config["GROWTH_CACHE_SECONDS"]
+    return cached_page(("growth", _language(), request.path), render, seconds=seconds)
 
 
 @localized_route(bp, "/thanks")
