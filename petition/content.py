@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import current_app
@@ -36,3 +37,16 @@ def content_path(name: str, language: str) -> Path:
 
 def rendered(name: str, language: str = "en") -> Markup:
     return render_file(content_path(name, language))
+
+
+_FIRST_HEADING = re.compile(r"^\s*<h1>(.*?)</h1>\s*", re.S)
+
+
+def title_and_body(name: str, language: str = "en") -> tuple[Markup | None, Markup]:
+    """The page's first heading apart from the rest, so a page can set it above other things (the
+    letter's title above its counts on a phone). No heading at the top: (None, everything)."""
+    html = rendered(name, language)
+    found = _FIRST_HEADING.match(html)
+    if not found:
+        return None, html
+    return Markup(found.group(1)), Markup(html[found.end() :])

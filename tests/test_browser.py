@@ -239,3 +239,57 @@ def test_without_javascript_the_letters_address_is_there_to_copy_by_hand(page_fo
     field = page.get_by_label("Link to the letter")
     assert field.input_value() == live_server + "/en/"
     assert not page.get_by_role("button", name="Copy link").is_visible(), "no button that would do nothing"
+
+
+def box(page, selector):
+    return page.locator(selector).first.bounding_box()
+
+
+@pytest.mark.parametrize("language", ["en", "zh-CN"])
+def test_on_a_phone_the_first_screen_shows_a_one_row_header_the_title_and_the_sign_button(
+    page_for, live_server, language
+):
+    page = page_for(width=360, language=language)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server + "/")
+    header, title, sign = box(page, ".site-header"), box(page, "h1"), box(page, ".letter-aside .button")
+    row = [box(page, selector) for selector in (".site-title", ".nav-menu summary", ".nav-sign")]
+    assert max(b["y"] + b["height"] for b in row) - min(b["y"] for b in row) < 48, "title, menu and Sign on one row"
+    assert header["height"] < 64
+    assert title["y"] < sign["y"] and sign["y"] + sign["height"] <= 740, "the letter's title, then Sign this letter"
+    assert no_sideways_scrolling(page)
+
+
+def test_the_phone_menu_opens_without_javascript_and_leads_to_each_page(page_for, live_server):
+    page = page_for(width=360, javascript=False)
+    page.goto(live_server + "/en/")
+    page.get_by_text("Menu").click()
+    page.get_by_role("link", name="Signatories").click()
+    page.wait_for_url("**/en/signatories")
+
+
+@pytest.mark.parametrize("path", ["/en/", "/en/signatories", "/en/sign", "/en/thanks", "/en/signatories/growth"])
+def test_text_at_twice_its_size_on_a_phone_still_fits_the_screen(page_for, live_server, path):
+    page = page_for(width=360)
+    page.goto(live_server + path)
+    page.evaluate("document.documentElement.style.fontSize = '200%'")
+    assert no_sideways_scrolling(page), page.evaluate(
+        "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > innerWidth + 1)"
+        ".slice(0, 5).map(e => e.className || e.tagName)"
+    )
+
+
+def test_the_counts_line_up_whatever_their_labels_length(page_for, live_server, app):
+    from tests.support import confirmed_signature
+
+    with app.app_context():
+        confirmed_signature(email="line.up@example.org", group="chinese")
+    uneven = 0
+    for width in (360, 414, 480, 600, 960, 1280):
+        page = page_for(width=width)
+        page.goto(live_server + "/en/")
+        labels = page.locator(".letter-aside .count:not(.count-total) dt").all()
+        figures = page.locator(".letter-aside .count:not(.count-total) dd").all()
+        uneven += len({round(label.bounding_box()["height"]) for label in labels}) > 1
+        assert len({round(figure.bounding_box()["y"]) for figure in figures}) == 1, width
+    assert uneven, "at some width one label wraps and the other does not"

@@ -87,7 +87,9 @@ def index() -> str:
     language = _language()
     return cached_page(
         ("index", language, request.path),
-        lambda: render_template("index.html", letter=content.rendered("letter", language), counts=current_counts()),
+        lambda: render_template(
+            "index.html", letter=content.title_and_body("letter", language), counts=current_counts()
+        ),
     )
 
 
