@@ -50,3 +50,17 @@ class ValidEmail:
             normalise_email(field.data or "")
         except EmailNotValidError:
             raise ValidationError(self.message) from None
+
+
+class TooLong:
+    """At most `limit` characters, and the message says how many were typed, so a person knows how
+    much to cut."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.field_flags = {"maxlength": limit}
+
+    def __call__(self, form: Form, field: Field) -> None:
+        typed = len(field.data or "")
+        if typed > self.limit:
+            raise ValidationError(_l("Use at most %(max)d characters; this has %(n)d.", max=self.limit, n=typed))

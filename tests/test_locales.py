@@ -72,7 +72,7 @@ def test_links_on_a_chinese_page_stay_in_chinese(client):
     [
         ("name", "", "请填写姓名。"),
         ("email", "not-an-address", "请填写有效的邮箱地址"),
-        ("affiliation", "y" * 301, "最多 300 个字符。"),
+        ("affiliation", "y" * 301, "最多 300 个字符，现有 301 个。"),
         ("group", "martian", "请选择你以哪种身份联署。"),
     ],
 )

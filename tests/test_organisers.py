@@ -173,3 +173,40 @@ def test_logging_out_in_one_browser_leaves_the_other_login_alone(app, organiser_
     assert log_in(other, "organiser@example.org", "correct horse battery").status_code == 302
     organiser_client.post("/organisers/logout", data={"csrf_token": csrf_token(organiser_client, "/organisers/")})
     assert other.get("/organisers/").status_code == 200
+
+
+def review_page_for(app, organiser_client):
+    from tests.support import confirmed_signature
+
+    with app.app_context():
+        signature_id = confirmed_signature(email="reviewed@example.org").id
+    return signature_id, f"/organisers/signatures/{signature_id}"
+
+
+def test_hiding_without_a_reason_shows_the_error_under_the_hide_box_only(app, organiser_client):
+    import re
+
+    _, path = review_page_for(app, organiser_client)
+    response = organiser_client.post(
+        path + "/hide", data={"reason": "", "csrf_token": csrf_token(organiser_client, path)}
+    )
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and html.count('class="field-errors"') == 1
+    assert re.search(r'id="reason-hide-errors"', html) and 'id="reason-delete-errors"' not in html
+    assert 'href="#reason-hide"' in html, "the summary leads to the box that was pressed"
+
+
+def test_delete_for_good_asks_first_and_deletes_only_when_confirmed(app, organiser_client):
+    from petition.extensions import db
+    from petition.models import Signature
+
+    signature_id, path = review_page_for(app, organiser_client)
+    token = csrf_token(organiser_client, path)
+    asked = organiser_client.post(path + "/delete", data={"reason": "spam", "csrf_token": token})
+    assert asked.status_code == 200 and "Yes, delete it for good" in asked.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Signature, signature_id) is not None, "nothing is deleted before the answer"
+    done = organiser_client.post(path + "/delete", data={"reason": "spam", "confirm": "yes", "csrf_token": token})
+    assert done.status_code == 302
+    with app.app_context():
+        assert db.session.get(Signature, signature_id) is None

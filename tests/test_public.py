@@ -85,10 +85,10 @@ def test_same_address_signing_twice_adds_nothing_and_shows_no_error(client, app)
     [
         ("name", "", "Enter your name."),
         ("name", "   ", "Enter your name."),
-        ("name", "x" * 201, "Use at most 200 characters."),
+        ("name", "x" * 201, "Use at most 200 characters; this has 201."),
         ("name", "Ada\x07Lovelace", "Remove the invisible control characters"),
         ("affiliation", "", "Enter your affiliation."),
-        ("affiliation", "y" * 301, "Use at most 300 characters."),
+        ("affiliation", "y" * 301, "Use at most 300 characters; this has 301."),
         ("affiliation", "Uni\u202eversity", "Remove the invisible control characters"),
         # Names that would be listed blank: zero-width, word-joiner, byte-order-mark and Hangul filler.
         ("name", "\u200b\u200b", "Write at least one letter or number that can be seen."),
@@ -100,7 +100,7 @@ def test_same_address_signing_twice_adds_nothing_and_shows_no_error(client, app)
         ("email", "", "Enter your email address."),
         ("email", "not-an-address", "Enter a valid email address"),
         ("email", "ada@", "Enter a valid email address"),
-        ("email", "a" * 250 + "@example.org", "Use at most 254 characters."),
+        ("email", "a" * 250 + "@example.org", "Use at most 254 characters; this has 262."),
         ("group", None, "Choose the group you sign as."),
         ("group", "martian", "Choose the group you sign as."),
     ],

@@ -5,9 +5,9 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Optional, Regexp
 
-from ..fields import NoControlCharacters, tidy_filter
+from ..fields import NoControlCharacters, TooLong, tidy_filter
 from ..models import EMAIL_MAX
 
 if TYPE_CHECKING:
@@ -20,12 +20,12 @@ class LoginForm(FlaskForm):
     email = EmailField(
         _l("Email address"),
         filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
+        validators=[DataRequired(_l("Enter your email address.")), TooLong(EMAIL_MAX)],
         render_kw={"autocomplete": "username"},
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Enter your password.")), Length(max=1024)],
+        validators=[DataRequired(_l("Enter your password.")), TooLong(1024)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -40,7 +40,7 @@ def reason_field() -> UnboundField:
         filters=[tidy_filter],
         validators=[
             DataRequired(_l("Give a reason; it goes into the audit log.")),
-            Length(max=REASON_MAX, message=_l("Use at most %(max)d characters.")),
+            TooLong(REASON_MAX),
             NoControlCharacters(),
         ],
         render_kw={"maxlength": REASON_MAX},
@@ -58,7 +58,7 @@ class BulkHideForm(FlaskForm):
         filters=[lambda v: (tidy_filter(v) or "").lstrip("@").lower() if v else v],
         validators=[
             Optional(),
-            Length(max=253),
+            TooLong(253),
             Regexp(r"^[a-z0-9.-]+\.[a-z0-9-]+$", message=_l("Enter a domain such as example.com.")),
         ],
     )

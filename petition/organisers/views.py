@@ -125,7 +125,12 @@ def moderate(signature_id: int, action: str) -> ResponseReturnValue:
     signature = _signature_or_404(signature_id)
     form = ModerationForm()
     if not form.validate_on_submit():
-        return render_template("organisers/signature.html", signature=signature, form=form), 422
+        # The error goes under the box that was pressed, not under every box with a reason field.
+        page = render_template("organisers/signature.html", signature=signature, form=form, pressed=action)
+        return page, 422
+    if action == "delete" and request.form.get("confirm") != "yes":
+        # Deleting cannot be undone: one more page says so, with the reason carried over.
+        return render_template("organisers/confirm_delete.html", signature=signature, form=form)
     do, message = ACTIONS[action]
     do(signature, current_user, form.reason.data)
     flash(message, "success")

@@ -6,18 +6,14 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, Form, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, ValidationError
 
 from .. import groups
-from ..fields import NoControlCharacters, ValidEmail, VisibleText, tidy_filter
+from ..fields import NoControlCharacters, TooLong, ValidEmail, VisibleText, tidy_filter
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
 if TYPE_CHECKING:
     from wtforms.fields.core import UnboundField
-
-
-def _too_long(limit: int) -> Length:
-    return Length(max=limit, message=_l("Use at most %(max)d characters."))
 
 
 def email_field() -> UnboundField:
@@ -27,7 +23,7 @@ def email_field() -> UnboundField:
         filters=[tidy_filter],
         validators=[
             DataRequired(_l("Enter your email address.")),
-            _too_long(EMAIL_MAX),
+            TooLong(EMAIL_MAX),
             NoControlCharacters(),
             ValidEmail(),
         ],
@@ -54,7 +50,7 @@ class SignatoryDetailsForm(FlaskForm):
     name = StringField(
         _l("Full name"),
         filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter your name.")), _too_long(NAME_MAX), NoControlCharacters(), VisibleText()],
+        validators=[DataRequired(_l("Enter your name.")), TooLong(NAME_MAX), NoControlCharacters(), VisibleText()],
         render_kw={"maxlength": NAME_MAX, "autocomplete": "name"},
     )
     affiliation = StringField(
@@ -63,7 +59,7 @@ class SignatoryDetailsForm(FlaskForm):
         filters=[tidy_filter],
         validators=[
             DataRequired(_l("Enter your affiliation.")),
-            _too_long(AFFILIATION_MAX),
+            TooLong(AFFILIATION_MAX),
             NoControlCharacters(),
             VisibleText(),
         ],
