@@ -13,7 +13,18 @@ from .models import Signature
 
 SQLText = SQLColumnExpression[Any]  # an SQL expression (or a column) that gives text
 
-HEADER = ("id", "name", "affiliation", "email", "group", "listed", "signed_at", "status", "confirmed_at", "language")
+HEADER = (
+    "id",
+    "name",
+    "affiliation",
+    "email",
+    "group",
+    "listed",
+    "signed_at_utc",
+    "status",
+    "confirmed_at_utc",
+    "language",
+)
 BYTE_ORDER_MARK = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
 # A cell starting with one of these is read as a formula by spreadsheet programs (OWASP: CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -41,12 +52,14 @@ def neutralised(column: SQLText, inner_separators: tuple[str, ...] = OTHER_SEPAR
     return case((func.substr(func.ltrim(column), 1, 1).in_(FORMULA_TRIGGERS), literal("'")), else_=literal("")) + inner
 
 
-def iso_utc(column: SQLText) -> SQLText:
-    """The timestamp as ISO 8601 text in UTC, formatted by the database (much faster than Python)."""
+def utc_timestamp(column: SQLText) -> SQLText:
+    """The time in UTC as 'YYYY-MM-DD HH:MM:SS', which Excel, LibreOffice and Google Sheets all read
+    as a date and time (ISO's 'T' and '+00:00' keep them from it; the column name says UTC).
+    Formatted by the database, much faster than Python."""
     if db.engine.dialect.name == "postgresql":
-        return func.to_char(func.timezone("UTC", column), 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')
-    # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' text: cutting and joining beats strftime().
-    return func.replace(func.substr(column, 1, 19), " ", "T") + literal("+00:00")
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS")
+    # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS.ffffff' text: the first 19 characters are the answer.
+    return func.substr(column, 1, 19)
 
 
 def quoted(text: SQLText) -> SQLText:
@@ -76,9 +89,9 @@ def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
         quoted(neutralised(Signature.email, inner_separators=())),
         Signature.group,
         case((Signature.listed, "yes"), else_="no"),
-        iso_utc(Signature.signed_at),
+        utc_timestamp(Signature.signed_at),
         Signature.review_status,
-        func.coalesce(iso_utc(Signature.confirmed_at), ""),
+        func.coalesce(utc_timestamp(Signature.confirmed_at), ""),
         Signature.language,
     )
     statement = select(line).order_by(Signature.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, select
 
 from ..abuse import is_fast
@@ -32,10 +33,42 @@ def latest_signatures(review: str = "all", limit: int | None = None) -> Sequence
     )
 
 
+# What organisers read for a review status and an audit action, in their language. The database
+# keeps the plain English keys.
+REVIEW_LABELS = {
+    Review.FLAGGED: _l("flagged as a bot"),
+    Review.HIDDEN: _l("hidden"),
+    Review.PENDING: _l("not confirmed"),
+    Review.CONFIRMED: _l("counted"),
+}
+ACTION_LABELS = {
+    "hide": _l("hid"),
+    "restore": _l("restored"),
+    "approve": _l("approved"),
+    "delete": _l("deleted"),
+    "bulk-hide": _l("bulk hid"),
+    "export": _l("exported"),
+}
+
+
+def review_label(status: str) -> str:
+    return str(REVIEW_LABELS.get(Review(status), status))
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
 def review_hints() -> dict[str, Callable[..., object]]:
     """For the organiser pages' templates: does an address look institutional, was a form sent
-    suspiciously fast (hints beside each signature, never stored on it)."""
-    return {"institution_hint": institutional_hint, "sent_fast": is_fast}
+    suspiciously fast (hints beside each signature, never stored on it), and the words for a review
+    status and an audit action."""
+    return {
+        "institution_hint": institutional_hint,
+        "sent_fast": is_fast,
+        "review_label": review_label,
+        "action_label": action_label,
+    }
 
 
 def review_counts() -> dict[str, int]:

@@ -64,14 +64,16 @@ class BulkHideForm(FlaskForm):
     )
     since = DateTimeLocalField(
         _l("Signed from (UTC)"),
+        description=_l("A day and time in UTC, such as 2026-11-29 14:30."),
         validators=[Optional()],
-        format="%Y-%m-%dT%H:%M",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."),
     )
     until = DateTimeLocalField(
         _l("Signed before (UTC)"),
+        description=_l("A day and time in UTC, such as 2026-11-29 14:30."),
         validators=[Optional()],
-        format="%Y-%m-%dT%H:%M",
+        format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
         invalid_value_message=_l("Enter a date and time, such as 2026-11-29 14:30."),
     )
     reason = reason_field()
