@@ -36,6 +36,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     register_commands(app)
     register_response_headers(app)
     register_template_context(app)
+    register_static_files(app)
     return app
 
 
@@ -99,6 +100,12 @@ def register_commands(app: Flask) -> None:
 
 def register_response_headers(app: Flask) -> None:
     from .headers import register
+
+    register(app)
+
+
+def register_static_files(app: Flask) -> None:
+    from .static_files import register
 
     register(app)
 
