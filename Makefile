@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Links in the emails the worker prints point here: `make run PORT=5822` gives links to port 5822.
+SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test bench lint lock install install-dev migrate translations clean
 
@@ -48,9 +50,9 @@ migrate: install
 # The mail worker runs beside the web server and stops with it. Without MAIL_SERVER it prints each
 # email (with its confirmation link) to this console.
 run: migrate
-	$(FLASK) mail deliver --watch & worker=$$!; \
+	SITE_URL=$(SITE_URL) $(FLASK) mail deliver --watch & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT) --debug
+	SITE_URL=$(SITE_URL) $(FLASK) run --host $(HOST) --port $(PORT) --debug
 
 # axe-core for the accessibility tests, pinned in tests/axe/package-lock.json. Without npm they are
 # skipped here (CI fails on a skipped test, so it always runs them).

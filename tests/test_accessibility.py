@@ -190,3 +190,29 @@ def test_every_focus_indicator_stands_out_three_to_one(page_for, live_server, se
     )
     assert float(style["width"].removesuffix("px")) >= 2
     assert contrast(rgb(style["outline"]), rgb(style["page"])) >= 3
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_dark_mode_keeps_every_contrast(page_for, live_server, axe_source, language):
+    page = page_for(width=390, language=language)
+    page.emulate_media(color_scheme="dark")
+    found = {}
+    for path in ["/", "/signatories", "/signatories/growth", "/thanks", "/background"]:
+        page.goto(live_server + path)
+        found[path] = violations(page, axe_source)
+    page.goto(live_server + "/sign")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_load_state()
+    found["/sign (errors)"] = violations(page, axe_source)
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(253, 252, 249)", "dark paper"
+    assert {path: v for path, v in found.items() if v} == {}
+
+
+def test_the_letter_prints_as_a_document_with_its_source(page_for, live_server):
+    page = page_for(width=1280)
+    page.goto(live_server + "/en/")
+    page.emulate_media(media="print")
+    for hidden in (".site-header", ".letter-aside", ".share", ".letter-sign"):
+        assert not page.locator(hidden).first.is_visible(), hidden
+    assert page.locator("h1").is_visible() and page.locator(".letter").is_visible()
+    assert "China Policy Institute" in page.locator(".site-footer").inner_text()
