@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+Number = TypeVar("Number", int, float)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,22 +34,22 @@ def env_flag(name: str, default: str) -> bool:
     return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
 
 
-def env_number(name: str, default: str) -> int:
-    """A whole number from the environment."""
+def _env_parsed(name: str, default: str, parse: Callable[[str], Number], what: str) -> Number:
     raw = os.environ.get(name, default)
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise ConfigurationError(f"{name}={raw!r} is not a whole number.") from None
+        raise ConfigurationError(f"{name}={raw!r} is not {what}.") from None
+
+
+def env_number(name: str, default: str) -> int:
+    """A whole number from the environment."""
+    return _env_parsed(name, default, int, "a whole number")
 
 
 def env_seconds(name: str, default: str) -> float:
     """A number of seconds, fractions allowed."""
-    raw = os.environ.get(name, default)
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name}={raw!r} is not a number.") from None
+    return _env_parsed(name, default, float, "a number")
 
 
 def env_list(name: str) -> list[str]:
