@@ -126,6 +126,21 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["share_links"] = share_links
 
     app.context_processor(language_context)
+    app.context_processor(closing_context)
+
+
+def closing_context() -> dict[str, object]:
+    """Every page says when signing closed, with the counts (nothing while the letter is open)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .closing import closed_at
+    from .counts import current_counts
+
+    try:
+        closed = closed_at()
+        return {"signing_closed_at": closed, "closing_counts": current_counts() if closed else None}
+    except SQLAlchemyError:  # an error page while the database is away still renders
+        return {"signing_closed_at": None, "closing_counts": None}
 
 
 def language_context() -> dict[str, object]:

@@ -70,13 +70,19 @@ def authenticate(email: str, password: str) -> Organiser | None:
     return organiser if check_password_hash(organiser.password_hash, password) else None
 
 
+def organiser_by_email(email: str) -> Organiser:
+    """The organiser with this address; AccountError if there is none."""
+    key = login_key(email)
+    organiser = db.session.execute(select(Organiser).where(Organiser.email == key)).scalar_one_or_none()
+    if organiser is None:
+        raise AccountError(f"There is no organiser with the address {key}.")
+    return organiser
+
+
 def change_password(email: str, password: str) -> Organiser:
     """Set a new password and end every session of the account (a stolen cookie stops working)."""
     _check_password_length(password)
-    email = login_key(email)
-    organiser = db.session.execute(select(Organiser).where(Organiser.email == email)).scalar_one_or_none()
-    if organiser is None:
-        raise AccountError(f"There is no organiser with the address {email}.")
+    organiser = organiser_by_email(email)
     organiser.password_hash = generate_password_hash(password)
     end_every_session(organiser)
     db.session.flush()

@@ -13,7 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, counts, exports, groups, outbox, privacy
+from . import accounts, closing, counts, exports, groups, outbox, privacy
 from .database import reading_only
 from .extensions import db
 
@@ -34,6 +34,7 @@ privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to 
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
 share_cli = AppGroup("share", help="The pictures link previews and home screens show.")
+letter_cli = AppGroup("letter", help="The letter as a whole: closing and reopening signing.")
 
 
 def commits(command: Callable[P, R]) -> Callable[P, R]:
@@ -181,6 +182,38 @@ def add_group(key: str, label_en: str, label_zh: str, plural_en: str, plural_zh:
     click.echo(f"Added the group {group.key} ({group.plural('en')} / {group.plural('zh')}).")
 
 
+def _organiser_and_reason(by: str, reason: str) -> Organiser:
+    if not reason.strip():
+        raise click.BadParameter("say why; it goes into the audit log", param_hint="--reason")
+    try:
+        return accounts.organiser_by_email(by)
+    except accounts.AccountError as error:
+        raise click.BadParameter(str(error), param_hint="--by") from None
+
+
+@letter_cli.command("close")
+@click.option("--by", required=True, help="The organiser closing it (their address); goes into the audit log.")
+@click.option("--reason", required=True, help="Why; goes into the audit log.")
+@commits
+def close_letter(by: str, reason: str) -> None:
+    """Close signing now: the form is replaced by a notice and every page says the letter is closed."""
+    closed = closing.close(_organiser_and_reason(by, reason), reason.strip())
+    click.echo(f"Signing closed at {closed.isoformat(timespec='seconds')}.")
+
+
+@letter_cli.command("reopen")
+@click.option("--by", required=True, help="The organiser reopening it (their address); goes into the audit log.")
+@click.option("--reason", required=True, help="Why; goes into the audit log.")
+@commits
+def reopen_letter(by: str, reason: str) -> None:
+    """Open signing again after `letter close`."""
+    try:
+        closing.reopen(_organiser_and_reason(by, reason), reason.strip())
+    except ValueError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo("Signing is open again.")
+
+
 @share_cli.command("images")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Another folder than static/share/.")
 def draw_share_images(out: Path | None) -> None:
@@ -195,5 +228,14 @@ def draw_share_images(out: Path | None) -> None:
 
 
 def register(app: Flask) -> None:
-    for group in (organisers_cli, signatures_cli, mail_cli, privacy_cli, counts_cli, groups_cli, share_cli):
+    for group in (
+        organisers_cli,
+        signatures_cli,
+        mail_cli,
+        privacy_cli,
+        counts_cli,
+        groups_cli,
+        share_cli,
+        letter_cli,
+    ):
         app.cli.add_command(group)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -55,6 +56,21 @@ def env_seconds(name: str, default: str) -> float:
 def env_list(name: str) -> list[str]:
     """A list of values separated by commas or white space (SECRET_KEY_FALLBACKS)."""
     return [item for item in os.environ.get(name, "").replace(",", " ").split() if item]
+
+
+def env_moment(name: str) -> datetime | None:
+    """A moment from the environment, ISO 8601 with its zone (2026-12-31T23:59:00+08:00), or None when
+    unset. A time without a zone is refused: "midnight" means different moments in London and Beijing."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a date and time such as 2026-12-31T23:59:00+08:00.") from None
+    if moment.tzinfo is None:
+        raise ConfigurationError(f"{name}={raw!r} has no time zone: add one, such as +08:00 or Z.")
+    return moment
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -135,6 +151,8 @@ class Config:
     TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", "0")
     # A form sent back faster than this is probably not a person (0 turns the check off).
     SIGN_MIN_SECONDS = env_seconds("SIGN_MIN_SECONDS", "3")
+    # When signing closes by itself (ISO 8601 with a zone); `flask letter close` closes it by hand.
+    SIGNING_CLOSES_AT = env_moment("SIGNING_CLOSES_AT")
     # Organiser login lockout: this many failures within the window locks the account or address.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 20

@@ -257,6 +257,17 @@ class OrganiserSession(Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class LetterState(Model):
+    """The letter as a whole: one row. closed_at is set when organisers close signing by hand
+    (`flask letter close`); the scheduled closing (SIGNING_CLOSES_AT) is configuration."""
+
+    __tablename__ = "letter_state"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 # Rules the database keeps with triggers, which the models cannot declare: the counters, and an
 # audit log that refuses changes. The migrations create them; a test checks they are all there.
 TRIGGERS = {

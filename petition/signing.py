@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from . import lifecycle
+from . import closing, lifecycle
 from .extensions import db
 from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
@@ -42,7 +42,10 @@ def sign(
     If it is not confirmed, nobody has shown they own the address yet: see replace_unconfirmed.
     A suspected bot's signature (the honeypot) is stored for review but never emailed, counted or
     listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
+    Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
     """
+    if closing.is_closed():
+        raise closing.SigningClosed()
     details: dict[str, Any] = {
         "name": tidy(name),
         "affiliation": tidy(affiliation),

@@ -293,3 +293,22 @@ def test_the_counts_line_up_whatever_their_labels_length(page_for, live_server, 
         uneven += len({round(label.bounding_box()["height"]) for label in labels}) > 1
         assert len({round(figure.bounding_box()["y"]) for figure in figures}) == 1, width
     assert uneven, "at some width one label wraps and the other does not"
+
+
+def test_an_organiser_closes_the_letter_and_every_page_says_so(page_for, live_server, app, runner):
+    with app.app_context():
+        email, _ = create_organiser_account("closer@example.org", "correct horse battery")
+    result = runner.invoke(args=["letter", "close", "--by", email, "--reason", "delivered"])
+    assert result.exit_code == 0, result.output
+    page = page_for(width=390)
+    for path in ("/en/", "/en/signatories", "/en/background"):
+        page.goto(live_server + path)
+        assert (
+            page.locator(".closed-banner").is_visible()
+            and "Signing closed on" in page.locator(".closed-banner").inner_text()
+        )
+        assert page.locator(".nav-sign").count() == 0
+    page.goto(live_server + "/en/sign")
+    assert page.get_by_role("heading", name="Signing has closed").is_visible()
+    assert page.locator("form input[name=email]").count() == 0
+    assert no_sideways_scrolling(page) and page.elsewhere == [] and page.console_errors == []

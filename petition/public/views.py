@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import wraps
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, content, growth, locales, sharing, signing
+from .. import abuse, closing, content, growth, locales, sharing, signing
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
@@ -117,22 +117,36 @@ def render_sign_form(form: SignatureForm, status: int = 200, notice: LazyString 
 def sign() -> ResponseReturnValue:
     if request.method == "GET":
         reading_only()
-        return blank_sign_form()
+        return signing_closed_page(200) if closing.is_closed() else blank_sign_form()
+    if closing.is_closed():  # before the form is read: a late or replayed post adds nothing, sends nothing
+        return signing_closed_page(410)
     form = SignatureForm()
     if form.validate_on_submit():
-        signing.sign(
-            name=form.name.data,
-            affiliation=form.affiliation.data,
-            email=form.email.data,
-            group=form.group.data,
-            listed=form.listed.data,
-            ip_hash=abuse.ip_hash(request.remote_addr),
-            suspected_bot=abuse.looks_like_a_bot(form.website.data),
-            fill_seconds=abuse.seconds_to_fill(form.started.data),
-            language=_language(),
-        )
+        try:
+            signing.sign(**signing_details(form))
+        except closing.SigningClosed:  # closed between the check above and now
+            return signing_closed_page(410)
         return redirect(url_for(".check_email"))
     return render_sign_form(form, 422 if form.is_submitted() else 200)
+
+
+def signing_closed_page(status: int) -> tuple[str, int]:
+    return render_template("sign_closed.html", counts=current_counts()), status
+
+
+def signing_details(form: SignatureForm) -> dict[str, Any]:
+    """What the form says, and what the request adds (the hashed IP, the honeypot, the fill time)."""
+    return {
+        "name": form.name.data,
+        "affiliation": form.affiliation.data,
+        "email": form.email.data,
+        "group": form.group.data,
+        "listed": form.listed.data,
+        "ip_hash": abuse.ip_hash(request.remote_addr),
+        "suspected_bot": abuse.looks_like_a_bot(form.website.data),
+        "fill_seconds": abuse.seconds_to_fill(form.started.data),
+        "language": _language(),
+    }
 
 
 def blank_sign_form() -> str:

@@ -1,0 +1,65 @@
+"""Closing the letter: when signing ends, by schedule (SIGNING_CLOSES_AT) or by hand.
+
+Once closed, nobody new can sign. A signature made before closing can still be confirmed from its
+email while the link works (CONFIRM_MAX_AGE, a week by default): its signer signed in time, and
+the email may have arrived late. So the final counts settle a week after closing; the pages say so.
+Signers can still correct or withdraw their own signature.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, g, has_request_context
+
+from . import audit
+from .extensions import db
+from .models import LetterState, Organiser, now_utc
+
+
+class SigningClosed(Exception):
+    """Signing has ended: nothing is added and nothing is sent."""
+
+
+def _state() -> LetterState:
+    return db.session.get_one(LetterState, 1)
+
+
+def closed_at(now: datetime | None = None) -> datetime | None:
+    """When signing closed, or None while it is open. Read once per request."""
+    if now is None and has_request_context() and "letter_closed_at" in g:
+        return g.letter_closed_at
+    now = now or now_utc()
+    scheduled = current_app.config.get("SIGNING_CLOSES_AT")
+    moments = [moment for moment in (_state().closed_at, scheduled) if moment is not None and moment <= now]
+    closed = min(moments) if moments else None
+    if has_request_context():
+        g.letter_closed_at = closed
+    return closed
+
+
+def is_closed() -> bool:
+    return closed_at() is not None
+
+
+def close(organiser: Organiser, reason: str) -> datetime:
+    """Close signing now, by hand; the audit log says who and why. Closing twice keeps the first time."""
+    state = _state()
+    if state.closed_at is None:
+        state.closed_at = now_utc()
+        audit.record(organiser, "close", "signing", reason)
+    db.session.flush()
+    return state.closed_at
+
+
+def reopen(organiser: Organiser, reason: str) -> None:
+    """Open signing again. A scheduled closing that has passed cannot be undone here: its setting is
+    changed where it is set."""
+    scheduled = current_app.config.get("SIGNING_CLOSES_AT")
+    if scheduled is not None and scheduled <= now_utc():
+        raise ValueError(f"SIGNING_CLOSES_AT ({scheduled.isoformat()}) has passed: change or remove it to reopen.")
+    state = _state()
+    if state.closed_at is not None:
+        state.closed_at = None
+        audit.record(organiser, "reopen", "signing", reason)
+    db.session.flush()
