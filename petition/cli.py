@@ -13,7 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, closing, counts, exports, groups, outbox, privacy
+from . import accounts, closing, counts, delivery, exports, groups, outbox, privacy
 from .database import reading_only
 from .extensions import db
 
@@ -35,6 +35,7 @@ counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
 share_cli = AppGroup("share", help="The pictures link previews and home screens show.")
 letter_cli = AppGroup("letter", help="The letter as a whole: closing and reopening signing.")
+delivery_cli = AppGroup("delivery", help="The copy of the letter and its signatories to deliver.")
 
 
 def commits(command: Callable[P, R]) -> Callable[P, R]:
@@ -214,6 +215,17 @@ def reopen_letter(by: str, reason: str) -> None:
     click.echo("Signing is open again.")
 
 
+@delivery_cli.command("pdf")
+@click.argument("file", type=click.Path(dir_okay=False, writable=True))
+@click.option("--language", type=click.Choice(["en", "zh"]), default="en", show_default=True)
+def delivery_pdf(file: str, language: str) -> None:
+    """Write the delivery copy (A4 PDF: the letter, the counts, the listed signatories) to FILE."""
+    reading_only()  # signing goes on while the copy is made
+    copy = delivery.delivery_copy(language)
+    delivery.write_pdf(copy, file)
+    click.echo(f"Wrote {file}: {copy.counts.total} signatures; list SHA-256 {copy.list_fingerprint}.")
+
+
 @share_cli.command("images")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Another folder than static/share/.")
 def draw_share_images(out: Path | None) -> None:
@@ -237,5 +249,6 @@ def register(app: Flask) -> None:
         groups_cli,
         share_cli,
         letter_cli,
+        delivery_cli,
     ):
         app.cli.add_command(group)

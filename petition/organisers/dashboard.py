@@ -48,6 +48,9 @@ ACTION_LABELS = {
     "delete": _l("deleted"),
     "bulk-hide": _l("bulk hid"),
     "export": _l("exported"),
+    "delivery": _l("made the delivery copy"),
+    "close": _l("closed signing"),
+    "reopen": _l("reopened signing"),
 }
 
 

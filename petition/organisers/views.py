@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, exports, moderation
+from .. import abuse, accounts, audit, delivery, exports, moderation
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
@@ -157,6 +158,33 @@ def bulk_hide() -> ResponseReturnValue:
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value else None
+
+
+def _delivery_language() -> str:
+    language = request.args.get("language", "en")
+    return language if language in ("en", "zh") else "en"
+
+
+@bp.get("/delivery")
+def delivery_html() -> ResponseReturnValue:
+    """The delivery copy as a page to print from the browser."""
+    copy = delivery.delivery_copy(_delivery_language())
+    return delivery.render_html(copy)
+
+
+@bp.get("/delivery.pdf")
+def delivery_pdf() -> ResponseReturnValue:
+    language = _delivery_language()
+    audit.record(current_user, "delivery", f"delivery copy ({language})")
+    copy = delivery.delivery_copy(language)
+    out = io.BytesIO()
+    delivery.write_pdf(copy, out)
+    filename = f"open-letter-delivery-{language}-{copy.made_at:%Y-%m-%d}.pdf"
+    return Response(
+        out.getvalue(),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @bp.get("/export.csv")
