@@ -13,7 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, closing, counts, delivery, exports, groups, outbox, privacy
+from . import accounts, closing, counts, delivery, exports, groups, news, outbox, privacy
 from .database import reading_only
 from .extensions import db
 
@@ -119,13 +119,13 @@ def _say(report: DeliveryReport) -> None:
 def deliver(watch: bool, interval: float) -> None:
     """Send the emails that are due, with retries and backoff, then exit (or keep going with --watch)."""
     if not watch:
-        _say(outbox.deliver_due())
+        _say(outbox.deliver_due(prepare=news.WORKER_STEP))
         return
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     click.echo("Delivering emails; stop with Ctrl-C.")
     try:
-        outbox.deliver_forever(interval, should_stop=lambda: bool(stop), on_report=_say)
+        outbox.deliver_forever(interval, should_stop=lambda: bool(stop), on_report=_say, prepare=news.WORKER_STEP)
     except KeyboardInterrupt:
         pass
 

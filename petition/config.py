@@ -151,6 +151,8 @@ class Config:
     TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", "0")
     # A form sent back faster than this is probably not a person (0 turns the check off).
     SIGN_MIN_SECONDS = env_seconds("SIGN_MIN_SECONDS", "3")
+    # How fast news emails go out (the mail server and the recipients' servers like a steady pace).
+    NEWS_PER_MINUTE = env_number("NEWS_PER_MINUTE", "600")
     # When signing closes by itself (ISO 8601 with a zone); `flask letter close` closes it by hand.
     SIGNING_CLOSES_AT = env_moment("SIGNING_CLOSES_AT")
     # Organiser login lockout: this many failures within the window locks the account or address.

@@ -28,6 +28,11 @@ def render_file(path: Path) -> Markup:
     return rendered
 
 
+def markdown(text: str) -> Markup:
+    """Markdown an organiser wrote (an update), rendered with raw HTML off, as the letter is."""
+    return Markup(_markdown.render(text))
+
+
 def content_path(name: str, language: str) -> Path:
     """petition/content/letter.en.md, falling back to English when a translation is missing."""
     directory = Path(current_app.config["CONTENT_DIR"])

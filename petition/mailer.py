@@ -59,6 +59,9 @@ def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     message["To"] = recipient(outgoing)
     message["Subject"] = outgoing.subject
     message["Message-ID"] = message_id(outgoing)
+    if outgoing.unsubscribe_url:  # news: a one-click unsubscribe that mail programs show (RFC 8058)
+        message["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(outgoing.body)
     return message
 

@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, Index, String, Text, TypeDecorator, and_, text
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+    and_,
+    text,
+)
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -115,6 +128,8 @@ class Signature(Model):
     # Seconds between the form being shown and sent back (None: unknown). Autofill can make a person
     # fast, so this never flags a signature by itself; organisers see it beside the others.
     fill_seconds: Mapped[float | None] = mapped_column(Float)
+    # Ticked "Email me news about this letter"; unticked by default, cleared by unsubscribing.
+    wants_updates: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     # What a signature's state means, each defined once (lifecycle.py), in Python and in SQL.
     @hybrid_property
@@ -187,6 +202,7 @@ class OutgoingEmail(Model):
         Index(
             "ix_outgoing_emails_due", "next_attempt_at", "id", sqlite_where=text(UNSENT), postgresql_where=text(UNSENT)
         ),
+        UniqueConstraint("update_id", "signature_id", name="uq_outgoing_emails_update_signature"),
         NEVER_REUSE_IDS,
     )
 
@@ -202,6 +218,37 @@ class OutgoingEmail(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # News about the letter: which update it carries (one email per update and signer, the unique
+    # constraint says), and its one-click unsubscribe address (RFC 8058).
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
+    unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+
+
+class Update(Model):
+    """News about the letter, in both languages, shown on the letter page and in the Atom feeds."""
+
+    __tablename__ = "updates"
+    __table_args__ = (NEVER_REUSE_IDS,)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    published_on: Mapped[date] = mapped_column(Date)
+    title_en: Mapped[str] = mapped_column(String(200))
+    title_zh: Mapped[str] = mapped_column(String(200))
+    body_en: Mapped[str] = mapped_column(Text)
+    body_zh: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when organisers chose to email it: the mail worker queues it to subscribers in batches,
+    # in signature order, remembering the last one queued.
+    mail_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mailed_up_to: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language == "zh" else self.title_en
+
+    def body(self, language: str) -> str:
+        return self.body_zh if language == "zh" else self.body_en
 
 
 class AuditEntry(Model):

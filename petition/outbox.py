@@ -126,10 +126,26 @@ def _deliver_one(transport: Transport, email: OutgoingEmail, now: datetime, repo
         report.sent += 1
 
 
-def deliver_due(now: datetime | None = None, limit: int = 100) -> DeliveryReport:
+@dataclass(frozen=True)
+class Preparation:
+    """Work the worker does before each poll (queuing the next batch of news): `needed` only reads,
+    so a poll with nothing to prepare takes no write lock; `run` writes, in a transaction of its own."""
+
+    needed: Callable[[], bool]
+    run: Callable[[], int]
+
+
+def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparation | None = None) -> DeliveryReport:
     """Send what is due now; return what happened."""
-    now = now or now_utc()
     report = DeliveryReport()
+    if prepare is not None:
+        reading_only()
+        needed = prepare.needed()
+        db.session.commit()
+        if needed:
+            prepare.run()
+            db.session.commit()
+    now = now or now_utc()
     reading_only()  # the look at the outbox takes no write lock, so the poll never holds up a signer
     ids = due_ids(now, limit)
     db.session.commit()  # each claim below is a writing transaction of its own
@@ -157,12 +173,13 @@ def deliver_forever(
     interval_seconds: float = 2.0,
     should_stop: Callable[[], bool] = lambda: False,
     on_report: Callable[[DeliveryReport], None] | None = None,
+    prepare: Preparation | None = None,
 ) -> None:
     """The worker's loop: deliver, then wait a little when there was nothing to do. An error (the
     database restarting, say) is logged and the loop goes on: a worker that dies sends nothing."""
     while not should_stop():
         try:
-            report = deliver_due()
+            report = deliver_due(prepare=prepare)
         except Exception:
             current_app.logger.exception("Delivering emails failed; trying again shortly")
             db.session.rollback()

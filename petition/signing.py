@@ -29,6 +29,7 @@ def sign(
     email: str,
     group: str,
     listed: bool = True,
+    wants_updates: bool = False,
     ip_hash: str | None = None,
     suspected_bot: bool = False,
     language: str = "en",
@@ -51,6 +52,7 @@ def sign(
         "affiliation": tidy(affiliation),
         "group": group,
         "listed": bool(listed),
+        "wants_updates": bool(wants_updates),
         "ip_hash": ip_hash,
         "suspected_bot": suspected_bot,
         "language": language,
@@ -118,8 +120,12 @@ def confirm_signature(signature: Signature) -> Signature:
     return signature
 
 
-def correct_signature(signature: Signature, *, name: str, affiliation: str, group: str, listed: bool) -> Signature:
+def correct_signature(
+    signature: Signature, *, name: str, affiliation: str, group: str, listed: bool, wants_updates: bool | None = None
+) -> Signature:
     lifecycle.correct(signature, name=tidy(name), affiliation=tidy(affiliation), group=group, listed=listed)
+    if wants_updates is not None:
+        signature.wants_updates = bool(wants_updates)
     db.session.flush()
     return signature
 

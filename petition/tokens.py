@@ -1,4 +1,4 @@
-"""Signed, single-purpose links for a signature: confirm it, or manage it (correct or withdraw)."""
+"""Signed, single-purpose links for a signature: confirm it, manage it (correct or withdraw), or stop its news."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .models import Signature
 
 CONFIRM = "confirm"
 MANAGE = "manage"
+UNSUBSCRIBE = "unsubscribe"
 
 
 class LinkExpired(Exception):

@@ -41,7 +41,20 @@ def signer_links(app, live_server):
     confirm = link_in_latest_email(app, "axe.signer@example.org")
     manage = link_in_latest_email(app, "axe.signer@example.org", MANAGE_LINK)
     urllib.request.urlopen(live_server + "/api/counts").read()  # the server is up
-    return {"confirm": confirm, "manage": manage, "withdraw": manage + "/withdraw"}
+    from urllib.parse import urlsplit
+
+    from sqlalchemy import select
+
+    from petition.extensions import db
+    from petition.models import Signature
+    from petition.news import unsubscribe_url
+
+    with app.app_context(), app.test_request_context():
+        signature = db.session.execute(
+            select(Signature).where(Signature.email == "axe.signer@example.org")
+        ).scalar_one()
+        unsubscribe = urlsplit(unsubscribe_url(signature)).path
+    return {"confirm": confirm, "manage": manage, "withdraw": manage + "/withdraw", "unsubscribe": unsubscribe}
 
 
 PUBLIC = [
@@ -119,7 +132,7 @@ def test_every_organiser_page_has_no_accessibility_violations(
         detail = f"/organisers/signatures/{signature.id}"
     page = organiser_page(width, language)
     found = {}
-    for path in ("/organisers/", "/organisers/?review=hidden", detail, "/organisers/bulk-hide"):
+    for path in ("/organisers/", "/organisers/?review=hidden", detail, "/organisers/bulk-hide", "/organisers/updates"):
         page.goto(live_server + path)
         found[path] = violations(page, axe_source)
     page.goto(live_server + detail)
@@ -130,6 +143,10 @@ def test_every_organiser_page_has_no_accessibility_violations(
     page.locator("form button[type=submit]").first.click()
     page.wait_for_load_state()
     found["/organisers/bulk-hide (errors)"] = violations(page, axe_source)
+    page.goto(live_server + "/organisers/updates")
+    page.locator("form button[type=submit]").first.click()
+    page.wait_for_load_state()
+    found["/organisers/updates (errors)"] = violations(page, axe_source)
     assert {path: v for path, v in found.items() if v} == {}
 
 

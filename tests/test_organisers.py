@@ -36,7 +36,7 @@ def pytest_generate_tests(metafunc):
 
 def test_every_organiser_route_refuses_anonymous_visitors(client, organiser_route):
     method, path = organiser_route
-    path = path.replace("<id:signature_id>", "1").replace("<action>", "hide")
+    path = path.replace("<id:signature_id>", "1").replace("<id:update_id>", "1").replace("<action>", "hide")
     response = client.open(path, method=method)
     assert response.status_code == 302
     assert "/organisers/login" in response.headers["Location"]

@@ -51,6 +51,9 @@ ACTION_LABELS = {
     "delivery": _l("made the delivery copy"),
     "close": _l("closed signing"),
     "reopen": _l("reopened signing"),
+    "publish-update": _l("published news"),
+    "edit-update": _l("corrected news"),
+    "withdraw-update": _l("withdrew news"),
 }
 
 

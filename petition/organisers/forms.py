@@ -4,13 +4,15 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField
+from wtforms import BooleanField, DateField, DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Optional, Regexp
 
+from .. import news
 from ..fields import NoControlCharacters, TooLong, tidy_filter
 from ..models import EMAIL_MAX
 
 if TYPE_CHECKING:
+    from flask_babel.speaklater import LazyString
     from wtforms.fields.core import UnboundField
 
 REASON_MAX = 500
@@ -87,3 +89,34 @@ class BulkHideForm(FlaskForm):
             self.until.errors.append(_l("The end of the window must come after its start."))
             return False
         return valid
+
+
+def _text(label: LazyString, limit: int, area: bool = False) -> UnboundField:
+    field = TextAreaField if area else StringField
+    return field(
+        label,
+        filters=[tidy_filter] if not area else [],
+        validators=[DataRequired(_l("Write this in both languages.")), TooLong(limit), NoControlCharacters()],
+        render_kw={"maxlength": limit, **({"rows": 8} if area else {})},
+    )
+
+
+class UpdateForm(FlaskForm):
+    """News about the letter, in both languages."""
+
+    published_on = DateField(_l("Date"), validators=[DataRequired(_l("Give the date of the news."))])
+    title_en = _text(_l("Title in English"), news.TITLE_MAX)
+    title_zh = _text(_l("Title in Chinese"), news.TITLE_MAX)
+    body_en = _text(_l("Text in English (Markdown)"), news.BODY_MAX, area=True)
+    body_zh = _text(_l("Text in Chinese (Markdown)"), news.BODY_MAX, area=True)
+    email = BooleanField(
+        _l("Email it to the signers who asked for news"),
+        description=_l("Each in their language, a few hundred a minute, with a link to stop the news."),
+        default=False,
+    )
+
+    def titles(self) -> dict[str, str]:
+        return {"en": self.title_en.data, "zh": self.title_zh.data}
+
+    def bodies(self) -> dict[str, str]:
+        return {"en": self.body_en.data, "zh": self.body_zh.data}

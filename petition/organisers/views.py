@@ -22,15 +22,15 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, delivery, exports, moderation
+from .. import abuse, accounts, audit, delivery, exports, moderation, news
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
-from ..models import Signature
+from ..models import Signature, Update
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
 from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts, review_hints
-from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm
+from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm, UpdateForm
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -158,6 +158,54 @@ def bulk_hide() -> ResponseReturnValue:
 
 def _utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value else None
+
+
+@bp.route("/updates", methods=["GET", "POST"])
+def updates() -> ResponseReturnValue:
+    """Publish news about the letter; see and correct what was published."""
+    form = UpdateForm()
+    if request.method == "GET":
+        form.published_on.data = datetime.now(UTC).date()
+    if form.validate_on_submit():
+        news.publish(
+            current_user,
+            published_on=form.published_on.data,
+            titles=form.titles(),
+            bodies=form.bodies(),
+            email=form.email.data,
+        )
+        flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
+        return redirect(url_for(".updates"))
+    page = render_template("organisers/updates.html", form=form, updates=news.all_updates(), withdraw=ModerationForm())
+    return page, 422 if form.errors else 200
+
+
+def _update_or_404(update_id: int) -> Update:
+    return db.session.get(Update, update_id) or abort(404)
+
+
+@bp.route("/updates/<id:update_id>", methods=["GET", "POST"])
+def edit_update(update_id: int) -> ResponseReturnValue:
+    update = _update_or_404(update_id)
+    form = UpdateForm(obj=update)
+    del form.email  # an update is emailed when it is published, never again
+    if form.validate_on_submit():
+        news.edit(update, current_user, published_on=form.published_on.data, titles=form.titles(), bodies=form.bodies())
+        flash(_l("Saved."), "success")
+        return redirect(url_for(".updates"))
+    return render_template("organisers/edit_update.html", form=form, update=update), 422 if form.errors else 200
+
+
+@bp.post("/updates/<id:update_id>/withdraw")
+def withdraw_update(update_id: int) -> ResponseReturnValue:
+    update = _update_or_404(update_id)
+    form = ModerationForm()
+    if not form.validate_on_submit():
+        flash(_l("Give a reason; it goes into the audit log."), "error")
+        return redirect(url_for(".updates"))
+    news.withdraw(update, current_user, form.reason.data)
+    flash(_l("Withdrawn from the site and the feeds."), "success")
+    return redirect(url_for(".updates"))
 
 
 def _delivery_language() -> str:

@@ -76,6 +76,11 @@ class SignatoryDetailsForm(FlaskForm):
         description=_l("Untick this to be counted without being named anywhere public."),
         default=True,
     )
+    updates = BooleanField(
+        _l("Email me news about this letter"),
+        description=_l("Now and then: when it is delivered, when a reply comes. Every email has a link to stop them."),
+        default=False,
+    )
 
 
 class SignatureForm(SignatoryDetailsForm):

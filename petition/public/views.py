@@ -12,17 +12,18 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, closing, content, growth, locales, sharing, signing
+from .. import abuse, closing, content, growth, locales, news, sharing, signing
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
 from ..headers import private_page
+from ..links import site_link
 from ..locales import localized_route
 from ..page_cache import cached_page
 from ..redirects import safe_local_path
 from ..signatories import page_from_args
 from ..text import normalise_email
-from ..tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
+from ..tokens import CONFIRM, MANAGE, UNSUBSCRIBE, LinkExpired, LinkInvalid, make_token, read_token
 from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm
 
 if TYPE_CHECKING:
@@ -88,7 +89,10 @@ def index() -> str:
     return cached_page(
         ("index", language, request.path),
         lambda: render_template(
-            "index.html", letter=content.title_and_body("letter", language), counts=current_counts()
+            "index.html",
+            letter=content.title_and_body("letter", language),
+            counts=current_counts(),
+            updates=news.published_updates(),
         ),
     )
 
@@ -142,6 +146,7 @@ def signing_details(form: SignatureForm) -> dict[str, Any]:
         "email": form.email.data,
         "group": form.group.data,
         "listed": form.listed.data,
+        "wants_updates": form.updates.data,
         "ip_hash": abuse.ip_hash(request.remote_addr),
         "suspected_bot": abuse.looks_like_a_bot(form.website.data),
         "fill_seconds": abuse.seconds_to_fill(form.started.data),
@@ -231,6 +236,34 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
     )
 
 
+@localized_route(bp, "/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: mail programs POST "List-Unsubscribe=One-Click" with no cookie and no token
+@private_page
+@signature_from_link(UNSUBSCRIBE)
+def unsubscribe(signature: Signature, token: str) -> ResponseReturnValue:
+    """Opening the link shows a button; pressing it, or a mail program's one-click POST, stops the
+    news. Doing it twice is harmless; the signature itself is untouched."""
+    if request.method == "POST":
+        news.unsubscribe(signature)
+        return render_template("unsubscribed.html")
+    return render_template("unsubscribe.html", subscribed=signature.wants_updates)
+
+
+@localized_route(bp, "/updates.atom")
+@reads_only
+def updates_feed() -> ResponseReturnValue:
+    """The news as an Atom feed, in this address's language."""
+    language = _language()
+    xml = render_template(
+        "updates.atom.xml",
+        updates=news.published_updates(),
+        language=language,
+        letter_url=site_link("public.index", lang=language),
+        feed_url=site_link("public.updates_feed", lang=language),
+    )
+    return Response(xml, mimetype="application/atom+xml")
+
+
 @localized_route(bp, "/signatories/growth")
 @reads_only
 def growth_chart() -> str:
@@ -264,7 +297,7 @@ def letter_qr(language: str) -> ResponseReturnValue:
 @signature_from_link(MANAGE)
 def manage(signature: Signature, token: str) -> ResponseReturnValue:
     """The signer's private page: correct the details, or withdraw."""
-    form = SignatoryDetailsForm(obj=signature)
+    form = SignatoryDetailsForm(obj=signature, updates=signature.wants_updates)
     if form.validate_on_submit():
         signing.correct_signature(
             signature,
@@ -272,6 +305,7 @@ def manage(signature: Signature, token: str) -> ResponseReturnValue:
             affiliation=form.affiliation.data,
             group=form.group.data,
             listed=form.listed.data,
+            wants_updates=form.updates.data,
         )
         flash(_l("Your changes are saved."), "success")
         return redirect(url_for(".manage", token=token))

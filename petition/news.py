@@ -1,0 +1,176 @@
+"""News about the letter: organisers publish updates in both languages; signers who asked for news
+get each one by email, in their language, with a one-click unsubscribe (RFC 8058).
+
+Emailing an update never makes a request wait: publishing only marks it, and the mail worker queues
+it to subscribers in batches (queue_due_news), in signature order, remembering how far it got. The
+outbox refuses a second email of one update to one signature (a unique constraint), so a batch
+queued twice sends nothing twice. Queued emails are spread out to NEWS_PER_MINUTE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy import Select, delete, insert, select
+
+from . import audit
+from .extensions import db
+from .links import site_link
+from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
+from .outbox import Preparation
+from .tokens import UNSUBSCRIBE, make_token
+
+TITLE_MAX = 200
+BODY_MAX = 20000
+
+
+def published_updates() -> Sequence[Update]:
+    """What readers see, newest first."""
+    return (
+        db.session.execute(
+            select(Update).where(Update.withdrawn_at.is_(None)).order_by(Update.published_on.desc(), Update.id.desc())
+        )
+        .scalars()
+        .all()
+    )
+
+
+def all_updates() -> Sequence[Update]:
+    """What organisers see: withdrawn ones too."""
+    return db.session.execute(select(Update).order_by(Update.published_on.desc(), Update.id.desc())).scalars().all()
+
+
+def publish(
+    organiser: Organiser, *, published_on: date, titles: dict[str, str], bodies: dict[str, str], email: bool
+) -> Update:
+    update = Update(
+        published_on=published_on,
+        title_en=titles["en"],
+        title_zh=titles["zh"],
+        body_en=bodies["en"],
+        body_zh=bodies["zh"],
+        mail_requested_at=now_utc() if email else None,
+    )
+    db.session.add(update)
+    db.session.flush()
+    audit.record(organiser, "publish-update", f"update #{update.id}", "emailed to subscribers" if email else "")
+    return update
+
+
+def edit(
+    update: Update, organiser: Organiser, *, published_on: date, titles: dict[str, str], bodies: dict[str, str]
+) -> None:
+    """Correct an update. Emails already sent stay as they were; what is not yet queued goes out corrected."""
+    update.published_on = published_on
+    update.title_en, update.title_zh = titles["en"], titles["zh"]
+    update.body_en, update.body_zh = bodies["en"], bodies["zh"]
+    update.changed_at = now_utc()
+    audit.record(organiser, "edit-update", f"update #{update.id}")
+    db.session.flush()
+
+
+def withdraw(update: Update, organiser: Organiser, reason: str) -> None:
+    """Take an update off the site and the feeds; its emails not yet sent are dropped."""
+    update.withdrawn_at = now_utc()
+    db.session.execute(
+        delete(OutgoingEmail).where(OutgoingEmail.update_id == update.id, OutgoingEmail.sent_at.is_(None))
+    )
+    audit.record(organiser, "withdraw-update", f"update #{update.id}", reason)
+    db.session.flush()
+
+
+def unsubscribe(signature: Signature) -> None:
+    """No more news for this signer, from now: news emails not yet sent are dropped. Doing it twice
+    changes nothing; the signature itself is untouched."""
+    signature.wants_updates = False
+    db.session.execute(
+        delete(OutgoingEmail).where(
+            OutgoingEmail.signature_id == signature.id,
+            OutgoingEmail.update_id.is_not(None),
+            OutgoingEmail.sent_at.is_(None),
+        )
+    )
+    db.session.flush()
+
+
+def unsubscribe_url(signature: Signature) -> str:
+    return site_link("public.unsubscribe", token=make_token(signature, UNSUBSCRIBE), lang=signature.language)
+
+
+def news_email(update: Update, signature: Signature) -> dict[str, object]:
+    """The outbox row's values for one update to one signer, in the signer's language."""
+    link = unsubscribe_url(signature)
+    with force_locale(signature.language):
+        body = render_template(
+            "emails/update.txt",
+            update=update,
+            language=signature.language,
+            letter_url=site_link("public.index", lang=signature.language),
+            unsubscribe_url=link,
+        )
+        subject = gettext("News about the open letter: %(title)s", title=update.title(signature.language))
+    return {
+        "to_address": signature.email,
+        "subject": subject[:300],
+        "body": body,
+        "signature_id": signature.id,
+        "update_id": update.id,
+        "unsubscribe_url": link,
+    }
+
+
+def subscribers_after(last_id: int, limit: int) -> Sequence[Signature]:
+    return (
+        db.session.execute(
+            select(Signature)
+            .where(Signature.counted, Signature.wants_updates.is_(True), Signature.id > last_id)
+            .order_by(Signature.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def _being_mailed() -> Select[Update]:
+    return select(Update).where(Update.mail_requested_at.is_not(None), Update.withdrawn_at.is_(None))
+
+
+def news_due() -> bool:
+    """Is some update still to be queued to a subscriber? (Only reads.)"""
+    updates = db.session.execute(_being_mailed()).scalars()
+    return any(subscribers_after(update.mailed_up_to, 1) for update in updates)
+
+
+def queue_due_news(batch: int = 500, now: datetime | None = None) -> int:
+    """The mail worker's step: queue the next batch of each update being emailed; how many were queued.
+    The caller commits (the worker, once per batch)."""
+    now = now or now_utc()
+    per_minute = max(1, int(current_app.config["NEWS_PER_MINUTE"]))
+    updates = db.session.execute(_being_mailed()).scalars().all()
+    queued = 0
+    for update in updates:
+        signers = subscribers_after(update.mailed_up_to, batch)
+        if not signers:
+            continue
+        # Spread out after whatever of this update is already waiting, at NEWS_PER_MINUTE.
+        waiting = db.session.execute(
+            select(OutgoingEmail.id).where(OutgoingEmail.update_id == update.id, OutgoingEmail.sent_at.is_(None))
+        ).all()
+        start = now + timedelta(minutes=len(waiting) / per_minute)
+        rows = [
+            {**news_email(update, signer), "next_attempt_at": start + timedelta(minutes=i / per_minute)}
+            for i, signer in enumerate(signers)
+        ]
+        db.session.execute(insert(OutgoingEmail), rows)
+        update.mailed_up_to = signers[-1].id
+        queued += len(rows)
+    db.session.flush()
+    return queued
+
+
+# What the mail worker runs before each poll (flask mail deliver).
+WORKER_STEP = Preparation(needed=news_due, run=queue_due_news)

@@ -1,0 +1,198 @@
+"""News about the letter: the signer's choice, publishing, the timeline and feeds, emails through a
+real SMTP server with a one-click unsubscribe (RFC 8058), batches that never send twice."""
+
+import re
+import time
+import xml.etree.ElementTree as ElementTree
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from petition import news
+from petition.extensions import db
+from petition.models import AuditEntry, OutgoingEmail, Signature, Update
+from tests.support import csrf_token, link_in_latest_email, press_confirm, sign_as, signature_form
+
+
+def signer(client, app, email, updates=True, language="en"):
+    """Sign in `language` (ticking "Email me news" or not) and confirm, as a person does."""
+    form = signature_form(email=email, **({"updates": "y"} if updates else {}))
+    form["csrf_token"] = csrf_token(client, f"/{language}/sign")
+    assert client.post(f"/{language}/sign", data=form).status_code == 302
+    press_confirm(client, link_in_latest_email(app, email))
+
+
+def publish(organiser_client, email=True, title="Delivered to the Guangdong government"):
+    token = csrf_token(organiser_client, "/organisers/updates")
+    data = {
+        "csrf_token": token,
+        "published_on": "2026-12-01",
+        "title_en": title,
+        "title_zh": "已递交广东省政府",
+        "body_en": "We handed the letter to the **provincial** office.",
+        "body_zh": "我们已把公开信递交省政府。",
+        **({"email": "y"} if email else {}),
+    }
+    response = organiser_client.post("/organisers/updates", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+
+
+def news_emails(app):
+    with app.app_context():
+        return db.session.execute(select(OutgoingEmail).where(OutgoingEmail.update_id.is_not(None))).scalars().all()
+
+
+def test_the_choice_is_offered_unticked_and_kept(client, app):
+    html = client.get("/en/sign").get_data(as_text=True)
+    box = re.search(r'<input[^>]*name="updates"[^>]*>', html).group(0)
+    assert "checked" not in box
+    signer(client, app, "yes@example.org", updates=True)
+    signer(client, app, "no@example.org", updates=False)
+    with app.app_context():
+        chosen = dict(db.session.execute(select(Signature.email, Signature.wants_updates)).all())
+    assert chosen == {"yes@example.org": True, "no@example.org": False}
+
+
+def test_published_news_shows_on_the_letter_newest_first_and_in_each_languages_feed(client, organiser_client):
+    publish(organiser_client, email=False, title="First news")
+    publish(organiser_client, email=False, title="Second news")
+    html = client.get("/en/").get_data(as_text=True)
+    assert html.index("Second news") < html.index("First news") < html.index("To the People")
+    assert "<strong>provincial</strong>" in html
+    for language, title in (("en", "Second news"), ("zh", "已递交广东省政府")):
+        response = client.get(f"/{language}/updates.atom")
+        assert response.mimetype == "application/atom+xml"
+        feed = ElementTree.fromstring(response.get_data())
+        atom = "{http://www.w3.org/2005/Atom}"
+        entries = feed.findall(f"{atom}entry")
+        assert len(entries) == 2 and entries[0].find(f"{atom}title").text == title
+        assert entries[0].find(f"{atom}content").text.startswith("<p>"), "HTML, escaped inside the XML"
+
+
+def test_news_goes_to_each_subscriber_once_in_their_language_with_one_click_unsubscribe(
+    client, app, organiser_client, smtp_server, runner
+):
+    signer(client, app, "wants@example.org", updates=True)
+    signer(app.test_client(), app, "quiet@example.org", updates=False)
+    chinese = app.test_client()
+    signer(chinese, app, "zhong@example.org", updates=True, language="zh")
+    sign_as(app.test_client(), email="unconfirmed@example.org", updates="y")  # never confirmed: no news
+    publish(organiser_client, email=True)
+    deadline = time.monotonic() + 10  # the worker runs on; news goes out at NEWS_PER_MINUTE
+    while sum(1 for m in smtp_server.messages if m["List-Unsubscribe"]) < 2 and time.monotonic() < deadline:
+        assert runner.invoke(args=["mail", "deliver"]).exit_code == 0
+        time.sleep(0.1)
+    assert runner.invoke(args=["mail", "deliver"]).exit_code == 0  # and on: nothing is sent twice
+    news_messages = {m["To"].addresses[0].addr_spec: m for m in smtp_server.messages if m["List-Unsubscribe"]}
+    assert set(news_messages) == {"wants@example.org", "zhong@example.org"}
+    english, zh = news_messages["wants@example.org"], news_messages["zhong@example.org"]
+    assert "Delivered to the Guangdong government" in english["Subject"] and "已递交" in zh["Subject"]
+    assert "我们已把公开信递交省政府" in zh.get_content()
+    assert english["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = english["List-Unsubscribe"].strip("<>")
+    assert url.startswith("https://letter.example.org/en/unsubscribe/") and url in english.get_content()
+    assert len(news_emails(app)) == 2
+
+
+def test_one_click_unsubscribe_needs_no_cookie_or_token_and_can_be_repeated(client, app, organiser_client):
+    signer(client, app, "leaving@example.org", updates=True)
+    publish(organiser_client, email=True)
+    with app.app_context():
+        news.queue_due_news()
+        db.session.commit()
+    [email] = news_emails(app)
+    path = urlsplit(email.unsubscribe_url).path
+    stranger = app.test_client()  # a mail program: no session, no CSRF token
+    for _ in range(2):
+        response = stranger.post(
+            path, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+        )
+        assert response.status_code == 200
+    with app.app_context():
+        signature = db.session.execute(select(Signature)).scalar_one()
+        assert signature.wants_updates is False and signature.counted, "the signature itself is untouched"
+    assert news_emails(app) == [], "the news not yet sent is dropped"
+    assert ">Stop the news</button>" not in stranger.get(path).get_data(as_text=True), "no button: nothing left to stop"
+
+
+def test_the_link_in_the_email_leads_to_a_page_with_a_button(client, app):
+    signer(client, app, "reader@example.org", updates=True)
+    with app.app_context():
+        signature = db.session.execute(select(Signature)).scalar_one()
+        path = urlsplit(news.unsubscribe_url(signature)).path
+    page = client.get(path)
+    assert page.status_code == 200 and "Stop the news" in page.get_data(as_text=True)
+    assert page.headers["X-Robots-Tag"] == "noindex"
+
+
+def test_batches_go_on_from_where_they_stopped_and_the_database_refuses_a_second_copy(client, app, organiser_client):
+    for i in range(5):
+        signer(app.test_client(), app, f"s{i}@example.org", updates=True)
+    publish(organiser_client, email=True)
+    with app.app_context():
+        sizes = [news.queue_due_news(batch=2) for _ in range(4)]
+        db.session.commit()
+        assert sizes == [2, 2, 1, 0]
+        update = db.session.execute(select(Update)).scalar_one()
+        signature = db.session.execute(select(Signature).limit(1)).scalar_one()
+        times = sorted(
+            e.next_attempt_at
+            for e in db.session.execute(select(OutgoingEmail).where(OutgoingEmail.update_id == update.id)).scalars()
+        )
+        assert times[-1] > times[0], "spread out at NEWS_PER_MINUTE, not all at once"
+        db.session.add(OutgoingEmail(**news.news_email(update, signature)))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_correcting_and_withdrawing_news_are_audited_and_withdrawn_news_disappears(client, app, organiser_client):
+    signer(client, app, "sub@example.org", updates=True)
+    publish(organiser_client, email=True, title="Wrong title")
+    with app.app_context():
+        update_id = db.session.execute(select(Update.id)).scalar_one()
+        news.queue_due_news()
+        db.session.commit()
+    edit = f"/organisers/updates/{update_id}"
+    response = organiser_client.post(
+        edit,
+        data={
+            "csrf_token": csrf_token(organiser_client, edit),
+            "published_on": "2026-12-02",
+            "title_en": "Right title",
+            "title_zh": "正确标题",
+            "body_en": "Text",
+            "body_zh": "正文",
+        },
+    )
+    assert response.status_code == 302
+    assert "Right title" in client.get("/en/").get_data(as_text=True)
+    token = csrf_token(organiser_client, "/organisers/updates")
+    organiser_client.post(f"{edit}/withdraw", data={"csrf_token": token, "reason": "posted too early"})
+    assert "Right title" not in client.get("/en/").get_data(as_text=True)
+    assert b"Right title" not in client.get("/en/updates.atom").get_data()
+    assert news_emails(app) == [], "its emails not yet sent are dropped"
+    with app.app_context():
+        actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+        assert actions == ["publish-update", "edit-update", "withdraw-update"]
+        assert db.session.execute(select(func.count()).select_from(Update)).scalar_one() == 1, "kept for the record"
+
+
+def test_a_signer_changes_the_choice_on_the_private_page(client, app):
+    from tests.support import MANAGE_LINK
+
+    signer(client, app, "changes@example.org", updates=False)
+    manage = link_in_latest_email(app, "changes@example.org", MANAGE_LINK)
+    data = {
+        "csrf_token": csrf_token(client, manage),
+        "name": "Ada",
+        "affiliation": "U",
+        "group": "chinese",
+        "listed": "y",
+        "updates": "y",
+    }
+    assert client.post(manage, data=data).status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(Signature.wants_updates)).scalar_one() is True
