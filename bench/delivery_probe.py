@@ -9,6 +9,7 @@ import os
 import sys
 import time
 
+from export_probe import peak_resident_mb  # the same measure as the export's (this folder is on the path)
 from sqlalchemy import text
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -55,14 +56,6 @@ def main(url, n, out):
         pages = write_pdf(delivery_copy("zh"), out)
         seconds = time.perf_counter() - started
     print(json.dumps({"names": n, "pages": pages, "seconds": seconds, "peak_mb": peak_resident_mb()}))
-
-
-def peak_resident_mb():
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 if __name__ == "__main__":

@@ -186,16 +186,21 @@ def confirming(base, database_url, directory):
     return result
 
 
-def export(database_url, directory):
+def probe(script, *args, env=None):
+    """Run one of bench/*_probe.py in a process of its own; the JSON line it prints last."""
     out = subprocess.run(
-        [sys.executable, str(BENCH / "export_probe.py"), str(directory / "export.csv")],
+        [sys.executable, str(BENCH / script), *map(str, args)],
         cwd=ROOT,
-        env=site_env(database_url, PYTHONPATH=str(ROOT)),
+        env=env or {**os.environ, "PYTHONPATH": str(ROOT)},
         check=True,
         capture_output=True,
         text=True,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def export(database_url, directory):
+    return probe("export_probe.py", directory / "export.csv", env=site_env(database_url, PYTHONPATH=str(ROOT)))
 
 
 OUTBOX_SENT = int(os.environ.get("BENCH_OUTBOX_SENT", "200000"))
@@ -203,16 +208,7 @@ OUTBOX_SENT = int(os.environ.get("BENCH_OUTBOX_SENT", "200000"))
 
 def outbox_poll(directory):
     """The mail worker's poll with no mail due, on a fresh database with none and with OUTBOX_SENT sent."""
-    url = f"sqlite:///{directory / 'outbox.sqlite3'}"
-    out = subprocess.run(
-        [sys.executable, str(BENCH / "outbox_probe.py"), url, str(OUTBOX_SENT)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return probe("outbox_probe.py", f"sqlite:///{directory / 'outbox.sqlite3'}", OUTBOX_SENT)
 
 
 DELIVERY_N = int(os.environ.get("BENCH_DELIVERY_N", "100000"))
@@ -220,21 +216,9 @@ DELIVERY_N = int(os.environ.get("BENCH_DELIVERY_N", "100000"))
 
 def delivery(directory):
     """The delivery copy (PDF) of DELIVERY_N listed signatories, on a database of its own."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            str(BENCH / "delivery_probe.py"),
-            f"sqlite:///{directory / 'delivery.sqlite3'}",
-            str(DELIVERY_N),
-            str(directory / "delivery.pdf"),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=True,
-        capture_output=True,
-        text=True,
+    return probe(
+        "delivery_probe.py", f"sqlite:///{directory / 'delivery.sqlite3'}", DELIVERY_N, directory / "delivery.pdf"
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def machine():
