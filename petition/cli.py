@@ -13,7 +13,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, closing, counts, delivery, exports, groups, news, outbox, privacy
+from . import accounts, closing, counts, delivery, exports, groups, news, outbox, privacy, versions
 from .database import reading_only
 from .extensions import db
 
@@ -190,6 +190,20 @@ def _organiser_and_reason(by: str, reason: str) -> Organiser:
         return accounts.organiser_by_email(by)
     except accounts.AccountError as error:
         raise click.BadParameter(str(error), param_hint="--by") from None
+
+
+@letter_cli.command("publish")
+@click.option("--reason", required=True, help="What changed and why; shown with the version.")
+@commits
+def publish_letter(reason: str) -> None:
+    """Publish the letter's Markdown files as a new version: until then an edited file is not shown."""
+    try:
+        version = versions.publish(reason)
+    except versions.NothingToPublish as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"Published version {version.number} (SHA-256 en {version.sha256_en[:16]}, zh {version.sha256_zh[:16]})."
+    )
 
 
 @letter_cli.command("close")

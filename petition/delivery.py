@@ -23,7 +23,7 @@ from markupsafe import Markup
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
 
-from . import content
+from . import content, versions
 from .counts import Counts, current_counts
 from .extensions import db
 from .groups import Group, all_groups
@@ -49,6 +49,13 @@ class DeliveryCopy:
     list_fingerprint: str
     letter_fingerprint: str
     made_at: datetime
+    version: int | None = None
+    version_date: datetime | None = None
+    signed_per_version: dict[int | None, int] = field(default_factory=dict)
+
+    def versions_signed(self) -> list[tuple[int, int]]:
+        """(version, signatures made under it), newest first."""
+        return sorted(((v, n) for v, n in self.signed_per_version.items() if v is not None), reverse=True)
 
 
 def name_order(name: str) -> str:
@@ -84,8 +91,9 @@ def delivery_copy(language: str) -> DeliveryCopy:
     for entry in groups.values():
         entry.names.sort(key=lambda pair: (name_order(pair[0]), pair[0], pair[1]))
     ordered = list(groups.values())
-    title, letter = content.title_and_body("letter", language)
-    text = content.content_path("letter", language).read_bytes()
+    text = versions.letter_text(language)
+    title, letter = content.split_title(content.markdown(text))
+    version = versions.current()
     return DeliveryCopy(
         language=language,
         title=title,
@@ -93,7 +101,10 @@ def delivery_copy(language: str) -> DeliveryCopy:
         counts=counts,
         groups=ordered,
         list_fingerprint=fingerprint(ordered),
-        letter_fingerprint=hashlib.sha256(text).hexdigest(),
+        letter_fingerprint=versions.sha256(text),
+        version=version.number if version else None,
+        version_date=version.published_at if version else None,
+        signed_per_version=versions.signed_per_version(),
         made_at=now_utc(),
     )
 

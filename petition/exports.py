@@ -24,6 +24,7 @@ HEADER = (
     "status",
     "confirmed_at_utc",
     "language",
+    "letter_version",
 )
 BYTE_ORDER_MARK = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
 # A cell starting with one of these is read as a formula by spreadsheet programs (OWASP: CSV injection).
@@ -93,6 +94,7 @@ def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
         Signature.review_status,
         func.coalesce(utc_timestamp(Signature.confirmed_at), ""),
         Signature.language,
+        func.coalesce(cast(Signature.letter_version, String), ""),
     )
     statement = select(line).order_by(Signature.id)
     if not everything:

@@ -128,6 +128,8 @@ class Signature(Model):
     # Seconds between the form being shown and sent back (None: unknown). Autofill can make a person
     # fast, so this never flags a signature by itself; organisers see it beside the others.
     fill_seconds: Mapped[float | None] = mapped_column(Float)
+    # The version of the letter its signer saw (None before the first was published).
+    letter_version: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"))
     # Ticked "Email me news about this letter"; unticked by default, cleared by unsubscribing.
     wants_updates: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
@@ -222,6 +224,27 @@ class OutgoingEmail(Model):
     # constraint says), and its one-click unsubscribe address (RFC 8058).
     update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+
+
+class LetterVersion(Model):
+    """A published text of the letter, in both languages. The site shows the newest; each signature
+    records the one its signer saw. Rows are only added (`flask letter publish`)."""
+
+    __tablename__ = "letter_versions"
+
+    number: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    reason: Mapped[str] = mapped_column(String(500))
+    text_en: Mapped[str] = mapped_column(Text)
+    text_zh: Mapped[str] = mapped_column(Text)
+    sha256_en: Mapped[str] = mapped_column(String(64))
+    sha256_zh: Mapped[str] = mapped_column(String(64))
+
+    def text(self, language: str) -> str:
+        return self.text_zh if language == "zh" else self.text_en
+
+    def sha256(self, language: str) -> str:
+        return self.sha256_zh if language == "zh" else self.sha256_en
 
 
 class Update(Model):

@@ -16,7 +16,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .content import content_path
+from . import versions
 from .locales import HTML_LANG, SUPPORTED
 
 CARD_SIZE = (1200, 630)
@@ -30,7 +30,7 @@ def share_dir() -> Path:
 
 def letter_title(language: str) -> str:
     """The first heading of the letter's Markdown: the card says what the page says."""
-    for line in content_path("letter", language).read_text(encoding="utf-8").splitlines():
+    for line in versions.letter_text(language).splitlines():
         if line.startswith("# "):
             return line[2:].strip()
     return _("Open letter on labour NGOs in Guangdong")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from . import closing, lifecycle
+from . import closing, lifecycle, versions
 from .extensions import db
 from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
@@ -47,7 +47,9 @@ def sign(
     """
     if closing.is_closed():
         raise closing.SigningClosed()
+    version = versions.current()
     details: dict[str, Any] = {
+        "letter_version": version.number if version else None,
         "name": tidy(name),
         "affiliation": tidy(affiliation),
         "group": group,

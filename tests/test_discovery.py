@@ -113,7 +113,7 @@ def test_the_manifest_names_the_letter_in_the_readers_language_and_its_icons_exi
 
 
 @pytest.mark.browser
-def test_the_share_images_command_redraws_the_cards_and_icons(tmp_path):
+def test_the_share_images_command_redraws_the_cards_and_icons(tmp_path, database):
     import os
     import shutil
     import subprocess
@@ -125,7 +125,11 @@ def test_the_share_images_command_redraws_the_cards_and_icons(tmp_path):
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "share", "images", "--out", str(tmp_path)]
     subprocess.run(
-        command, cwd=PROJECT_ROOT, check=True, capture_output=True, env={**os.environ, "PETITION_ENV": "development"}
+        command,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "PETITION_ENV": "development", "DATABASE_URL": database},
     )
     written = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     assert png_size(written["card-en.png"]) == png_size(written["card-zh.png"]) == (1200, 630)

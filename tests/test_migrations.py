@@ -153,3 +153,24 @@ def test_a_trigger_missing_from_the_database_is_caught(ctx):
             assert schema_differences(connection, db.metadata)["triggers missing"] == {"audit_log_no_delete"}
         finally:
             transaction.rollback()
+
+
+def test_every_table_that_must_never_reuse_an_id_keeps_autoincrement_on_sqlite(ctx):
+    # SQLite rebuilds a table when a migration alters it in batch mode; without the flag an id
+    # would be handed out again after a delete ("signature #15" in the audit log must mean one row).
+    if db.engine.dialect.name != "sqlite":
+        return
+    from petition.models import NEVER_REUSE_IDS
+
+    must = {
+        t.name
+        for t in db.metadata.sorted_tables
+        if t.kwargs.get("sqlite_autoincrement") == NEVER_REUSE_IDS["sqlite_autoincrement"]
+    }
+    with db.engine.connect() as connection:
+        have = {
+            name
+            for name, sql in connection.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+            if sql and "AUTOINCREMENT" in sql
+        }
+    assert must and must <= have, must - have

@@ -42,7 +42,7 @@ def upgrade():
     # A plain ADD COLUMN: SQLite keeps the table (and its counting triggers) as it is.
     op.add_column('signatures', sa.Column('wants_updates', sa.Boolean(), server_default=sa.text('false'),
                                           nullable=False))
-    with op.batch_alter_table('outgoing_emails') as batch:
+    with op.batch_alter_table('outgoing_emails', table_kwargs={'sqlite_autoincrement': True}) as batch:
         batch.add_column(sa.Column('update_id', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('unsubscribe_url', sa.String(length=500), nullable=True))
         batch.create_foreign_key(op.f('fk_outgoing_emails_update_id_updates'), 'updates', ['update_id'], ['id'],
@@ -51,14 +51,14 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('outgoing_emails') as batch:
+    with op.batch_alter_table('outgoing_emails', table_kwargs={'sqlite_autoincrement': True}) as batch:
         batch.drop_constraint('uq_outgoing_emails_update_signature', type_='unique')
         batch.drop_constraint(op.f('fk_outgoing_emails_update_id_updates'), type_='foreignkey')
         batch.drop_column('unsubscribe_url')
         batch.drop_column('update_id')
     sqlite = op.get_bind().dialect.name == 'sqlite'
     triggers = keeping_triggers('signatures') if sqlite else []
-    with op.batch_alter_table('signatures') as batch:
+    with op.batch_alter_table('signatures', table_kwargs={'sqlite_autoincrement': True}) as batch:
         batch.drop_column('wants_updates')
     for sql in triggers:
         op.get_bind().exec_driver_sql(sql)

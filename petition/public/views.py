@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, closing, content, growth, locales, news, sharing, signing
+from .. import abuse, closing, content, growth, locales, news, sharing, signing, versions
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..extensions import csrf, limiter
@@ -90,7 +90,8 @@ def index() -> str:
         ("index", language, request.path),
         lambda: render_template(
             "index.html",
-            letter=content.title_and_body("letter", language),
+            letter=content.split_title(content.markdown(versions.letter_text(language))),
+            version=versions.current(),
             counts=current_counts(),
             updates=news.published_updates(),
         ),
@@ -275,6 +276,19 @@ def growth_chart() -> str:
 
     seconds = current_app.config["GROWTH_CACHE_SECONDS"]
     return cached_page(("growth", _language(), request.path), render, seconds=seconds)
+
+
+@localized_route(bp, "/letter/versions")
+@reads_only
+def letter_versions() -> str:
+    """Every published text of the letter, newest first, with what changed from the one before."""
+    language = _language()
+    published = list(versions.all_versions())
+    history = [
+        (version, versions.changes(version, published[i + 1] if i + 1 < len(published) else None, language))
+        for i, version in enumerate(published)
+    ]
+    return render_template("versions.html", history=history, language=language)
 
 
 @localized_route(bp, "/thanks")

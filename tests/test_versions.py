@@ -1,0 +1,80 @@
+"""Versions of the letter: what people signed stays what the site shows until a change is published."""
+
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from petition.extensions import db
+from petition.models import LetterVersion, Signature
+from tests.support import PROJECT_ROOT, sign_as
+
+
+@pytest.fixture
+def site(app_factory, tmp_path):
+    """The site with a copy of the content an organiser can edit."""
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "petition" / "content", content)
+    return app_factory(CONTENT_DIR=str(content), PAGE_CACHE_SECONDS=0), content
+
+
+def edit(content, language, old, new):
+    path = content / f"letter.{language}.md"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def publish(app, reason):
+    return app.test_cli_runner().invoke(args=["letter", "publish", "--reason", reason])
+
+
+def test_an_edited_file_is_not_the_letter_until_it_is_published_in_both_languages(site):
+    app, content = site
+    reader = app.test_client()
+    assert publish(app, "first publication").exit_code == 0
+    assert "Version 1" in reader.get("/en/").get_data(as_text=True)
+
+    edit(content, "en", "We are scholars", "We, the undersigned, are scholars")
+    assert "the undersigned" not in reader.get("/en/").get_data(as_text=True), "not shown before it is published"
+    refused = publish(app, "wording")
+    assert refused.exit_code != 0 and "zh" in refused.output, "one language alone cannot change"
+
+    edit(content, "zh", "我们是", "我们，下列签名者，是")
+    assert publish(app, "wording").exit_code == 0
+    page = reader.get("/en/").get_data(as_text=True)
+    assert "the undersigned" in page and "Version 2" in page
+    assert publish(app, "again").exit_code != 0, "nothing changed: no new version"
+
+    history = reader.get("/en/letter/versions").get_data(as_text=True)
+    assert history.index("Version 2") < history.index("Version 1")
+    assert "We, the undersigned, are scholars" in history and "wording" in history
+    with app.app_context():
+        first, second = db.session.execute(select(LetterVersion).order_by(LetterVersion.number)).scalars().all()
+        assert first.sha256_en != second.sha256_en and len(second.sha256_zh) == 64
+
+
+def test_each_signature_records_the_version_its_signer_read_and_the_csv_says_it(site):
+    from tests.support import create_organiser_account, link_in_latest_email, log_in, press_confirm
+
+    app_, _ = site
+    client = app_.test_client()
+    sign_as(client, email="before@example.org")
+    assert publish(app_, "first publication").exit_code == 0
+    sign_as(client, email="after@example.org")
+    with app_.app_context():
+        versions = dict(db.session.execute(select(Signature.email, Signature.letter_version)).all())
+        email, password = create_organiser_account()
+    assert versions == {"before@example.org": None, "after@example.org": 1}
+    press_confirm(client, link_in_latest_email(app_, "after@example.org"))
+    organiser = app_.test_client()
+    log_in(organiser, email, password)
+    csv = organiser.get("/organisers/export.csv?scope=all").get_data(as_text=True).splitlines()
+    assert csv[0].rstrip().endswith("letter_version")
+    assert any(line.rstrip().endswith(",1") and "after@example.org" in line for line in csv[1:])
+
+
+def test_before_the_first_version_the_file_is_shown_and_no_version_is_claimed(site):
+    app, _ = site
+    page = app.test_client().get("/en/").get_data(as_text=True)
+    assert "Version 1" not in page and "To the People" in page
