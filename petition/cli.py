@@ -109,6 +109,13 @@ def export_signatures(file: str, everything: bool) -> None:
     click.echo(f"Wrote {total} signatures to {file}.")
 
 
+# Before each look at the outbox, the worker queues the next batch of news and of change notices.
+WORKER_STEP = outbox.Preparation(
+    needed=lambda: news.news_due() or versions.notices_due(),
+    run=lambda: news.queue_due_news() + versions.queue_due_notices(),
+)
+
+
 def _say(report: DeliveryReport) -> None:
     click.echo(f"Sent {report.sent}, will retry {report.retrying}, failed for good {report.failed}.")
 
@@ -119,13 +126,13 @@ def _say(report: DeliveryReport) -> None:
 def deliver(watch: bool, interval: float) -> None:
     """Send the emails that are due, with retries and backoff, then exit (or keep going with --watch)."""
     if not watch:
-        _say(outbox.deliver_due(prepare=news.WORKER_STEP))
+        _say(outbox.deliver_due(prepare=WORKER_STEP))
         return
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
     click.echo("Delivering emails; stop with Ctrl-C.")
     try:
-        outbox.deliver_forever(interval, should_stop=lambda: bool(stop), on_report=_say, prepare=news.WORKER_STEP)
+        outbox.deliver_forever(interval, should_stop=lambda: bool(stop), on_report=_say, prepare=WORKER_STEP)
     except KeyboardInterrupt:
         pass
 
@@ -194,11 +201,14 @@ def _organiser_and_reason(by: str, reason: str) -> Organiser:
 
 @letter_cli.command("publish")
 @click.option("--reason", required=True, help="What changed and why; shown with the version.")
+@click.option(
+    "--email-signers", is_flag=True, help="Tell everyone who signed an earlier version, with their link to withdraw."
+)
 @commits
-def publish_letter(reason: str) -> None:
+def publish_letter(reason: str, email_signers: bool) -> None:
     """Publish the letter's Markdown files as a new version: until then an edited file is not shown."""
     try:
-        version = versions.publish(reason)
+        version = versions.publish(reason, email_signers=email_signers)
     except versions.NothingToPublish as error:
         raise click.ClickException(str(error)) from None
     click.echo(

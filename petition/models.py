@@ -205,6 +205,7 @@ class OutgoingEmail(Model):
             "ix_outgoing_emails_due", "next_attempt_at", "id", sqlite_where=text(UNSENT), postgresql_where=text(UNSENT)
         ),
         UniqueConstraint("update_id", "signature_id", name="uq_outgoing_emails_update_signature"),
+        UniqueConstraint("version_notice", "signature_id", name="uq_outgoing_emails_version_signature"),
         NEVER_REUSE_IDS,
     )
 
@@ -223,6 +224,8 @@ class OutgoingEmail(Model):
     # News about the letter: which update it carries (one email per update and signer, the unique
     # constraint says), and its one-click unsubscribe address (RFC 8058).
     update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
+    # A notice that the letter changed: which version (one per version and signer).
+    version_notice: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"))
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
 
 
@@ -239,6 +242,10 @@ class LetterVersion(Model):
     text_zh: Mapped[str] = mapped_column(Text)
     sha256_en: Mapped[str] = mapped_column(String(64))
     sha256_zh: Mapped[str] = mapped_column(String(64))
+    # Set when publishing chose to tell the signers of earlier versions; the mail worker queues the
+    # notices in batches, in signature order, remembering the last one queued.
+    mail_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mailed_up_to: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     def text(self, language: str) -> str:
         return self.text_zh if language == "zh" else self.text_en

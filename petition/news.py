@@ -20,7 +20,6 @@ from . import audit
 from .extensions import db
 from .links import site_link
 from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
-from .outbox import Preparation
 from .tokens import UNSUBSCRIBE, make_token
 
 TITLE_MAX = 200
@@ -170,7 +169,3 @@ def queue_due_news(batch: int = 500, now: datetime | None = None) -> int:
         queued += len(rows)
     db.session.flush()
     return queued
-
-
-# What the mail worker runs before each poll (flask mail deliver).
-WORKER_STEP = Preparation(needed=news_due, run=queue_due_news)

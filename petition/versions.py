@@ -10,13 +10,16 @@ import difflib
 import hashlib
 from collections.abc import Sequence
 
-from flask import g, has_request_context
-from sqlalchemy import func, select
+from flask import g, has_request_context, render_template
+from flask_babel import force_locale, gettext
+from sqlalchemy import func, insert, or_, select
 
 from .content import content_path
 from .extensions import db
+from .links import site_link
 from .locales import SUPPORTED
-from .models import LetterVersion, Signature, now_utc
+from .models import LetterVersion, OutgoingEmail, Signature, now_utc
+from .tokens import MANAGE, make_token
 
 
 class NothingToPublish(ValueError):
@@ -51,7 +54,7 @@ def letter_text(language: str) -> str:
     return content_path("letter", language).read_text(encoding="utf-8")
 
 
-def publish(reason: str) -> LetterVersion:
+def publish(reason: str, email_signers: bool = False) -> LetterVersion:
     """Record the letter's files as the next version. Refused when nothing changed, and when only one
     language changed: the two texts are one letter, and a reader in either must see the same."""
     if not reason.strip():
@@ -73,6 +76,8 @@ def publish(reason: str) -> LetterVersion:
         text_zh=texts["zh"],
         sha256_en=sha256(texts["en"]),
         sha256_zh=sha256(texts["zh"]),
+        # The first version has no earlier signers to tell.
+        mail_requested_at=now_utc() if email_signers and before is not None else None,
     )
     db.session.add(version)
     db.session.flush()
@@ -97,3 +102,66 @@ def signed_per_version() -> dict[int | None, int]:
         select(Signature.letter_version, func.count()).where(Signature.counted).group_by(Signature.letter_version)
     )
     return {number: n for number, n in rows.all()}  # noqa: C416 (rows are Row objects)
+
+
+# --- Telling the signers of earlier versions ------------------------------------------------------
+
+
+def _earlier_signers(version: LetterVersion, after_id: int, limit: int) -> Sequence[Signature]:
+    """Signatures that count, made under an earlier version (or before the first), in id order."""
+    earlier = or_(Signature.letter_version.is_(None), Signature.letter_version < version.number)
+    return (
+        db.session.execute(
+            select(Signature)
+            .where(Signature.counted, earlier, Signature.id > after_id)
+            .order_by(Signature.id)
+            .limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+
+
+def _being_mailed() -> Sequence[LetterVersion]:
+    return db.session.execute(select(LetterVersion).where(LetterVersion.mail_requested_at.is_not(None))).scalars().all()
+
+
+def notices_due() -> bool:
+    """Is a change still to be announced to someone? (Only reads.)"""
+    return any(_earlier_signers(version, version.mailed_up_to, 1) for version in _being_mailed())
+
+
+def notice_email(version: LetterVersion, signature: Signature) -> dict[str, object]:
+    """The outbox row telling one signer, in their language, what changed and how to withdraw."""
+    language = signature.language
+    before = db.session.get(LetterVersion, version.number - 1)
+    with force_locale(language):
+        body = render_template(
+            "emails/letter_changed.txt",
+            version=version,
+            changed=changes(version, before, language),
+            versions_url=site_link("public.letter_versions", lang=language),
+            manage_url=site_link("public.manage", token=make_token(signature, MANAGE), lang=language),
+        )
+        subject = gettext("The open letter you signed has changed (version %(n)s)", n=version.number)
+    return {
+        "to_address": signature.email,
+        "subject": subject[:300],
+        "body": body,
+        "signature_id": signature.id,
+        "version_notice": version.number,
+    }
+
+
+def queue_due_notices(batch: int = 500) -> int:
+    """The mail worker's step: queue the next batch of notices for each changed version. The caller commits."""
+    queued = 0
+    for version in _being_mailed():
+        signers = _earlier_signers(version, version.mailed_up_to, batch)
+        if not signers:
+            continue
+        db.session.execute(insert(OutgoingEmail), [notice_email(version, signer) for signer in signers])
+        version.mailed_up_to = signers[-1].id
+        queued += len(signers)
+    db.session.flush()
+    return queued

@@ -78,3 +78,40 @@ def test_before_the_first_version_the_file_is_shown_and_no_version_is_claimed(si
     app, _ = site
     page = app.test_client().get("/en/").get_data(as_text=True)
     assert "Version 1" not in page and "To the People" in page
+
+
+def test_publishing_a_change_can_tell_every_earlier_signer_once_in_their_language(app_factory, tmp_path):
+    from tests.support import SmtpServer, csrf_token, link_in_latest_email, press_confirm, signature_form
+
+    server = SmtpServer()
+    server.start()
+    try:
+        content = tmp_path / "content"
+        shutil.copytree(PROJECT_ROOT / "petition" / "content", content)
+        app = app_factory(CONTENT_DIR=str(content), MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+        assert publish(app, "first publication").exit_code == 0
+        for email, language in (("early.en@example.org", "en"), ("early.zh@example.org", "zh")):
+            client = app.test_client()
+            form = {**signature_form(email=email), "csrf_token": csrf_token(client, f"/{language}/sign")}
+            client.post(f"/{language}/sign", data=form)
+            press_confirm(client, link_in_latest_email(app, email))
+        sign_as(app.test_client(), email="never.confirmed@example.org")
+        edit(content, "en", "We are scholars", "We, the undersigned, are scholars")
+        edit(content, "zh", "我们是", "我们，下列签名者，是")
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["letter", "publish", "--reason", "named the signers", "--email-signers"])
+        assert result.exit_code == 0, result.output
+        for _ in range(2):  # the worker runs on: nobody is told twice
+            assert runner.invoke(args=["mail", "deliver"]).exit_code == 0
+        notices = {
+            m["To"].addresses[0].addr_spec: m
+            for m in server.messages
+            if "(version 2)" in m["Subject"] or "第 2 版" in m["Subject"]
+        }
+        assert set(notices) == {"early.en@example.org", "early.zh@example.org"}
+        english = notices["early.en@example.org"].get_content()
+        assert "+ We, the undersigned, are scholars" in english and "named the signers" in english
+        assert "/en/signature/" in english, "their private link to withdraw"
+        assert "/zh/signature/" in notices["early.zh@example.org"].get_content()
+    finally:
+        server.stop()
