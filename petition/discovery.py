@@ -19,7 +19,14 @@ bp = Blueprint("discovery", __name__)
 
 # The pages a search engine may list, each at its address per language. Private pages (a signer's
 # links, the organisers') are never listed and say so themselves (X-Robots-Tag: noindex).
-SITEMAP_PAGES = ("public.index", "public.background", "public.signatories", "public.sign", "public.privacy")
+SITEMAP_PAGES = (
+    "public.index",
+    "public.background",
+    "public.signatories",
+    "public.letter_versions",
+    "public.sign",
+    "public.privacy",
+)
 DAY = 24 * 3600
 
 

@@ -62,6 +62,7 @@ PUBLIC = [
     "/background",
     "/signatories",
     "/signatories/growth",
+    "/letter/versions",
     "/sign",
     "/sign/check-your-email",
     "/thanks",

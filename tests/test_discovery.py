@@ -12,7 +12,7 @@ import pytest
 from tests.support import MANAGE_LINK, link_in_latest_email, sign_as
 
 SITE = "https://letter.example.org"
-PUBLIC = ["/", "/background", "/signatories", "/sign", "/privacy"]
+PUBLIC = ["/", "/background", "/signatories", "/letter/versions", "/sign", "/privacy"]
 
 
 def meta(html, key):

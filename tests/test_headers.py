@@ -15,6 +15,7 @@ PUBLIC_PAGES = [
     "/sign/check-your-email",
     "/signatories",
     "/thanks",
+    "/letter/versions",
     "/privacy",
     "/resend",
     "/organisers/login",
