@@ -14,12 +14,13 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import Select, delete, insert, select
+from sqlalchemy import Select, delete, select
 
 from . import audit
 from .extensions import db
 from .links import site_link
 from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
+from .outbox import queue_batch
 from .tokens import UNSUBSCRIBE, make_token
 
 TITLE_MAX = 200
@@ -164,8 +165,6 @@ def queue_due_news(batch: int = 500, now: datetime | None = None) -> int:
             {**news_email(update, signer), "next_attempt_at": start + timedelta(minutes=i / per_minute)}
             for i, signer in enumerate(signers)
         ]
-        db.session.execute(insert(OutgoingEmail), rows)
-        update.mailed_up_to = signers[-1].id
-        queued += len(rows)
+        queued += queue_batch(update, signers, rows)
     db.session.flush()
     return queued

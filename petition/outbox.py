@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from .database import reading_only, rows_changed
 from .extensions import db
@@ -36,6 +36,23 @@ def queue_email(to_address: str, subject: str, body: str, signature_id: int | No
     email = OutgoingEmail(to_address=to_address, subject=subject, body=body, signature_id=signature_id)
     db.session.add(email)
     return email
+
+
+class Mailing(Protocol):
+    """Something sent to many signatures in batches (news, a notice that the letter changed): it
+    remembers the id of the last signature queued."""
+
+    mailed_up_to: int
+
+
+def queue_batch(mailing: Mailing, signatures: Sequence[Any], rows: list[dict[str, Any]]) -> int:
+    """Put one batch of a mailing in the outbox (one row per signature, in id order) and remember how
+    far it got; how many were queued. The caller commits."""
+    if not rows:
+        return 0
+    db.session.execute(insert(OutgoingEmail), rows)
+    mailing.mailed_up_to = signatures[-1].id
+    return len(rows)
 
 
 @dataclass

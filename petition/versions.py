@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 from flask import g, has_request_context, render_template
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import func, or_, select
 
 from .content import content_path
 from .extensions import db
 from .links import site_link
 from .locales import SUPPORTED
-from .models import LetterVersion, OutgoingEmail, Signature, now_utc
+from .models import LetterVersion, Signature, now_utc
+from .outbox import queue_batch
 from .tokens import MANAGE, make_token
 
 
@@ -158,10 +159,6 @@ def queue_due_notices(batch: int = 500) -> int:
     queued = 0
     for version in _being_mailed():
         signers = _earlier_signers(version, version.mailed_up_to, batch)
-        if not signers:
-            continue
-        db.session.execute(insert(OutgoingEmail), [notice_email(version, signer) for signer in signers])
-        version.mailed_up_to = signers[-1].id
-        queued += len(signers)
+        queued += queue_batch(version, signers, [notice_email(version, signer) for signer in signers])
     db.session.flush()
     return queued
