@@ -115,3 +115,18 @@ def test_organisers_can_print_the_same_copy_from_a_page(organiser_client, signat
     html = organiser_client.get("/organisers/delivery?language=en").get_data(as_text=True)
     assert "Ada Lovelace" in html and "Hidden Name" not in html and "unnamed@example.org" not in html
     assert re.search(r'<link rel="stylesheet" href="/static/css/delivery\.[0-9a-f]{12}\.css">', html)
+
+
+def test_a_hostile_name_is_printed_as_text_and_a_huge_one_does_not_stop_the_copy(app, tmp_path):
+    # A name is the signer's own input: markup must stay text (no image fetched, no style applied),
+    # and a 200-character word with no space must wrap rather than break the copy.
+    with app.app_context():
+        confirmed_signature(name='<img src="http://evil.example/x.png">Mallory', email="m@example.org")
+        confirmed_signature(name="W" * 200, affiliation="A" * 300, email="w@example.org")
+        confirmed_signature(name="Plain Person", email="p@example.org")
+    out = tmp_path / "hostile.pdf"
+    with app.app_context(), app.test_request_context():
+        delivery.write_pdf(delivery_copy("en"), str(out))
+    text = pdf_text(out).replace("\n", "")
+    assert '<img src="http://evil.example/x.png">Mallory' in text
+    assert "Plain Person" in text and "W" * 200 in text and "A" * 300 in text, "printed whole, never clipped"
