@@ -8,22 +8,18 @@ from petition.groups import all_groups
 from tests.support import csrf_token, sign_and_confirm
 
 
-def add_hong_kong(runner):
-    result = runner.invoke(
+def add_group(runner, key="hongkong", label_en="Hong Kong scholar"):
+    """`flask groups add` as an organiser types it."""
+    return runner.invoke(
         args=[
-            "groups",
-            "add",
-            "hongkong",
-            "--label-en",
-            "Hong Kong scholar",
-            "--label-zh",
-            "香港学者",
-            "--plural-en",
-            "Hong Kong scholars",
-            "--plural-zh",
-            "香港学者",
+            *("groups", "add", key, "--label-en", label_en, "--label-zh", "香港学者"),
+            *("--plural-en", "Hong Kong scholars", "--plural-zh", "香港学者"),
         ]
     )
+
+
+def add_hong_kong(runner):
+    result = add_group(runner)
     assert result.exit_code == 0, result.output
 
 
@@ -115,21 +111,7 @@ def test_a_bad_group_key_or_label_is_a_clear_error_and_adds_nothing(app, runner)
         ("hk", ""),
         ("hk", "y" * 101),
     ]:
-        result = runner.invoke(
-            args=[
-                "groups",
-                "add",
-                key,
-                "--label-en",
-                label,
-                "--label-zh",
-                "香港学者",
-                "--plural-en",
-                "Hong Kong scholars",
-                "--plural-zh",
-                "香港学者",
-            ]
-        )
+        result = add_group(runner, key, label)
         assert result.exit_code == 1 and "Error:" in result.output and result.exception.__class__ is SystemExit, key
     with app.app_context():
         assert [g.key for g in all_groups()] == ["international", "chinese"]
