@@ -133,11 +133,14 @@ def register_template_context(app: Flask) -> None:
 
 def closing_context() -> dict[str, object]:
     """Every page says when signing closed, with the counts (nothing while the letter is open)."""
+    from flask import has_request_context
     from sqlalchemy.exc import SQLAlchemyError
 
     from .closing import closed_at
     from .counts import current_counts
 
+    if not has_request_context():  # an email being written: no banner, and no query per email
+        return {}
     try:
         closed = closed_at()
         return {"signing_closed_at": closed, "closing_counts": current_counts() if closed else None}

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
-from sqlalchemy import Select, delete, select
+from flask_babel import gettext
+from sqlalchemy import Select, delete, func, select
 
 from . import audit
 from .extensions import db
 from .links import site_link
 from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
 from .outbox import queue_batch
+from .signer_emails import in_their_languages
 from .tokens import UNSUBSCRIBE, make_token
 
 TITLE_MAX = 200
@@ -101,17 +103,17 @@ def unsubscribe_url(signature: Signature) -> str:
 
 
 def news_email(update: Update, signature: Signature) -> dict[str, object]:
-    """The outbox row's values for one update to one signer, in the signer's language."""
+    """The outbox row's values for one update to one signer. The caller has switched to the signer's
+    language (in_their_languages)."""
     link = unsubscribe_url(signature)
-    with force_locale(signature.language):
-        body = render_template(
-            "emails/update.txt",
-            update=update,
-            language=signature.language,
-            letter_url=site_link("public.index", lang=signature.language),
-            unsubscribe_url=link,
-        )
-        subject = gettext("News about the open letter: %(title)s", title=update.title(signature.language))
+    body = render_template(
+        "emails/update.txt",
+        update=update,
+        language=signature.language,
+        letter_url=site_link("public.index", lang=signature.language),
+        unsubscribe_url=link,
+    )
+    subject = gettext("News about the open letter: %(title)s", title=update.title(signature.language))
     return {
         "to_address": signature.email,
         "subject": subject[:300],
@@ -151,20 +153,24 @@ def queue_due_news(batch: int = 500, now: datetime | None = None) -> int:
     now = now or now_utc()
     per_minute = max(1, int(current_app.config["NEWS_PER_MINUTE"]))
     updates = db.session.execute(_being_mailed()).scalars().all()
-    queued = 0
-    for update in updates:
-        signers = subscribers_after(update.mailed_up_to, batch)
-        if not signers:
-            continue
-        # Spread out after whatever of this update is already waiting, at NEWS_PER_MINUTE.
-        waiting = db.session.execute(
-            select(OutgoingEmail.id).where(OutgoingEmail.update_id == update.id, OutgoingEmail.sent_at.is_(None))
-        ).all()
-        start = now + timedelta(minutes=len(waiting) / per_minute)
-        rows = [
-            {**news_email(update, signer), "next_attempt_at": start + timedelta(minutes=i / per_minute)}
-            for i, signer in enumerate(signers)
-        ]
-        queued += queue_batch(update, signers, rows)
+    return sum(_queue_next_batch(update, batch, now, per_minute) for update in updates)
+
+
+def _queue_next_batch(update: Update, batch: int, now: datetime, per_minute: int) -> int:
+    signers = subscribers_after(update.mailed_up_to, batch)
+    if not signers:
+        return 0
+    # Spread out after whatever of this update is already waiting, at NEWS_PER_MINUTE.
+    waiting = db.session.execute(
+        select(func.count())
+        .select_from(OutgoingEmail)
+        .where(OutgoingEmail.update_id == update.id, OutgoingEmail.sent_at.is_(None))
+    ).scalar_one()
+    start = now + timedelta(minutes=waiting / per_minute)
+
+    def row(i: int, signer: Signature) -> dict[str, Any]:
+        return {**news_email(update, signer), "next_attempt_at": start + timedelta(minutes=i / per_minute)}
+
+    queued = queue_batch(update, signers, in_their_languages(signers, row))
     db.session.flush()
     return queued

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
@@ -12,6 +14,8 @@ from flask_babel import lazy_gettext as _l
 from .links import site_link
 from .outbox import queue_email
 from .tokens import CONFIRM, MANAGE, make_token
+
+Row = dict[str, Any]  # an outbox row's values
 
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
@@ -37,6 +41,20 @@ def _queue(signature: Signature, template: str, subject: LazyString) -> Outgoing
         body = render_template(template, signature=signature, **_links(signature))
         subject = str(subject)
     return queue_email(signature.email, subject, body, signature_id=signature.id)
+
+
+def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row]) -> list[Row]:
+    """write(i, signature) for each signature of a batch, in that signer's language: the catalogue is
+    switched once per language, not once per email (a batch is hundreds of emails)."""
+    places: dict[str, list[int]] = defaultdict(list)
+    for i, signature in enumerate(signatures):
+        places[signature.language].append(i)
+    rows: list[Row | None] = [None] * len(signatures)
+    for language, indexes in places.items():
+        with force_locale(language):
+            for i in indexes:
+                rows[i] = write(i, signatures[i])
+    return [row for row in rows if row is not None]
 
 
 # Lazy: translated in _queue, in the signer's language.

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Sequence
 
 from flask import g, has_request_context, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
 from .content import content_path
@@ -20,6 +20,7 @@ from .links import site_link
 from .locales import SUPPORTED
 from .models import LetterVersion, Signature, now_utc
 from .outbox import queue_batch
+from .signer_emails import in_their_languages
 from .tokens import MANAGE, make_token
 
 
@@ -132,19 +133,18 @@ def notices_due() -> bool:
     return any(_earlier_signers(version, version.mailed_up_to, 1) for version in _being_mailed())
 
 
-def notice_email(version: LetterVersion, signature: Signature) -> dict[str, object]:
-    """The outbox row telling one signer, in their language, what changed and how to withdraw."""
+def notice_email(version: LetterVersion, signature: Signature, changed: list[tuple[str, str]]) -> dict[str, object]:
+    """The outbox row telling one signer what changed (`changed`, in their language) and how to
+    withdraw. The caller has switched to the signer's language (in_their_languages)."""
     language = signature.language
-    before = db.session.get(LetterVersion, version.number - 1)
-    with force_locale(language):
-        body = render_template(
-            "emails/letter_changed.txt",
-            version=version,
-            changed=changes(version, before, language),
-            versions_url=site_link("public.letter_versions", lang=language),
-            manage_url=site_link("public.manage", token=make_token(signature, MANAGE), lang=language),
-        )
-        subject = gettext("The open letter you signed has changed (version %(n)s)", n=version.number)
+    body = render_template(
+        "emails/letter_changed.txt",
+        version=version,
+        changed=changed,
+        versions_url=site_link("public.letter_versions", lang=language),
+        manage_url=site_link("public.manage", token=make_token(signature, MANAGE), lang=language),
+    )
+    subject = gettext("The open letter you signed has changed (version %(n)s)", n=version.number)
     return {
         "to_address": signature.email,
         "subject": subject[:300],
@@ -156,9 +156,17 @@ def notice_email(version: LetterVersion, signature: Signature) -> dict[str, obje
 
 def queue_due_notices(batch: int = 500) -> int:
     """The mail worker's step: queue the next batch of notices for each changed version. The caller commits."""
-    queued = 0
-    for version in _being_mailed():
-        signers = _earlier_signers(version, version.mailed_up_to, batch)
-        queued += queue_batch(version, signers, [notice_email(version, signer) for signer in signers])
+    return sum(_queue_next_notices(version, batch) for version in _being_mailed())
+
+
+def _queue_next_notices(version: LetterVersion, batch: int) -> int:
+    signers = _earlier_signers(version, version.mailed_up_to, batch)
+    before = db.session.get(LetterVersion, version.number - 1)
+    changed = {language: changes(version, before, language) for language in SUPPORTED}  # once, not per signer
+
+    def row(_: int, signer: Signature) -> dict[str, object]:
+        return notice_email(version, signer, changed[signer.language])
+
+    queued = queue_batch(version, signers, in_their_languages(signers, row))
     db.session.flush()
     return queued
