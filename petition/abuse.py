@@ -5,11 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from .tokens import signing_keys
+
+
+def configured_limit(setting: str) -> Callable[[], str]:
+    """A Flask-Limiter limit read from the configuration when a request comes (tests lower it)."""
+    return lambda: current_app.config[setting]
 
 
 def ip_hash(address: str | None) -> str:

@@ -147,6 +147,11 @@ class Config:
     RESEND_LIMIT_PER_IP = os.environ.get("RESEND_LIMIT_PER_IP", "60 per hour")
     RESEND_LIMIT_PER_EMAIL = os.environ.get("RESEND_LIMIT_PER_EMAIL", "3 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "60 per hour")
+    # The list of names and its API, per client: a reader turns a few pages a minute; a harvester
+    # walking a long list 100 names at a time is slowed to days.
+    LIST_LIMIT_PER_IP = os.environ.get("LIST_LIMIT_PER_IP", "30 per minute;300 per day")
+    # Whether search engines may index the list of names (robots.txt, X-Robots-Tag, the sitemap).
+    LIST_INDEXABLE = env_flag("LIST_INDEXABLE", "false")
     # Number of reverse proxies in front of the app whose X-Forwarded-For may be believed.
     TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", "0")
     # A form sent back faster than this is probably not a person (0 turns the check off).
@@ -180,7 +185,7 @@ class TestConfig(Config):
     # that only the tests about limits, which lower them, ever reach them.
     RATELIMIT_ENABLED = True
     SIGN_LIMIT_PER_IP = SIGN_LIMIT_PER_EMAIL = "100000 per hour"
-    RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = "100000 per hour"
+    RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = LIST_LIMIT_PER_IP = "100000 per hour"
     SIGN_MIN_SECONDS = 0
     PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
 

@@ -43,14 +43,27 @@ def robots() -> ResponseReturnValue:
         "Disallow: /confirm/",
         "Disallow: /signature/",
         *(f"Disallow: /{language}/signature/" for language in SUPPORTED),
+        *_unindexed_list(),
         f"Sitemap: {site_link('discovery.sitemap')}",
     ]
     return _cached(Response("\n".join(lines) + "\n", mimetype="text/plain"))
 
 
+def _unindexed_list() -> list[str]:
+    """The list of names and its API, unless the organisers let search engines index it."""
+    if current_app.config["LIST_INDEXABLE"]:
+        return []
+    return [*(f"Disallow: /{language}/signatories" for language in SUPPORTED), "Disallow: /api/signatories"]
+
+
 @bp.get("/sitemap.xml")
 def sitemap() -> ResponseReturnValue:
-    pages = [{language: site_link(endpoint, lang=language) for language in SUPPORTED} for endpoint in SITEMAP_PAGES]
+    endpoints = [
+        endpoint
+        for endpoint in SITEMAP_PAGES
+        if endpoint != "public.signatories" or current_app.config["LIST_INDEXABLE"]
+    ]
+    pages = [{language: site_link(endpoint, lang=language) for language in SUPPORTED} for endpoint in endpoints]
     xml = render_template("sitemap.xml", pages=pages, html_lang=HTML_LANG)
     return _cached(Response(xml, mimetype="application/xml"))
 

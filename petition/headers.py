@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from flask import g, make_response, request
+from flask import current_app, g, make_response, request
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -79,6 +79,20 @@ def private_page(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
         return keep_private(make_response(view(*args, **kwargs)))
+
+    return wrapper
+
+
+def list_exposure(view: Callable[..., ResponseReturnValue]) -> Callable[..., Response]:
+    """Decorator for the list of names and its API: search engines are asked not to index it unless
+    the organisers chose otherwise (LIST_INDEXABLE), so a name is not one search away from its signer."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        response = make_response(view(*args, **kwargs))
+        if not current_app.config["LIST_INDEXABLE"]:
+            response.headers["X-Robots-Tag"] = "noindex"
+        return response
 
     return wrapper
 

@@ -9,6 +9,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import MetaData, text
@@ -150,6 +151,21 @@ def create_organiser_account(email="organiser@example.org", password="correct ho
 def log_in(client, email, password):
     token = csrf_token(client, "/organisers/login")
     return client.post("/organisers/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+@contextmanager
+def settings(app, **values):
+    """The app with these settings for a while, and fresh rate-limit counters before and after."""
+    from petition.extensions import limiter
+
+    saved = {key: app.config[key] for key in values}
+    app.config.update(values)
+    limiter.reset()
+    try:
+        yield
+    finally:
+        app.config.update(saved)
+        limiter.reset()
 
 
 def is_postgresql(app):

@@ -1,7 +1,6 @@
 """Abuse protection that does not lock out real scholars: honeypot, fill time, rate limits, login
 lockout, trusted proxies, hashed IP addresses."""
 
-from contextlib import contextmanager
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -10,19 +9,7 @@ from petition import abuse, lockout
 from petition.counts import current_counts
 from petition.extensions import db, limiter
 from petition.models import Signature, now_utc
-from tests.support import create_organiser_account, csrf_token, emails_to, log_in, sign_as
-
-
-@contextmanager
-def settings(app, **values):
-    saved = {key: app.config[key] for key in values}
-    app.config.update(values)
-    limiter.reset()
-    try:
-        yield
-    finally:
-        app.config.update(saved)
-        limiter.reset()
+from tests.support import create_organiser_account, csrf_token, emails_to, log_in, settings, sign_as
 
 
 def stored(app, email):

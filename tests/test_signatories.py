@@ -1,10 +1,12 @@
 """The public list: filters, search and keyset pagination, called without HTTP and through the page."""
 
+import re
+
 import pytest
 
 from petition.signatories import ListFilter, parse_cursor, public_page
 from petition.signing import sign
-from tests.support import confirmed_signature
+from tests.support import confirmed_signature, settings
 
 
 def add(name, group="international", affiliation="Uni", listed=True):
@@ -108,3 +110,48 @@ def test_the_list_page_keeps_filters_across_pages_and_explains_empty_results(cli
 def test_odd_list_addresses_still_show_the_list(client, query):
     assert client.get("/signatories" + query).status_code == 200
     assert client.get("/api/signatories" + query).status_code == 200
+
+
+# --- Less exposure: what a harvester or a search engine gets from the list ----------------------
+
+
+def test_the_list_page_gives_the_day_someone_signed_never_the_time(client, app):
+    with app.app_context():
+        confirmed_signature(name="Day Only", affiliation="U", email="day@example.org", group="international")
+    html = client.get("/signatories").get_data(as_text=True)
+    [stamp] = re.findall(r'<time class="nowrap" datetime="([^"]+)"', html)
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", stamp)
+
+
+@pytest.mark.parametrize("path", ["/signatories", "/zh/signatories", "/api/signatories"])
+def test_the_list_and_its_api_are_limited_per_client_with_a_clear_answer(client, app, path):
+    with settings(app, LIST_LIMIT_PER_IP="3 per minute"):
+        statuses = [client.get(path, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code for _ in range(4)]
+        other_reader = client.get(path, environ_base={"REMOTE_ADDR": "198.51.100.8"})
+    assert statuses == [200, 200, 200, 429]
+    assert other_reader.status_code == 200  # one harvester does not shut out everyone else
+
+
+def test_a_refused_list_page_says_why_in_the_readers_language(client, app):
+    with settings(app, LIST_LIMIT_PER_IP="1 per minute"):
+        client.get("/zh/signatories")
+        refused = client.get("/zh/signatories")
+    assert refused.status_code == 429
+    assert "请稍等一分钟后再试" in refused.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/signatories", "/zh/signatories", "/api/signatories"])
+def test_search_engines_are_asked_not_to_index_the_list_unless_the_organisers_allow_it(client, app, path):
+    assert client.get(path).headers.get("X-Robots-Tag") == "noindex"
+    with settings(app, LIST_INDEXABLE=True):
+        assert "X-Robots-Tag" not in client.get(path).headers
+
+
+def test_robots_and_the_sitemap_agree_with_the_lists_setting(client, app):
+    rules = client.get("/robots.txt").get_data(as_text=True).splitlines()
+    assert {"Disallow: /en/signatories", "Disallow: /zh/signatories", "Disallow: /api/signatories"} <= set(rules)
+    assert "/signatories" not in client.get("/sitemap.xml").get_data(as_text=True)
+    with settings(app, LIST_INDEXABLE=True):
+        rules = client.get("/robots.txt").get_data(as_text=True).splitlines()
+        assert not [rule for rule in rules if "signatories" in rule]
+        assert "/en/signatories" in client.get("/sitemap.xml").get_data(as_text=True)

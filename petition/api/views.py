@@ -6,8 +6,11 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, jsonify, request
 
+from .. import abuse
 from ..counts import current_counts
 from ..database import reads_only
+from ..extensions import limiter
+from ..headers import list_exposure
 from ..page_cache import cached_page
 from ..signatories import page_from_args
 
@@ -24,7 +27,8 @@ def signatory_json(signature: Signature) -> dict[str, str]:
         "name": signature.name,
         "affiliation": signature.affiliation,
         "group": signature.group,
-        "signed_at": signature.signed_at.isoformat(timespec="seconds"),
+        # The day, never the time of day: times would let a reader line signers up with other traces.
+        "signed_on": signature.signed_at.date().isoformat(),
     }
 
 
@@ -43,7 +47,9 @@ def counts() -> ResponseReturnValue:
 
 
 @bp.get("/signatories")
+@limiter.limit(abuse.configured_limit("LIST_LIMIT_PER_IP"))
 @reads_only
+@list_exposure
 def signatories() -> ResponseReturnValue:
     _, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return jsonify(signatories=[signatory_json(s) for s in page.signatories], next=page.next_cursor)

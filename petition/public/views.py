@@ -15,8 +15,9 @@ from flask_wtf.csrf import generate_csrf
 from .. import abuse, closing, content, growth, locales, news, sharing, signing, versions
 from ..counts import current_counts
 from ..database import reading_only, reads_only
+from ..errors import render_error
 from ..extensions import csrf, limiter
-from ..headers import private_page
+from ..headers import list_exposure, private_page
 from ..links import site_link
 from ..locales import localized_route
 from ..page_cache import cached_page
@@ -70,16 +71,12 @@ def form_was_accepted(response: Response) -> bool:
 
 def per_address_limit(setting: str) -> RouteLimit:
     return limiter.limit(
-        _limit(setting),
+        abuse.configured_limit(setting),
         key_func=email_in_form,
         methods=["POST"],
         exempt_when=no_valid_email_in_form,
         deduct_when=form_was_accepted,
     )
-
-
-def _limit(setting: str) -> Callable[[], str]:
-    return lambda: current_app.config[setting]
 
 
 @localized_route(bp, "/")
@@ -117,7 +114,7 @@ def render_sign_form(form: SignatureForm, status: int = 200, notice: LazyString 
 # The form checks its own CSRF token, so an expired token re-shows the form with everything typed kept.
 @localized_route(bp, "/sign", methods=["GET", "POST"])
 @csrf.exempt
-@limiter.limit(_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(abuse.configured_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
 @per_address_limit("SIGN_LIMIT_PER_EMAIL")
 def sign() -> ResponseReturnValue:
     if request.method == "GET":
@@ -179,7 +176,7 @@ def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
         return render_sign_form(SignatureForm(), 429, notice)
     if request.endpoint == "public.resend":
         return render_template("resend.html", form=ResendForm(), notice=notice), 429
-    return render_template("errors/error.html", code=429, message=notice), 429
+    return render_error(error)  # a page that was only being read: no form, nothing typed
 
 
 @localized_route(bp, "/sign/check-your-email")
@@ -351,7 +348,7 @@ def withdrawn() -> str:
 
 
 @localized_route(bp, "/resend", methods=["GET", "POST"])
-@limiter.limit(_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(abuse.configured_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
 @per_address_limit("RESEND_LIMIT_PER_EMAIL")
 def resend() -> ResponseReturnValue:
     form = ResendForm()
@@ -362,7 +359,9 @@ def resend() -> ResponseReturnValue:
 
 
 @localized_route(bp, "/signatories")
+@limiter.limit(abuse.configured_limit("LIST_LIMIT_PER_IP"))
 @reads_only
+@list_exposure
 def signatories() -> str:
     list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
     return render_template(
