@@ -1,19 +1,24 @@
-"""Organiser accounts: creating them, checking their passwords, and their login sessions."""
+"""Organiser accounts: creating them, their roles, checking their passwords, and their login sessions.
+
+A session ends when its organiser logs out (here or everywhere), changes the password, is disabled,
+or after ORGANISER_IDLE_MINUTES without a request or ORGANISER_SESSION_HOURS in all.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from flask import session
+from flask import current_app, g, session
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from . import lockout
+from . import audit, lockout, second_factor
 from .extensions import db
-from .models import EMAIL_MAX, Organiser, OrganiserSession, now_utc
+from .models import EMAIL_MAX, ROLES, Organiser, OrganiserSession, now_utc
 from .text import normalise_email, tidy
 
 if TYPE_CHECKING:
@@ -42,14 +47,68 @@ def login_key(email: str) -> str:
         return tidy(email).lower()[:EMAIL_MAX]
 
 
-def create_organiser(email: str, password: str) -> Organiser:
+def clock() -> datetime:
+    """Now, unless the tests set ORGANISER_CLOCK to see an hour pass in an instant."""
+    injected = current_app.config.get("ORGANISER_CLOCK")
+    return injected() if injected else now_utc()
+
+
+# Changes made from the command line are recorded as the account's own, with this reason.
+BY_COMMAND_LINE = "from the command line"
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"The role must be one of: {', '.join(ROLES)}.")
+
+
+def create_organiser(email: str, password: str, role: str = "admin") -> Organiser:
     _check_password_length(password)
-    organiser = Organiser(email=normalise_email(email), password_hash=generate_password_hash(password))
+    _check_role(role)
+    organiser = Organiser(email=normalise_email(email), password_hash=generate_password_hash(password), role=role)
     try:
         with db.session.begin_nested():  # a savepoint: a taken address undoes only this insert
             db.session.add(organiser)
     except IntegrityError:
         raise AccountError(f"An organiser with the address {organiser.email} already exists.") from None
+    audit.record(organiser, "create-account", _describe(organiser), BY_COMMAND_LINE)
+    return organiser
+
+
+def _describe(organiser: Organiser) -> str:
+    return f"organiser {organiser.email} ({organiser.role})"
+
+
+def all_organisers() -> list[Organiser]:
+    return list(db.session.execute(select(Organiser).order_by(Organiser.email)).scalars())
+
+
+def set_role(email: str, role: str, by: Organiser | None = None) -> Organiser:
+    _check_role(role)
+    organiser = organiser_by_email(email)
+    organiser.role = role
+    audit.record(by or organiser, "set-role", _describe(organiser), "" if by else BY_COMMAND_LINE)
+    db.session.flush()
+    return organiser
+
+
+def disable(email: str, by: Organiser | None = None) -> Organiser:
+    """The account can no longer log in and every session of it ends; its row stays for the audit log."""
+    organiser = organiser_by_email(email)
+    organiser.disabled_at = organiser.disabled_at or now_utc()
+    end_every_session(organiser)
+    audit.record(by or organiser, "disable-account", _describe(organiser), "" if by else BY_COMMAND_LINE)
+    db.session.flush()
+    return organiser
+
+
+def reset_second_factor(email: str) -> Organiser:
+    """A lost phone: forget the second factor and end the account's sessions; the next login enrols anew."""
+    organiser = organiser_by_email(email)
+    second_factor.reset(organiser)
+    end_every_session(organiser)
+    audit.record(organiser, "reset-2fa", _describe(organiser), BY_COMMAND_LINE)
+    db.session.flush()
     return organiser
 
 
@@ -85,18 +144,46 @@ def change_password(email: str, password: str) -> Organiser:
     organiser = organiser_by_email(email)
     organiser.password_hash = generate_password_hash(password)
     end_every_session(organiser)
+    audit.record(organiser, "change-password", _describe(organiser), BY_COMMAND_LINE)
     db.session.flush()
     return organiser
+
+
+def change_own_password(organiser: Organiser, current: str, new: str) -> bool:
+    """An organiser changes their password on the site: the current one must be right. Every other
+    session of the account ends (this one stays). False when the current password is wrong."""
+    if not check_password_hash(organiser.password_hash, current):
+        return False
+    _check_password_length(new)
+    organiser.password_hash = generate_password_hash(new)
+    _end_sessions(OrganiserSession.organiser_id == organiser.id, OrganiserSession.token_hash != _current_token_hash())
+    audit.record(organiser, "change-password", _describe(organiser))
+    db.session.flush()
+    return True
+
+
+def log_out_everywhere(organiser: Organiser) -> None:
+    end_every_session(organiser)
+    audit.record(organiser, "logout-everywhere", _describe(organiser))
+    db.session.flush()
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _current_token_hash() -> str:
+    token = session.get(SESSION_KEY)
+    return _token_hash(token) if isinstance(token, str) else ""
+
+
 def start_session(organiser: Organiser) -> None:
     """Record a new login and put its token in the (signed) session cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(OrganiserSession(organiser_id=organiser.id, token_hash=_token_hash(token)))
+    now = clock()
+    db.session.add(
+        OrganiserSession(organiser_id=organiser.id, token_hash=_token_hash(token), created_at=now, last_seen_at=now)
+    )
     db.session.flush()
     session[SESSION_KEY] = token
 
@@ -113,25 +200,34 @@ def end_every_session(organiser: Organiser) -> None:
     _end_sessions(OrganiserSession.organiser_id == organiser.id)
 
 
-def _end_sessions(which: ColumnElement[bool]) -> None:
+def _end_sessions(*which: ColumnElement[bool]) -> None:
     db.session.execute(
-        update(OrganiserSession).where(which, OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc())
+        update(OrganiserSession).where(*which, OrganiserSession.ended_at.is_(None)).values(ended_at=now_utc())
     )
 
 
 def attempt_login(email: str, password: str, ip_hash: str) -> Organiser | None:
-    """An organiser's login: the organiser, or None for a wrong address or password or a locked
-    account or network (one answer for all). Every attempt is recorded for the lockout."""
+    """An organiser's login: the organiser, or None for a wrong address or password, a disabled
+    account or a locked account or network (one answer for all). Every attempt is recorded for the
+    lockout."""
     key = login_key(email)
     organiser = None
     if not lockout.is_locked_out(key, ip_hash):
         organiser = authenticate(key, password)
+        if organiser is not None and not organiser.is_active:
+            organiser = None
     lockout.record_attempt(key, ip_hash, succeeded=organiser is not None)
     return organiser
 
 
+# The last-seen time is written at most this often: an organiser's page views are not each a write.
+SEEN_RESOLUTION = timedelta(minutes=1)
+
+
 def organiser_by_id(organiser_id: str) -> Organiser | None:
-    """Flask-Login's loader: the organiser, only while the login named in the cookie is still live."""
+    """Flask-Login's loader: the organiser, only while the login named in the cookie is live: not
+    ended, not idle too long, not too old, and the account not disabled. A login found expired is
+    ended, and g.session_expired tells the login page to say why."""
     token = session.get(SESSION_KEY)
     try:
         wanted = int(organiser_id)
@@ -139,12 +235,27 @@ def organiser_by_id(organiser_id: str) -> Organiser | None:
         return None
     if not isinstance(token, str):
         return None
-    return db.session.execute(
-        select(Organiser)
+    row = db.session.execute(
+        select(Organiser, OrganiserSession)
         .join(OrganiserSession, OrganiserSession.organiser_id == Organiser.id)
         .where(
             Organiser.id == wanted,
+            Organiser.disabled_at.is_(None),
             OrganiserSession.token_hash == _token_hash(token),
             OrganiserSession.ended_at.is_(None),
         )
-    ).scalar_one_or_none()
+    ).one_or_none()
+    if row is None:
+        return None
+    organiser, login = row
+    now = clock()
+    config = current_app.config
+    idle = now - (login.last_seen_at or login.created_at) > timedelta(minutes=config["ORGANISER_IDLE_MINUTES"])
+    too_old = now - login.created_at > timedelta(hours=config["ORGANISER_SESSION_HOURS"])
+    if idle or too_old:
+        login.ended_at = now
+        g.session_expired = True
+        return None
+    if login.last_seen_at is None or now - login.last_seen_at >= SEEN_RESOLUTION:
+        login.last_seen_at = now
+    return organiser

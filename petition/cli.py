@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from . import accounts, closing, counts, delivery, exports, groups, news, outbox, privacy, versions
 from .database import reading_only
 from .extensions import db
+from .models import ROLES
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -70,13 +71,61 @@ def with_new_password(account_change: Callable[[str, str], Organiser], email: st
         raise click.ClickException(str(error)) from None
 
 
+ROLE_CHOICE = click.Choice(ROLES)
+
+
 @organisers_cli.command("create")
 @click.argument("email")
+@click.option("--role", type=ROLE_CHOICE, default="admin", show_default=True, help="What the account may do.")
 @commits
-def create_organiser(email: str) -> None:
+def create_organiser(email: str, role: str) -> None:
     """Create an organiser account; the password is asked for twice."""
-    organiser = with_new_password(accounts.create_organiser, email)
-    click.echo(f"Created organiser {organiser.email}.")
+    organiser = with_new_password(lambda address, password: accounts.create_organiser(address, password, role), email)
+    click.echo(f"Created organiser {organiser.email} ({organiser.role}).")
+
+
+@organisers_cli.command("list")
+def list_organisers() -> None:
+    """Every account: address, role, two-factor sign-in, disabled or not."""
+    for organiser in accounts.all_organisers():
+        second = "2FA on" if organiser.has_second_factor else "2FA off"
+        state = f"disabled {organiser.disabled_at:%Y-%m-%d}" if organiser.disabled_at else "active"
+        click.echo(f"{organiser.email}\t{organiser.role}\t{second}\t{state}")
+
+
+def _account_command(change: Callable[[], Organiser]) -> Organiser:
+    try:
+        return change()
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@organisers_cli.command("set-role")
+@click.argument("email")
+@click.argument("role", type=ROLE_CHOICE)
+@commits
+def set_role(email: str, role: str) -> None:
+    """Change what an account may do."""
+    organiser = _account_command(lambda: accounts.set_role(email, role))
+    click.echo(f"{organiser.email} is now {organiser.role}.")
+
+
+@organisers_cli.command("disable")
+@click.argument("email")
+@commits
+def disable_organiser(email: str) -> None:
+    """Stop an account from logging in and end its sessions (it stays in the audit log)."""
+    organiser = _account_command(lambda: accounts.disable(email))
+    click.echo(f"{organiser.email} is disabled; its sessions have ended.")
+
+
+@organisers_cli.command("reset-2fa")
+@click.argument("email")
+@commits
+def reset_second_factor(email: str) -> None:
+    """Forget an account's authenticator app and recovery codes; it enrols again at its next login."""
+    organiser = _account_command(lambda: accounts.reset_second_factor(email))
+    click.echo(f"Two-factor sign-in reset for {organiser.email}; it sets it up again at its next login.")
 
 
 @organisers_cli.command("set-password")

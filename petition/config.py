@@ -164,10 +164,19 @@ class Config:
     LOGIN_MAX_FAILURES_PER_ACCOUNT = 5
     LOGIN_MAX_FAILURES_PER_IP = 20
     LOGIN_LOCKOUT_MINUTES = 15
+    # Organiser sessions end after this long without a request, and this long in all.
+    ORGANISER_IDLE_MINUTES = env_number("ORGANISER_IDLE_MINUTES", "30")
+    ORGANISER_SESSION_HOURS = env_number("ORGANISER_SESSION_HOURS", "12")
+    # Every organiser login asks for a code from an authenticator app; an account without one enrols
+    # at its next login. On by default in production.
+    REQUIRE_2FA = env_flag("REQUIRE_2FA", "false")
+    # The tests' stand-in for the clock of organiser sessions and codes (None: the real time).
+    ORGANISER_CLOCK = None
 
 
 class ProductionConfig(Config):
     ENV_NAME = "production"
+    REQUIRE_2FA = env_flag("REQUIRE_2FA", "true")
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 

@@ -14,7 +14,7 @@ They change the session, never commit: the caller's transaction decides.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -45,7 +45,7 @@ class Review(StrEnum):
     CONFIRMED = "confirmed"
 
 
-def sql_list(values: type[Status] | tuple[str, str]) -> str:
+def sql_list(values: Iterable[str]) -> str:
     """'a', 'b': the values of an enum for a CHECK constraint."""
     return ", ".join(f"'{value}'" for value in values)
 

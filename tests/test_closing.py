@@ -91,7 +91,11 @@ def test_closing_and_reopening_by_hand_are_in_the_audit_log(app, client, runner,
     assert result.exit_code == 0, result.output
     assert sign_as(client, email="reopened@example.org").status_code == 302
     with app.app_context():
-        entries = db.session.execute(select(AuditEntry.action, AuditEntry.reason).order_by(AuditEntry.id)).all()
+        entries = db.session.execute(
+            select(AuditEntry.action, AuditEntry.reason)
+            .where(AuditEntry.action != "create-account")
+            .order_by(AuditEntry.id)
+        ).all()
     assert [tuple(e) for e in entries] == [("close", "delivered"), ("reopen", "a new deadline")]
 
 

@@ -65,6 +65,6 @@ def test_a_signers_private_pages_are_never_cached_or_indexed(client, app):
 
 
 def test_public_pages_may_be_cached_and_say_when_they_vary_by_reader(client):
-    negotiated, fixed = client.get("/signatories"), client.get("/en/signatories")
+    negotiated, fixed = client.get("/background"), client.get("/en/background")
     assert "no-store" not in negotiated.headers.get("Cache-Control", "") and "X-Robots-Tag" not in fixed.headers
     assert {"Accept-Language", "Cookie"} <= set(negotiated.vary) and "Accept-Language" not in fixed.vary

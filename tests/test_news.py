@@ -175,7 +175,13 @@ def test_correcting_and_withdrawing_news_are_audited_and_withdrawn_news_disappea
     assert b"Right title" not in client.get("/en/updates.atom").get_data()
     assert news_emails(app) == [], "its emails not yet sent are dropped"
     with app.app_context():
-        actions = db.session.execute(select(AuditEntry.action).order_by(AuditEntry.id)).scalars().all()
+        actions = (
+            db.session.execute(
+                select(AuditEntry.action).where(AuditEntry.action != "create-account").order_by(AuditEntry.id)
+            )
+            .scalars()
+            .all()
+        )
         assert actions == ["publish-update", "edit-update", "withdraw-update"]
         assert db.session.execute(select(func.count()).select_from(Update)).scalar_one() == 1, "kept for the record"
 

@@ -54,6 +54,18 @@ ACTION_LABELS = {
     "publish-update": _l("published news"),
     "edit-update": _l("corrected news"),
     "withdraw-update": _l("withdrew news"),
+    "create-account": _l("created an account"),
+    "set-role": _l("changed a role"),
+    "disable-account": _l("disabled an account"),
+    "reset-2fa": _l("reset two-factor sign-in"),
+    "enrol-2fa": _l("turned on two-factor sign-in"),
+    "change-password": _l("changed a password"),
+    "logout-everywhere": _l("logged out everywhere"),
+}
+ROLE_LABELS = {
+    "viewer": _l("viewer: counts and the list, no email addresses"),
+    "moderator": _l("moderator: also email addresses, hiding, restoring and reviewing"),
+    "admin": _l("admin: everything, including exports and accounts"),
 }
 
 
@@ -65,6 +77,10 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
+def role_label(role: str) -> str:
+    return str(ROLE_LABELS.get(role, role))
+
+
 def review_hints() -> dict[str, Callable[..., object]]:
     """For the organiser pages' templates: does an address look institutional, was a form sent
     suspiciously fast (hints beside each signature, never stored on it), and the words for a review
@@ -74,6 +90,7 @@ def review_hints() -> dict[str, Callable[..., object]]:
         "sent_fast": is_fast,
         "review_label": review_label,
         "action_label": action_label,
+        "role_label": role_label,
     }
 
 

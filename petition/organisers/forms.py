@@ -5,9 +5,10 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Optional, Regexp
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from .. import news
+from ..accounts import PASSWORD_MIN
 from ..fields import NoControlCharacters, TooLong, tidy_filter
 from ..models import EMAIL_MAX
 
@@ -29,6 +30,46 @@ class LoginForm(FlaskForm):
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")), TooLong(1024)],
         render_kw={"autocomplete": "current-password"},
+    )
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login, or of enrolling: six digits from the app (or a recovery code)."""
+
+    code = StringField(
+        _l("Code"),
+        filters=[tidy_filter],
+        validators=[DataRequired(_l("Enter the code your authenticator app shows.")), TooLong(32)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "maxlength": 32},
+    )
+
+
+def _new_password_field(label: LazyString) -> UnboundField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(_l("Enter a new password.")),
+            Length(min=PASSWORD_MIN, message=_l("Use at least %(n)s characters.", n=PASSWORD_MIN)),
+            TooLong(1024),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), TooLong(1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = _new_password_field(_l("New password"))
+    again = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new", message=_l("The two new passwords are not the same.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )
 
 

@@ -12,6 +12,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -22,21 +23,25 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, delivery, exports, moderation, news
+from .. import abuse, accounts, audit, delivery, exports, moderation, news, second_factor
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
-from ..models import Signature, Update
+from ..models import Organiser, Signature, Update
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
+from ..roles import current_may, requires
 from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts, review_hints
-from .forms import BulkHideForm, LoginForm, LogoutForm, ModerationForm, UpdateForm
+from .forms import BulkHideForm, CodeForm, LoginForm, LogoutForm, ModerationForm, PasswordChangeForm, UpdateForm
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
 
 bp = Blueprint("organisers", __name__)
-OPEN_ENDPOINTS = {"organisers.login"}
+# The login's steps: a password, then a code (or, the first time, enrolling an authenticator app).
+OPEN_ENDPOINTS = {"organisers.login", "organisers.login_code", "organisers.enrol"}
+# Pages an organiser who must still enrol a second factor may use.
+BEFORE_ENROLMENT = {"organisers.enrol", "organisers.logout"}
 # Every POST here goes through a FlaskForm, which checks its own CSRF token. Leaving the global
 # check out lets the login requirement answer first, so an anonymous visitor is always sent to log
 # in rather than told about tokens.
@@ -44,13 +49,58 @@ csrf.exempt(bp)
 # Every organiser page shows email addresses or signatures under review.
 bp.after_request(keep_private)
 bp.context_processor(review_hints)
+bp.context_processor(lambda: {"may": current_may})
 
 
 @bp.before_request
 def require_organiser() -> ResponseReturnValue | None:
     if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
+        if g.get("session_expired"):
+            flash(_l("You were logged out after a while without activity. Please log in again."), "info")
         return login_manager.unauthorized()
+    if (
+        current_app.config["REQUIRE_2FA"]
+        and current_user.is_authenticated
+        and not current_user.has_second_factor
+        and request.endpoint not in BEFORE_ENROLMENT
+    ):
+        return redirect(url_for(".enrol"))
     return None
+
+
+# A password accepted, a code still to come: how long the half-made login waits.
+PENDING_LOGIN = "pending_login"
+PENDING_SECONDS = 600
+
+
+def _begin_second_step(organiser: Organiser) -> ResponseReturnValue:
+    session.clear()  # a fresh session: nothing from before the login carries over
+    session[PENDING_LOGIN] = {
+        "id": organiser.id,
+        "at": accounts.clock().timestamp(),
+        "next": safe_local_path(request.args.get("next"), url_for(".dashboard")),
+    }
+    return redirect(url_for(".login_code" if organiser.has_second_factor else ".enrol"))
+
+
+def _pending_organiser() -> Organiser | None:
+    """The organiser whose password was accepted a moment ago in this browser, if any."""
+    pending = session.get(PENDING_LOGIN)
+    if not isinstance(pending, dict) or accounts.clock().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    organiser = db.session.get(Organiser, pending.get("id"))
+    return organiser if organiser is not None and organiser.is_active else None
+
+
+def _complete_login(organiser: Organiser) -> str:
+    """Log the organiser in; where they were going."""
+    pending = session.get(PENDING_LOGIN)
+    target = pending.get("next") if isinstance(pending, dict) else None
+    session.clear()  # a fresh session: nothing from before the login carries over
+    accounts.start_session(organiser)
+    login_user(organiser)
+    # Only a path on this site, so the login form cannot bounce an organiser elsewhere.
+    return safe_local_path(target or request.args.get("next"), url_for(".dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -61,17 +111,93 @@ def login() -> ResponseReturnValue:
     if form.validate_on_submit():
         organiser = accounts.attempt_login(form.email.data, form.password.data, abuse.ip_hash(request.remote_addr))
         if organiser:
-            session.clear()  # a fresh session: nothing from before the login carries over
-            accounts.start_session(organiser)
-            login_user(organiser)
-            # Only a path on this site, so the login form cannot bounce an organiser elsewhere.
-            return redirect(safe_local_path(request.args.get("next"), url_for(".dashboard")))
+            if organiser.has_second_factor or current_app.config["REQUIRE_2FA"]:
+                return _begin_second_step(organiser)
+            return redirect(_complete_login(organiser))
         # One message for a wrong password, an unknown address and a locked account alike.
         error = _l(
             "That email address and password do not match an organiser account, or there have been too many attempts. Check them, or wait 15 minutes and try again."  # noqa: E501 (one message for the catalogue)
         )
     status = 422 if form.is_submitted() else 200
     return render_template("organisers/login.html", form=form, error=error), status
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+def login_code() -> ResponseReturnValue:
+    """The second step: a code from the authenticator app, or a recovery code."""
+    organiser = _pending_organiser()
+    if organiser is None or not organiser.has_second_factor:
+        flash(_l("Please log in again: the login was not finished in time."), "info")
+        return redirect(url_for(".login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        ip_hash = abuse.ip_hash(request.remote_addr)
+        if second_factor.check_code(organiser, form.code.data, ip_hash, accounts.clock()):
+            return redirect(_complete_login(organiser))
+        error = _l(
+            "That code is not right, has been used already, or there have been too many attempts. Enter the code your app shows now, or wait 15 minutes."  # noqa: E501 (one message for the catalogue)
+        )
+    status = 422 if form.is_submitted() else 200
+    return render_template("organisers/login_code.html", form=form, error=error), status
+
+
+@bp.route("/enrol", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_IP"], methods=["POST"])
+def enrol() -> ResponseReturnValue:
+    """Set up two-factor sign-in: scan the QR code (or type the secret), confirm one code, and keep
+    the recovery codes shown once. At first login when it is required, or from the account page."""
+    logged_in = current_user.is_authenticated
+    organiser = current_user if logged_in else _pending_organiser()
+    if organiser is None:
+        return redirect(url_for(".login"))
+    if organiser.has_second_factor:
+        return redirect(url_for(".account"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        codes = second_factor.confirm_enrolment(
+            organiser, form.code.data, abuse.ip_hash(request.remote_addr), accounts.clock()
+        )
+        if codes:
+            audit.record(organiser, "enrol-2fa", f"organiser {organiser.email}")
+            target = url_for(".account") if logged_in else _complete_login(organiser)
+            return render_template("organisers/recovery_codes.html", codes=codes, target=target)
+        error = _l(
+            "That code is not right. Check that the app shows this site's entry, and enter the code it shows now."
+        )
+    secret = second_factor.start_enrolment(organiser)
+    page = render_template(
+        "organisers/enrol.html", form=form, error=error, secret=secret, qr=second_factor.qr_svg(organiser)
+    )
+    return page, 422 if form.is_submitted() else 200
+
+
+@bp.get("/account")
+def account() -> str:
+    return render_template("organisers/account.html", form=PasswordChangeForm(), logout_form=LogoutForm())
+
+
+@bp.post("/account/password")
+def change_password() -> ResponseReturnValue:
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        if accounts.change_own_password(current_user, form.current.data, form.new.data):
+            flash(_l("Your password is changed. Every other session of your account has ended."), "success")
+            return redirect(url_for(".account"))
+        form.current.errors = [_l("That is not your current password.")]
+    return render_template("organisers/account.html", form=form, logout_form=LogoutForm()), 422
+
+
+@bp.post("/account/logout-everywhere")
+def logout_everywhere() -> ResponseReturnValue:
+    if LogoutForm().validate_on_submit():
+        accounts.log_out_everywhere(current_user)
+        logout_user()
+        session.clear()
+        flash(_l("You are logged out on every device."), "success")
+    return redirect(url_for(".login"))
 
 
 @bp.post("/logout")
@@ -111,11 +237,12 @@ def signature_detail(signature_id: int) -> str:
     return render_template("organisers/signature.html", signature=signature, form=ModerationForm())
 
 
+# Each action: what it does, what the organiser is told, and the permission it needs.
 ACTIONS = {
-    "hide": (moderation.hide, _l("Hidden from the list and the counts.")),
-    "restore": (moderation.restore, _l("Restored to the list and the counts.")),
-    "approve": (moderation.approve_flagged, _l("Approved; the confirmation email is on its way.")),
-    "delete": (moderation.delete_signature, _l("Deleted.")),
+    "hide": (moderation.hide, _l("Hidden from the list and the counts."), "moderate"),
+    "restore": (moderation.restore, _l("Restored to the list and the counts."), "moderate"),
+    "approve": (moderation.approve_flagged, _l("Approved; the confirmation email is on its way."), "moderate"),
+    "delete": (moderation.delete_signature, _l("Deleted."), "delete"),
 }
 
 
@@ -123,6 +250,9 @@ ACTIONS = {
 def moderate(signature_id: int, action: str) -> ResponseReturnValue:
     if action not in ACTIONS:
         abort(404)
+    do, message, permission = ACTIONS[action]
+    if not current_may(permission):
+        abort(403)
     signature = _signature_or_404(signature_id)
     form = ModerationForm()
     if not form.validate_on_submit():
@@ -132,7 +262,6 @@ def moderate(signature_id: int, action: str) -> ResponseReturnValue:
     if action == "delete" and request.form.get("confirm") != "yes":
         # Deleting cannot be undone: one more page says so, with the reason carried over.
         return render_template("organisers/confirm_delete.html", signature=signature, form=form)
-    do, message = ACTIONS[action]
     do(signature, current_user, form.reason.data)
     flash(message, "success")
     return redirect(
@@ -141,6 +270,7 @@ def moderate(signature_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.route("/bulk-hide", methods=["GET", "POST"])
+@requires("bulk-hide")
 def bulk_hide() -> ResponseReturnValue:
     form = BulkHideForm()
     preview = None
@@ -161,6 +291,7 @@ def _utc(value: datetime | None) -> datetime | None:
 
 
 @bp.route("/updates", methods=["GET", "POST"])
+@requires("updates")
 def updates() -> ResponseReturnValue:
     """Publish news about the letter; see and correct what was published."""
     form = UpdateForm()
@@ -185,6 +316,7 @@ def _update_or_404(update_id: int) -> Update:
 
 
 @bp.route("/updates/<id:update_id>", methods=["GET", "POST"])
+@requires("updates")
 def edit_update(update_id: int) -> ResponseReturnValue:
     update = _update_or_404(update_id)
     form = UpdateForm(obj=update)
@@ -197,6 +329,7 @@ def edit_update(update_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/updates/<id:update_id>/withdraw")
+@requires("updates")
 def withdraw_update(update_id: int) -> ResponseReturnValue:
     update = _update_or_404(update_id)
     form = ModerationForm()
@@ -214,6 +347,7 @@ def _delivery_language() -> str:
 
 
 @bp.get("/delivery")
+@requires("delivery")
 def delivery_html() -> ResponseReturnValue:
     """The delivery copy as a page to print from the browser."""
     copy = delivery.delivery_copy(_delivery_language())
@@ -221,6 +355,7 @@ def delivery_html() -> ResponseReturnValue:
 
 
 @bp.get("/delivery.pdf")
+@requires("delivery")
 def delivery_pdf() -> ResponseReturnValue:
     language = _delivery_language()
     audit.record(current_user, "delivery", f"delivery copy ({language})")
@@ -236,6 +371,7 @@ def delivery_pdf() -> ResponseReturnValue:
 
 
 @bp.get("/export.csv")
+@requires("export")
 def export_csv() -> ResponseReturnValue:
     everything = request.args.get("scope") == "all"
     # Recorded by the request's commit, which comes before the file streams in a read-only transaction.

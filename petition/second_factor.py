@@ -1,0 +1,142 @@
+"""Organisers' second factor: time-based codes (TOTP, RFC 6238) from an authenticator app, and
+single-use recovery codes for a lost phone. The rules, callable without HTTP.
+
+A code is accepted for the current 30-second step or the one either side (clocks drift), and only
+for a step later than the last one accepted, so a code seen over a shoulder cannot be used again.
+Wrong codes count towards a lockout of their own: logging in with the password again does not
+reset it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import re
+import secrets
+from datetime import datetime
+
+import pyotp
+import segno
+from sqlalchemy import delete, update
+
+from . import lockout
+from .database import rows_changed
+from .extensions import db
+from .models import Organiser, RecoveryCode
+
+STEP_SECONDS = 30
+RECOVERY_CODES = 10
+ISSUER = "Open letter (organisers)"
+
+
+def lockout_key(organiser: Organiser) -> str:
+    """Code attempts are counted apart from password attempts (see the module's note)."""
+    return f"code:{organiser.id}"
+
+
+def start_enrolment(organiser: Organiser) -> str:
+    """The secret the organiser's app will share (made once, until enrolment is reset)."""
+    if organiser.totp_secret is None:
+        organiser.totp_secret = pyotp.random_base32()
+        db.session.flush()
+    return organiser.totp_secret
+
+
+def provisioning_uri(organiser: Organiser) -> str:
+    """The otpauth:// address an authenticator app reads from the QR code."""
+    return pyotp.TOTP(start_enrolment(organiser)).provisioning_uri(name=organiser.email, issuer_name=ISSUER)
+
+
+def qr_svg(organiser: Organiser) -> str:
+    """The enrolment QR code, drawn by the site as inline SVG (no third party sees the secret)."""
+    out = io.BytesIO()
+    segno.make(provisioning_uri(organiser), error="m").save(
+        out, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False, svgns=True
+    )
+    return out.getvalue().decode("utf-8")
+
+
+def _digits(code: str) -> str:
+    return re.sub(r"[\s-]", "", code or "")
+
+
+def _accept_totp(organiser: Organiser, code: str, now: datetime) -> bool:
+    if organiser.totp_secret is None or not re.fullmatch(r"\d{6}", code):
+        return False
+    totp = pyotp.TOTP(organiser.totp_secret)
+    current = int(now.timestamp()) // STEP_SECONDS
+    for step in (current - 1, current, current + 1):
+        if step > organiser.totp_last_step and hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+            # Taken only if no other request took this step (or a later one) meanwhile.
+            taken = rows_changed(
+                update(Organiser)
+                .where(Organiser.id == organiser.id, Organiser.totp_last_step < step)
+                .values(totp_last_step=step)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.refresh(organiser)
+            return taken == 1
+    return False
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.lower().encode()).hexdigest()
+
+
+def _accept_recovery_code(organiser: Organiser, code: str, now: datetime) -> bool:
+    if not re.fullmatch(r"[0-9a-fA-F]{10}", code):
+        return False
+    used = rows_changed(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.organiser_id == organiser.id,
+            RecoveryCode.code_hash == _code_hash(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return used == 1
+
+
+def check_code(organiser: Organiser, code: str, ip_hash: str, now: datetime) -> bool:
+    """A login's second step: a code from the app or an unused recovery code. Every attempt counts
+    for the lockout; while locked, even a right code is refused."""
+    key = lockout_key(organiser)
+    accepted = False
+    if organiser.has_second_factor and not lockout.is_locked_out(key, ip_hash, now=now):
+        code = _digits(code)
+        accepted = _accept_totp(organiser, code, now) or _accept_recovery_code(organiser, code, now)
+    lockout.record_attempt(key, ip_hash, succeeded=accepted)
+    return accepted
+
+
+def confirm_enrolment(organiser: Organiser, code: str, ip_hash: str, now: datetime) -> list[str] | None:
+    """The first code from the app proves it holds the secret: the second factor is on from now,
+    and here are its recovery codes (shown once, kept only as hashes). None for a wrong code."""
+    key = lockout_key(organiser)
+    accepted = not lockout.is_locked_out(key, ip_hash, now=now) and _accept_totp(organiser, _digits(code), now)
+    lockout.record_attempt(key, ip_hash, succeeded=accepted)
+    if not accepted:
+        return None
+    organiser.totp_enrolled_at = now
+    return new_recovery_codes(organiser)
+
+
+def new_recovery_codes(organiser: Organiser) -> list[str]:
+    """Ten fresh codes; any earlier ones stop working."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.organiser_id == organiser.id))
+    codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
+    db.session.add_all(RecoveryCode(organiser_id=organiser.id, code_hash=_code_hash(code)) for code in codes)
+    db.session.flush()
+    return [f"{code[:5]}-{code[5:]}" for code in codes]
+
+
+def reset(organiser: Organiser) -> None:
+    """Forget the second factor (a lost phone and no recovery code): the next login enrols afresh."""
+    organiser.totp_secret = None
+    organiser.totp_enrolled_at = None
+    organiser.totp_last_step = 0
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.organiser_id == organiser.id))
+    db.session.flush()
