@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .catalogues import ensure_compiled
-from .config import check_production_secret, check_shared_limits, config_for_environment
+from .config import check_list_review, check_production_secret, check_shared_limits, config_for_environment
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +26,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     app.config.update(overrides or {})
     check_production_secret(app.config)
     check_shared_limits(app.config)
+    check_list_review(app.config)
     ensure_compiled(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 

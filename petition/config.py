@@ -150,6 +150,8 @@ class Config:
     # The list of names and its API, per client: a reader turns a few pages a minute; a harvester
     # walking a long list 100 names at a time is slowed to days.
     LIST_LIMIT_PER_IP = os.environ.get("LIST_LIMIT_PER_IP", "30 per minute;300 per day")
+    # Review before a name is listed: none, all, or unverified (addresses that do not look institutional).
+    LIST_REVIEW = os.environ.get("LIST_REVIEW", "none").strip().lower()
     # Whether search engines may index the list of names (robots.txt, X-Robots-Tag, the sitemap).
     LIST_INDEXABLE = env_flag("LIST_INDEXABLE", "false")
     # Number of reverse proxies in front of the app whose X-Forwarded-For may be believed.
@@ -212,6 +214,13 @@ def config_for_environment() -> type[Config]:
             f"PETITION_ENV={os.environ['PETITION_ENV']!r} is not known: use production or development."
         )
     return ENVIRONMENTS[name]
+
+
+def check_list_review(config: Mapping[str, Any]) -> None:
+    if config.get("LIST_REVIEW") not in ("none", "all", "unverified"):
+        raise ConfigurationError(
+            f"LIST_REVIEW={config.get('LIST_REVIEW')!r} is not known: use none, all or unverified."
+        )
 
 
 def check_production_secret(config: Mapping[str, Any]) -> None:

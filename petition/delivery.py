@@ -23,7 +23,7 @@ from markupsafe import Markup
 from pypinyin import lazy_pinyin
 from sqlalchemy import select
 
-from . import content, versions
+from . import content, listing, versions
 from .counts import Counts, current_counts
 from .extensions import db
 from .groups import Group, all_groups
@@ -37,6 +37,7 @@ class GroupList:
     group: Group
     names: list[tuple[str, str]] = field(default_factory=list)  # (name, affiliation), in order
     unlisted: int = 0
+    not_listed: int = 0  # asked to be named, but the organisers have not listed the name (LIST_REVIEW)
 
 
 @dataclass
@@ -80,12 +81,18 @@ def fingerprint(groups: list[GroupList]) -> str:
         for name, affiliation in entry.names:
             digest.update(f"{entry.group.key}\t{name}\t{affiliation}\n".encode())
         digest.update(f"{entry.group.key}\tunlisted\t{entry.unlisted}\n".encode())
+        if entry.not_listed:
+            digest.update(f"{entry.group.key}\tnot listed\t{entry.not_listed}\n".encode())
     return digest.hexdigest()
 
 
 def delivery_copy(language: str) -> DeliveryCopy:
     counts = current_counts()
-    groups = {group.key: GroupList(group, unlisted=counts.unlisted_of(group.key)) for group in all_groups()}
+    awaiting = listing.awaiting_per_group()
+    groups = {
+        group.key: GroupList(group, unlisted=counts.unlisted_of(group.key), not_listed=awaiting.get(group.key, 0))
+        for group in all_groups()
+    }
     for key, name, affiliation in listed_signatories():
         groups[key].names.append((name, affiliation))
     for entry in groups.values():

@@ -25,6 +25,7 @@ HEADER = (
     "confirmed_at_utc",
     "language",
     "letter_version",
+    "listing_review",
 )
 BYTE_ORDER_MARK = "\ufeff"  # so spreadsheet programs read the file as UTF-8 (Chinese names)
 # A cell starting with one of these is read as a formula by spreadsheet programs (OWASP: CSV injection).
@@ -95,6 +96,7 @@ def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
         func.coalesce(utc_timestamp(Signature.confirmed_at), ""),
         Signature.language,
         func.coalesce(cast(Signature.letter_version, String), ""),
+        Signature.listing_review,
     )
     statement = select(line).order_by(Signature.id)
     if not everything:

@@ -45,6 +45,19 @@ class Review(StrEnum):
     CONFIRMED = "confirmed"
 
 
+class ListingReview(StrEnum):
+    """Whether organisers must approve a name before it is listed (LIST_REVIEW). A signature under
+    review, or declined, still counts: only its name is kept off the list."""
+
+    NONE = "none"  # no review asked for: listed once it counts
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+LISTABLE = (ListingReview.NONE.value, ListingReview.APPROVED.value)
+
+
 def sql_list(values: Iterable[str]) -> str:
     """'a', 'b': the values of an enum for a CHECK constraint."""
     return ", ".join(f"'{value}'" for value in values)
@@ -116,6 +129,15 @@ def replace_unconfirmed(
         setattr(signature, key, value)
     signature.secret, signature.signed_at = secret, signed_at
     _set_state(signature, suspected_bot=bool(suspected_bot))
+
+
+def hold_for_listing_review(signature: Signature) -> None:
+    """The name waits for an organiser before it is listed (it counts meanwhile)."""
+    signature.listing_review = ListingReview.PENDING.value
+
+
+def review_listing(signature: Signature, approved: bool) -> None:
+    signature.listing_review = (ListingReview.APPROVED if approved else ListingReview.DECLINED).value
 
 
 def hide(signature: Signature) -> None:

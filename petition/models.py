@@ -100,6 +100,9 @@ class Signature(Model):
         CheckConstraint(f"status IN ({lifecycle.sql_list(lifecycle.Status)})", name="status_known"),
         CheckConstraint(f"language IN ({lifecycle.sql_list(SUPPORTED)})", name="language_known"),
         CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
+        CheckConstraint(
+            f"listing_review IN ({lifecycle.sql_list(lifecycle.ListingReview)})", name="listing_review_known"
+        ),
         # The public list and the counts: visible rows by group, walked by id.
         Index("ix_signatures_visible_listed_group_id", "visible", "listed", "signatory_group", "id"),
         Index("ix_signatures_visible_listed_id", "visible", "listed", "id"),
@@ -132,6 +135,10 @@ class Signature(Model):
     letter_version: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"))
     # Ticked "Email me news about this letter"; unticked by default, cleared by unsubscribing.
     wants_updates: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Whether organisers must approve the name before it is listed (LIST_REVIEW): counted meanwhile.
+    listing_review: Mapped[str] = mapped_column(
+        String(10), default=lifecycle.ListingReview.NONE.value, server_default=lifecycle.ListingReview.NONE.value
+    )
 
     # What a signature's state means, each defined once (lifecycle.py), in Python and in SQL.
     @hybrid_property
@@ -146,13 +153,23 @@ class Signature(Model):
 
     @hybrid_property
     def listed_publicly(self) -> bool:
-        """Counted, and its signer asked to be named: on the public list."""
-        return self.counted and self.listed
+        """Counted, its signer asked to be named, and not held for review: on the public list."""
+        return self.counted and self.listed and self.listing_review in lifecycle.LISTABLE
 
     @listed_publicly.inplace.expression
     @classmethod
     def _listed_publicly_sql(cls) -> ColumnElement[bool]:
-        return and_(cls.visible.is_(True), cls.listed.is_(True))
+        return and_(cls.visible.is_(True), cls.listed.is_(True), cls.listing_review.in_(lifecycle.LISTABLE))
+
+    @hybrid_property
+    def awaiting_listing(self) -> bool:
+        """Counted and asked to be named, but not listed: under review, or declined."""
+        return self.counted and self.listed and self.listing_review not in lifecycle.LISTABLE
+
+    @awaiting_listing.inplace.expression
+    @classmethod
+    def _awaiting_listing_sql(cls) -> ColumnElement[bool]:
+        return and_(cls.visible.is_(True), cls.listed.is_(True), cls.listing_review.not_in(lifecycle.LISTABLE))
 
     @hybrid_property
     def review_status(self) -> Review:

@@ -33,7 +33,7 @@ def _links(signature: Signature) -> dict[str, str | int]:
     }
 
 
-def _queue(signature: Signature, template: str, subject: LazyString) -> OutgoingEmail:
+def queue_signer_email(signature: Signature, template: str, subject: LazyString) -> OutgoingEmail:
     """Write the email in the signer's language, whatever language this request is in."""
     # force_locale reloads the catalogue from disk; skip it when the page is already in that language.
     switch = force_locale(signature.language) if str(get_locale()) != signature.language else nullcontext()
@@ -63,11 +63,11 @@ ALREADY_SIGNED_SUBJECT = _l("You have already signed the open letter")
 
 
 def queue_confirmation(signature: Signature) -> OutgoingEmail:
-    return _queue(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
+    return queue_signer_email(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
 
 
 def queue_already_signed(signature: Signature) -> OutgoingEmail:
     """Sent when someone signs again with this address: nothing on the site says so, the owner learns it here."""
     if signature.is_confirmed:
-        return _queue(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT)
-    return _queue(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)
+        return queue_signer_email(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT)
+    return queue_signer_email(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
-from . import closing, lifecycle, versions
+from . import closing, lifecycle, listing, versions
 from .extensions import db
 from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
@@ -118,6 +118,7 @@ def confirm_signature(signature: Signature) -> Signature:
     if the organisers have not held it back (signature.visible says)."""
     if not signature.is_confirmed:
         lifecycle.confirm(signature, now_utc())
+        listing.on_confirmed(signature)
         db.session.flush()
     return signature
 
@@ -125,7 +126,10 @@ def confirm_signature(signature: Signature) -> Signature:
 def correct_signature(
     signature: Signature, *, name: str, affiliation: str, group: str, listed: bool, wants_updates: bool | None = None
 ) -> Signature:
-    lifecycle.correct(signature, name=tidy(name), affiliation=tidy(affiliation), group=group, listed=listed)
+    name, affiliation = tidy(name), tidy(affiliation)
+    renamed = (name, affiliation) != (signature.name, signature.affiliation) or (listed and not signature.listed)
+    lifecycle.correct(signature, name=name, affiliation=affiliation, group=group, listed=listed)
+    listing.on_corrected(signature, renamed=renamed)
     if wants_updates is not None:
         signature.wants_updates = bool(wants_updates)
     db.session.flush()

@@ -11,7 +11,7 @@ from sqlalchemy import and_, func, select
 from ..abuse import is_fast
 from ..extensions import db
 from ..institutions import institutional_hint
-from ..lifecycle import Review
+from ..lifecycle import ListingReview, Review
 from ..models import Signature
 
 # Which signatures a dashboard tab lists.
@@ -21,6 +21,7 @@ REVIEW_FILTERS = {
     "counted": (Signature.counted,),
     "hidden": (Signature.review_status == Review.HIDDEN.value,),
     "flagged": (Signature.review_status == Review.FLAGGED.value,),
+    "listing": (Signature.counted, Signature.listed, Signature.listing_review == ListingReview.PENDING.value),
 }
 
 
@@ -61,6 +62,14 @@ ACTION_LABELS = {
     "enrol-2fa": _l("turned on two-factor sign-in"),
     "change-password": _l("changed a password"),
     "logout-everywhere": _l("logged out everywhere"),
+    "approve-listing": _l("approved a listing"),
+    "decline-listing": _l("declined a listing"),
+}
+LISTING_LABELS = {
+    ListingReview.NONE: _l("listed without review"),
+    ListingReview.PENDING: _l("waiting for review before it is listed"),
+    ListingReview.APPROVED: _l("approved for the list"),
+    ListingReview.DECLINED: _l("declined: counted, not listed"),
 }
 ROLE_LABELS = {
     "viewer": _l("viewer: counts and the list, no email addresses"),
@@ -77,6 +86,10 @@ def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
 
+def listing_label(state: str) -> str:
+    return str(LISTING_LABELS.get(ListingReview(state), state))
+
+
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
 
@@ -91,6 +104,7 @@ def review_hints() -> dict[str, Callable[..., object]]:
         "review_label": review_label,
         "action_label": action_label,
         "role_label": role_label,
+        "listing_label": listing_label,
     }
 
 

@@ -94,6 +94,17 @@ class ModerationForm(FlaskForm):
     reason = reason_field()
 
 
+class ApprovalForm(FlaskForm):
+    """Approving a listing: most names need no comment, so the reason may be left empty."""
+
+    reason = StringField(
+        _l("Note (optional)"),
+        filters=[tidy_filter],
+        validators=[Optional(), TooLong(REASON_MAX), NoControlCharacters()],
+        render_kw={"maxlength": REASON_MAX},
+    )
+
+
 class BulkHideForm(FlaskForm):
     domain = StringField(
         _l("Email domain"),

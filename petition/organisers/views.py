@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, delivery, exports, moderation, news, second_factor
+from .. import abuse, accounts, audit, delivery, exports, listing, moderation, news, second_factor
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
@@ -32,7 +32,16 @@ from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
 from ..roles import current_may, requires
 from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts, review_hints
-from .forms import BulkHideForm, CodeForm, LoginForm, LogoutForm, ModerationForm, PasswordChangeForm, UpdateForm
+from .forms import (
+    ApprovalForm,
+    BulkHideForm,
+    CodeForm,
+    LoginForm,
+    LogoutForm,
+    ModerationForm,
+    PasswordChangeForm,
+    UpdateForm,
+)
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -243,7 +252,15 @@ ACTIONS = {
     "restore": (moderation.restore, _l("Restored to the list and the counts."), "moderate"),
     "approve": (moderation.approve_flagged, _l("Approved; the confirmation email is on its way."), "moderate"),
     "delete": (moderation.delete_signature, _l("Deleted."), "delete"),
+    "approve-listing": (listing.approve, _l("Approved: the name is on the public list."), "review-listing"),
+    "decline-listing": (
+        listing.decline,
+        _l("Declined: still counted, not listed. The signer has been told by email."),
+        "review-listing",
+    ),
 }
+# Approving a listing needs no reason; everything else does.
+FORMS = {"approve-listing": ApprovalForm}
 
 
 @bp.post("/signatures/<id:signature_id>/<action>")
@@ -254,7 +271,7 @@ def moderate(signature_id: int, action: str) -> ResponseReturnValue:
     if not current_may(permission):
         abort(403)
     signature = _signature_or_404(signature_id)
-    form = ModerationForm()
+    form = FORMS.get(action, ModerationForm)()
     if not form.validate_on_submit():
         # The error goes under the box that was pressed, not under every box with a reason field.
         page = render_template("organisers/signature.html", signature=signature, form=form, pressed=action)
@@ -262,11 +279,12 @@ def moderate(signature_id: int, action: str) -> ResponseReturnValue:
     if action == "delete" and request.form.get("confirm") != "yes":
         # Deleting cannot be undone: one more page says so, with the reason carried over.
         return render_template("organisers/confirm_delete.html", signature=signature, form=form)
-    do(signature, current_user, form.reason.data)
+    do(signature, current_user, form.reason.data or "")
     flash(message, "success")
-    return redirect(
-        url_for(".dashboard") if action == "delete" else url_for(".signature_detail", signature_id=signature_id)
-    )
+    if action == "delete":
+        return redirect(url_for(".dashboard"))
+    # From the review tab, back to the tab for the next name.
+    return redirect(safe_local_path(request.form.get("back"), url_for(".signature_detail", signature_id=signature_id)))
 
 
 @bp.route("/bulk-hide", methods=["GET", "POST"])

@@ -12,7 +12,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, closing, content, growth, locales, news, sharing, signing, versions
+from .. import abuse, closing, content, growth, listing, locales, news, sharing, signing, versions
 from ..counts import current_counts
 from ..database import reading_only, reads_only
 from ..errors import render_error
@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
     from ..models import Signature
 
+LISTING_UNDER_REVIEW = _l(
+    "Your signature is confirmed and now counts. The organisers check each name before it goes on the public list; yours will appear there once they have."  # noqa: E501 (one message for the catalogue)
+)
 HELD_FOR_REVIEW = _l(
     "Your signature is confirmed. The organisers are reviewing it: it is not counted or listed until they have."
 )
@@ -219,7 +222,9 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
         signing.confirm_signature(signature)
-        if signature.counted:
+        if signature.counted and listing.is_pending(signature):
+            flash(LISTING_UNDER_REVIEW, "success")
+        elif signature.counted:
             flash(_l("Your signature is confirmed and now counts."), "success")
         else:
             flash(HELD_FOR_REVIEW, "info")
@@ -369,6 +374,7 @@ def signatories() -> str:
         page=page,
         list_filter=list_filter,
         counts=current_counts(),
+        awaiting=listing.awaiting_per_group(),
         first_page=request.args.get("cursor") is not None,
     )
 
