@@ -190,7 +190,9 @@ def deliver(watch: bool, interval: float) -> None:
 @click.option("--older-than", "older_than", default="90d", show_default=True, help="An age such as 90d, 12h or 2w.")
 @commits
 def purge(older_than: str) -> None:
-    """Delete IP hashes, unconfirmed signatures, old emails and login records older than the age."""
+    """Delete IP hashes, unconfirmed signatures, old emails and login records older than the age; once
+    the letter has been closed ERASE_EMAILS_AFTER_DAYS, erase the addresses of signers who did not
+    ask for news."""
     try:
         age = privacy.parse_age(older_than)
     except ValueError as error:
@@ -198,7 +200,8 @@ def purge(older_than: str) -> None:
     report = privacy.purge(age)
     click.echo(
         f"Cleared {report.ip_hashes_cleared} IP hashes; deleted {report.unconfirmed_deleted} unconfirmed "
-        f"signatures, {report.emails_deleted} emails and {report.login_attempts_deleted} login records."
+        f"signatures, {report.emails_deleted} emails and {report.login_attempts_deleted} login records; "
+        f"erased {report.addresses_erased} email addresses."
     )
 
 

@@ -150,6 +150,9 @@ class Config:
     # The list of names and its API, per client: a reader turns a few pages a minute; a harvester
     # walking a long list 100 names at a time is slowed to days.
     LIST_LIMIT_PER_IP = os.environ.get("LIST_LIMIT_PER_IP", "30 per minute;300 per day")
+    # Days after the letter closes before `privacy purge` erases the addresses of signers who did not
+    # ask for news (a keyed hash is kept, so an address still cannot sign twice).
+    ERASE_EMAILS_AFTER_DAYS = env_number("ERASE_EMAILS_AFTER_DAYS", "90")
     # Review before a name is listed: none, all, or unverified (addresses that do not look institutional).
     LIST_REVIEW = os.environ.get("LIST_REVIEW", "none").strip().lower()
     # Whether search engines may index the list of names (robots.txt, X-Robots-Tag, the sitemap).

@@ -88,7 +88,7 @@ def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
         quoted(neutralised(Signature.name)),
         quoted(neutralised(Signature.affiliation)),
         # A plain address holds no ";" or tab: only its first character needs a look.
-        quoted(neutralised(Signature.email, inner_separators=())),
+        quoted(neutralised(func.coalesce(Signature.email, ""), inner_separators=())),
         Signature.group,
         case((Signature.listed, "yes"), else_="no"),
         utc_timestamp(Signature.signed_at),

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
+from .addresses import is_disposable
 from .text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
 
 if TYPE_CHECKING:
@@ -50,6 +51,21 @@ class ValidEmail:
             normalise_email(field.data or "")
         except EmailNotValidError:
             raise ValidationError(self.message) from None
+
+
+class NotDisposable:
+    """Addresses at throwaway-mail services are refused: the signer must be reachable later (news,
+    a question from the organisers), and such addresses are how one person signs many times."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if field.data and "@" in field.data and is_disposable(field.data):
+            domain = field.data.rsplit("@", 1)[-1].lower()
+            raise ValidationError(
+                _l(
+                    "Addresses at %(domain)s are throwaway addresses and cannot sign. Use an address you will keep, such as your university's.",  # noqa: E501 (one message for the catalogue)
+                    domain=domain,
+                )
+            )
 
 
 class TooLong:

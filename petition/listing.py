@@ -34,7 +34,7 @@ def needs_review(signature: Signature) -> bool:
     if policy == "all":
         return True
     if policy == "unverified":
-        return institutional_hint(signature.email, signature.affiliation) is None
+        return signature.email is None or institutional_hint(signature.email, signature.affiliation) is None
     return False
 
 
@@ -66,7 +66,8 @@ def decline(signature: Signature, organiser: Organiser, reason: str) -> None:
     they can correct their details (which asks for a new review) or withdraw."""
     lifecycle.review_listing(signature, approved=False)
     audit.record(organiser, "decline-listing", _target(signature), reason)
-    queue_signer_email(signature, "emails/listing_declined.txt", DECLINED_SUBJECT)
+    if signature.email is not None:  # an erased address cannot be written to
+        queue_signer_email(signature, "emails/listing_declined.txt", DECLINED_SUBJECT)
     db.session.flush()
 
 

@@ -25,11 +25,15 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import lifecycle
+from .addresses import email_hash, mailbox_key
 from .extensions import Model
 from .locales import SUPPORTED
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import ColumnElement, Dialect
+    from sqlalchemy.engine.default import DefaultExecutionContext
 
     from .lifecycle import Review
 
@@ -44,6 +48,16 @@ def now_utc() -> datetime:
 
 def new_secret() -> str:
     return secrets.token_urlsafe(16)
+
+
+def _from_email(derive: Callable[[str], str]) -> Callable[[DefaultExecutionContext], str | None]:
+    """A column default worked out from the row's address, whoever inserts it."""
+
+    def default(context: DefaultExecutionContext) -> str | None:
+        email = context.get_current_parameters().get("email")
+        return derive(email) if email else None
+
+    return default
 
 
 class UTCDateTime(TypeDecorator):
@@ -112,7 +126,13 @@ class Signature(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     affiliation: Mapped[str] = mapped_column(String(AFFILIATION_MAX))
-    email: Mapped[str] = mapped_column(String(EMAIL_MAX), unique=True)
+    # NULL once erased (`privacy purge`, some time after the letter closed); email_hash stays.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True)
+    # A keyed hash of the address, unique: an erased address still cannot sign twice.
+    email_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=_from_email(email_hash))
+    # The mailbox the address reaches (addresses.mailbox_key), for spotting one person signing twice.
+    email_key: Mapped[str | None] = mapped_column(String(EMAIL_MAX), index=True, default=_from_email(mailbox_key))
+    email_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # "group" is a reserved word in SQL; the attribute keeps the plain name.
     group: Mapped[str] = mapped_column("signatory_group", String(20), ForeignKey("signatory_groups.key"))
     listed: Mapped[bool] = mapped_column(default=True)

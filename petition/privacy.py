@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import delete, select, update
 
+from . import closing
 from .database import rows_changed
 from .extensions import db
 from .lifecycle import Status
@@ -39,6 +41,7 @@ class PurgeReport:
     unconfirmed_deleted: int
     emails_deleted: int
     login_attempts_deleted: int
+    addresses_erased: int = 0
 
 
 def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
@@ -65,4 +68,23 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
     # Logins that old end too (a copied cookie stops working); the rows of ended ones go.
     attempts += rows_changed(delete(OrganiserSession).where(OrganiserSession.created_at < cutoff))
     db.session.flush()
-    return PurgeReport(cleared, unconfirmed, emails, attempts)
+    return PurgeReport(cleared, unconfirmed, emails, attempts, erase_addresses(now or now_utc()))
+
+
+def erase_addresses(now: datetime) -> int:
+    """Once the letter has been closed for ERASE_EMAILS_AFTER_DAYS, the addresses of confirmed signers
+    who did not ask for news are no longer needed: erase them, keeping the keyed hash (so the same
+    address cannot sign twice if signing reopens). Names, affiliations and the counts stay."""
+    closed = closing.closed_at(now)
+    if closed is None or now - closed < timedelta(days=current_app.config["ERASE_EMAILS_AFTER_DAYS"]):
+        return 0
+    return rows_changed(
+        update(Signature)
+        .where(
+            Signature.status == Status.CONFIRMED.value,
+            Signature.wants_updates.is_(False),
+            Signature.email.is_not(None),
+        )
+        .values(email=None, email_key=None, email_erased_at=now)
+        .execution_options(synchronize_session=False)
+    )

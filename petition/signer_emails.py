@@ -33,14 +33,20 @@ def _links(signature: Signature) -> dict[str, str | int]:
     }
 
 
-def queue_signer_email(signature: Signature, template: str, subject: LazyString) -> OutgoingEmail:
-    """Write the email in the signer's language, whatever language this request is in."""
+def queue_signer_email(
+    signature: Signature, template: str, subject: LazyString, to: str | None = None
+) -> OutgoingEmail:
+    """Write the email in the signer's language, whatever language this request is in; to the
+    signature's address, or to `to` (the address someone typed, when the stored one was erased)."""
     # force_locale reloads the catalogue from disk; skip it when the page is already in that language.
     switch = force_locale(signature.language) if str(get_locale()) != signature.language else nullcontext()
     with switch:
         body = render_template(template, signature=signature, **_links(signature))
         subject = str(subject)
-    return queue_email(signature.email, subject, body, signature_id=signature.id)
+    address = to or signature.email
+    if address is None:
+        raise ValueError(f"signature #{signature.id} has no address to write to")
+    return queue_email(address, subject, body, signature_id=signature.id)
 
 
 def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row]) -> list[Row]:
@@ -66,8 +72,9 @@ def queue_confirmation(signature: Signature) -> OutgoingEmail:
     return queue_signer_email(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
 
 
-def queue_already_signed(signature: Signature) -> OutgoingEmail:
-    """Sent when someone signs again with this address: nothing on the site says so, the owner learns it here."""
+def queue_already_signed(signature: Signature, to: str | None = None) -> OutgoingEmail:
+    """Sent when someone signs again with this address: nothing on the site says so, the owner learns
+    it here (at `to`, the address typed, if the stored one was erased)."""
     if signature.is_confirmed:
-        return queue_signer_email(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT)
+        return queue_signer_email(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT, to)
     return queue_signer_email(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import closing, lifecycle, listing, versions
+from .addresses import email_hash
 from .extensions import db
 from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
@@ -66,13 +67,13 @@ def sign(
             db.session.add(signature)
             db.session.flush()  # assigns the id the emailed links carry
     except IntegrityError:
-        existing = signature_by_email(signature.email, for_update=True)
+        existing = signature_by_email(signature.email or "", for_update=True)
         if existing is None:  # some other rule was broken: not a duplicate, so not ours to hide
             raise
         if not existing.is_confirmed:
             return replace_unconfirmed(existing, details)
         if not suspected_bot:
-            queue_already_signed(existing)
+            queue_already_signed(existing, to=signature.email)
         db.session.flush()
         return SignOutcome(existing, created=False)
     if not suspected_bot:
@@ -107,7 +108,9 @@ def drop_unsent_emails(signature: Signature) -> None:
 def signature_by_email(email: str, for_update: bool = False) -> Signature | None:
     """The signature of this address. for_update locks its row (PostgreSQL) and reads it afresh, so a
     confirmation that lands meanwhile is seen before its details could be replaced."""
-    statement = select(Signature).where(Signature.email == normalise_email(email))
+    address = normalise_email(email)
+    # An erased address is found by its keyed hash.
+    statement = select(Signature).where(or_(Signature.email == address, Signature.email_hash == email_hash(address)))
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     return db.session.execute(statement).scalar_one_or_none()
@@ -154,7 +157,7 @@ def resend_confirmation(email: str) -> None:
     if signature is None or signature.suspected_bot:
         return
     if signature.is_confirmed:
-        queue_already_signed(signature)
+        queue_already_signed(signature, to=normalise_email(email))
     else:
         queue_confirmation(signature)
     db.session.flush()

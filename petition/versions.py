@@ -115,7 +115,7 @@ def _earlier_signers(version: LetterVersion, after_id: int, limit: int) -> Seque
     return (
         db.session.execute(
             select(Signature)
-            .where(Signature.counted, earlier, Signature.id > after_id)
+            .where(Signature.counted, earlier, Signature.email.is_not(None), Signature.id > after_id)
             .order_by(Signature.id)
             .limit(limit)
         )

@@ -102,3 +102,76 @@ def test_the_privacy_page_says_what_is_kept_who_sees_it_and_for_how_long(client)
     html = client.get("/privacy").get_data(as_text=True)
     for words in ("never published", "keyed hash", "90 days", "withdraw", "Who sees what"):
         assert words in html
+
+
+# --- Erasing addresses after the letter has closed (ERASE_EMAILS_AFTER_DAYS) ------------------
+
+
+def close_days_ago(days):
+    from petition.models import LetterState
+
+    db.session.execute(db.update(LetterState).values(closed_at=now_utc() - timedelta(days=days)))
+    db.session.commit()
+
+
+@pytest.mark.usefixtures("ctx")
+def test_addresses_are_kept_while_the_letter_is_open_and_for_a_while_after_it_closes():
+    confirmed_signature(email="kept@example.org")
+    assert purge(timedelta(days=90)).addresses_erased == 0
+    close_days_ago(89)
+    assert purge(timedelta(days=90)).addresses_erased == 0
+    assert count(Signature, Signature.email == "kept@example.org") == 1
+
+
+@pytest.mark.usefixtures("ctx")
+def test_after_the_wait_addresses_are_erased_except_for_signers_who_asked_for_news():
+    from petition.counts import current_counts
+    from petition.signatories import ListFilter, public_page
+
+    confirmed_signature(name="Quiet", email="quiet@example.org")
+    confirmed_signature(name="Reader", email="reader@example.org", wants_updates=True)
+    close_days_ago(91)
+    report = purge(timedelta(days=90))
+    db.session.commit()
+    assert report.addresses_erased == 1
+    assert count(Signature, Signature.email.is_(None)) == 1
+    assert count(Signature, Signature.email == "reader@example.org") == 1
+    assert current_counts().total == 2
+    assert sorted(s.name for s in public_page(ListFilter()).signatories) == ["Quiet", "Reader"]
+
+
+def test_an_erased_address_still_cannot_sign_twice_and_its_owner_is_told(app, client, runner):
+    from tests.support import emails_to, sign_as
+
+    with app.app_context():
+        confirmed_signature(email="erased@example.org")
+        close_days_ago(91)
+        purge(timedelta(days=90))
+        db.session.commit()
+        from petition.models import LetterState
+
+        db.session.execute(db.update(LetterState).values(closed_at=None))  # reopened
+        db.session.commit()
+    assert sign_as(client, email="Erased@Example.org").status_code == 302
+    with app.app_context():
+        assert count(Signature) == 1
+    notice = emails_to(app, "erased@example.org")[-1]
+    assert "already signed" in notice.subject
+
+
+def test_the_export_and_the_organiser_pages_show_an_erased_address_as_erased(app, organiser_client):
+    with app.app_context():
+        signature_id = confirmed_signature(email="gone@example.org").id
+        close_days_ago(91)
+        purge(timedelta(days=90))
+        db.session.commit()
+    csv = organiser_client.get("/organisers/export.csv").get_data(as_text=True)
+    assert "gone@example.org" not in csv and "Ada Lovelace" in csv
+    assert organiser_client.get("/organisers/").status_code == 200
+    detail = organiser_client.get(f"/organisers/signatures/{signature_id}").get_data(as_text=True)
+    assert "gone@example.org" not in detail and "erased" in detail
+
+
+def test_the_purge_command_says_how_many_addresses_it_erased(runner):
+    result = runner.invoke(args=["privacy", "purge", "--older-than", "90d"])
+    assert result.exit_code == 0 and "erased 0 email addresses" in result.output

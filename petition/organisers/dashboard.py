@@ -34,6 +34,20 @@ def latest_signatures(review: str = "all", limit: int | None = None) -> Sequence
     )
 
 
+def possible_duplicates(signatures: Sequence[Signature]) -> dict[int, list[int]]:
+    """For each signature, the others whose address reaches the same mailbox (a.da+x@gmail.com and
+    ada@gmail.com): perhaps one person signing twice. Shown, never acted on by itself."""
+    keys = {s.email_key for s in signatures if s.email_key}
+    if not keys:
+        return {}
+    by_key: dict[str, list[int]] = {}
+    for id_, key in db.session.execute(
+        select(Signature.id, Signature.email_key).where(Signature.email_key.in_(keys)).order_by(Signature.id)
+    ):
+        by_key.setdefault(key or "", []).append(id_)
+    return {s.id: [other for other in by_key.get(s.email_key or "", []) if other != s.id] for s in signatures}
+
+
 # What organisers read for a review status and an audit action, in their language. The database
 # keeps the plain English keys.
 REVIEW_LABELS = {

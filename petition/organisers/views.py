@@ -31,7 +31,7 @@ from ..models import Organiser, Signature, Update
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
 from ..roles import current_may, requires
-from .dashboard import REVIEW_FILTERS, latest_signatures, review_counts, review_hints
+from .dashboard import REVIEW_FILTERS, latest_signatures, possible_duplicates, review_counts, review_hints
 from .forms import (
     ApprovalForm,
     BulkHideForm,
@@ -229,7 +229,8 @@ def dashboard() -> str:
         review_counts=review_counts(),
         outbox=outbox_summary(),
         outbox_problems=outbox_problems(),
-        signatures=latest_signatures(review),
+        signatures=(signatures := latest_signatures(review)),
+        duplicates=possible_duplicates(signatures),
         review=review,
         audit_entries=audit.latest_entries(),
         logout_form=LogoutForm(),
@@ -243,7 +244,12 @@ def _signature_or_404(signature_id: int) -> Signature:
 @bp.get("/signatures/<id:signature_id>")
 def signature_detail(signature_id: int) -> str:
     signature = _signature_or_404(signature_id)
-    return render_template("organisers/signature.html", signature=signature, form=ModerationForm())
+    return render_template(
+        "organisers/signature.html",
+        signature=signature,
+        form=ModerationForm(),
+        duplicates=possible_duplicates([signature]).get(signature.id, []),
+    )
 
 
 # Each action: what it does, what the organiser is told, and the permission it needs.

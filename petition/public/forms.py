@@ -9,14 +9,14 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
 from .. import groups
-from ..fields import NoControlCharacters, TooLong, ValidEmail, VisibleText, tidy_filter
+from ..fields import NoControlCharacters, NotDisposable, TooLong, ValidEmail, VisibleText, tidy_filter
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
 if TYPE_CHECKING:
     from wtforms.fields.core import UnboundField
 
 
-def email_field() -> UnboundField:
+def email_field(*extra_checks: Any) -> UnboundField:
     return EmailField(
         _l("Email address"),
         description=_l("Never shown publicly. Only the organisers see it."),
@@ -26,6 +26,7 @@ def email_field() -> UnboundField:
             TooLong(EMAIL_MAX),
             NoControlCharacters(),
             ValidEmail(),
+            *extra_checks,
         ],
         render_kw={"maxlength": EMAIL_MAX, "autocomplete": "email", "inputmode": "email"},
     )
@@ -84,7 +85,7 @@ class SignatoryDetailsForm(FlaskForm):
 
 
 class SignatureForm(SignatoryDetailsForm):
-    email = email_field()
+    email = email_field(NotDisposable())
     # Bots fill every field; people never see this one (hidden by a CSS class, not an inline style).
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     # When the form was shown, signed; a form sent back faster than a person can type is suspect.
