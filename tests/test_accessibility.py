@@ -131,6 +131,12 @@ def test_every_organiser_page_has_no_accessibility_violations(
     with app.app_context():
         signature = confirmed_signature(email=f"axe.review.{language}.{width}@example.edu", group="chinese")
         detail = f"/organisers/signatures/{signature.id}"
+        # One name waiting for review, so the review tab shows its approve button.
+        held = confirmed_signature(email=f"axe.held.{language}.{width}@example.org", name="Held Name")
+        held.listing_review = "pending"
+        from petition.extensions import db
+
+        db.session.commit()
     page = organiser_page(width, language)
     found = {}
     for path in ("/organisers/", "/organisers/?review=hidden", detail, "/organisers/bulk-hide", "/organisers/updates"):
@@ -148,7 +154,46 @@ def test_every_organiser_page_has_no_accessibility_violations(
     page.locator("form button[type=submit]").first.click()
     page.wait_for_load_state()
     found["/organisers/updates (errors)"] = violations(page, axe_source)
+    found.update(account_pages(page, live_server, axe_source, language, width))
     assert {path: v for path, v in found.items() if v} == {}
+
+
+def account_pages(page, live_server, axe_source, language, width):
+    """The account page, enrolling a second factor (with a wrong code first), the recovery codes,
+    and the login's code step."""
+    import pyotp
+
+    found = {}
+    for path in ("/organisers/?review=listing", "/organisers/account", "/organisers/enrol"):
+        page.goto(live_server + path)
+        found[path] = violations(page, axe_source)
+    page.goto(live_server + "/organisers/account")
+    page.locator("form.sign-form button[type=submit]").click()  # no passwords typed
+    page.wait_for_load_state()
+    found["/organisers/account (errors)"] = violations(page, axe_source)
+    page.goto(live_server + "/organisers/enrol")
+    secret = page.locator("#totp-secret").inner_text()
+    page.locator("input[name=code]").fill("000000")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    found["/organisers/enrol (errors)"] = violations(page, axe_source)
+    page.locator("input[name=code]").fill(pyotp.TOTP(secret).now())
+    page.locator("form button[type=submit]").click()
+    page.wait_for_selector(".recovery-codes")
+    found["recovery codes"] = violations(page, axe_source)
+    page.goto(live_server + "/organisers/")
+    page.locator("form[action$='/logout'] button").click()
+    page.goto(live_server + "/organisers/login")
+    page.locator("input[type=email]").fill(f"axe-{language}-{width}@example.org")
+    page.locator("input[type=password]").fill("correct horse battery")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/organisers/login/code")
+    found["/organisers/login/code"] = violations(page, axe_source)
+    page.locator("input[name=code]").fill("000000")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    found["/organisers/login/code (errors)"] = violations(page, axe_source)
+    return found
 
 
 def test_after_a_failed_submit_focus_is_on_a_summary_that_links_to_each_field(page_for, live_server):

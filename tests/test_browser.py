@@ -312,3 +312,84 @@ def test_an_organiser_closes_the_letter_and_every_page_says_so(page_for, live_se
     assert page.get_by_role("heading", name="Signing has closed").is_visible()
     assert page.locator("form input[name=email]").count() == 0
     assert no_sideways_scrolling(page) and page.elsewhere == [] and page.console_errors == []
+
+
+def log_in_in_browser(page, live_server, email, password="correct horse battery"):
+    page.goto(live_server + "/organisers/login")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_an_organiser_enrols_an_authenticator_by_its_qr_code_and_then_logs_in_with_a_code(
+    page_for, live_server, app, tmp_path, width
+):
+    import time
+    from urllib.parse import parse_qs, urlsplit
+
+    import pyotp
+
+    email = f"enrol.{width}@example.org"
+    with app.app_context():
+        create_organiser_account(email, "correct horse battery")
+    page = page_for(width=width)
+    log_in_in_browser(page, live_server, email)
+    page.wait_for_url("**/organisers/")
+    page.get_by_role("link", name=email).click()
+    page.get_by_role("link", name="Set up two-factor sign-in").click()
+    page.wait_for_url("**/organisers/enrol")
+    assert no_sideways_scrolling(page)
+    # What the phone's camera reads is the secret the page also shows as text.
+    uri = decode_qr(page.locator(".enrol-qr svg").screenshot(), tmp_path)
+    secret = parse_qs(urlsplit(uri).query)["secret"][0]
+    assert uri.startswith("otpauth://totp/") and secret == page.locator("#totp-secret").inner_text()
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on two-factor sign-in").click()
+    assert page.locator(".recovery-codes li").count() == 10
+    page.get_by_role("link", name="I have kept them: continue").click()
+    assert "on since" in page.content()
+
+    page.get_by_role("link", name="Dashboard").click()
+    page.get_by_role("button", name="Log out").click()
+    log_in_in_browser(page, live_server, email)
+    page.wait_for_url("**/organisers/login/code")
+    page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(time.time() + 30))  # the next window: not a replay
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/organisers/")
+    assert page.elsewhere == [] and page.console_errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_moderator_approves_a_name_waiting_for_review_and_it_joins_the_list(page_for, live_server, app, width):
+    from sqlalchemy import update
+
+    from petition.extensions import db
+    from petition.models import Organiser, Signature
+    from tests.support import confirmed_signature
+
+    email, name = f"moderator.{width}@example.org", f"Held Scholar {width}"
+    with app.app_context():
+        create_organiser_account(email, "correct horse battery")
+        db.session.execute(update(Organiser).where(Organiser.email == email).values(role="moderator"))
+        held = confirmed_signature(name=name, email=f"held.{width}@example.org")
+        # As LIST_REVIEW=all would have left it on confirming (test_listing checks the policy itself).
+        db.session.execute(update(Signature).where(Signature.id == held.id).values(listing_review="pending"))
+        db.session.commit()
+    reader = page_for(width=390)
+    reader.goto(live_server + "/signatories")
+    assert name not in reader.content()
+
+    page = page_for(width=width)
+    log_in_in_browser(page, live_server, email)
+    page.wait_for_url("**/organisers/")
+    assert page.get_by_role("link", name="Download confirmed signatures (CSV)").count() == 0, (
+        "a moderator does not export"
+    )
+    page.get_by_role("link", name="Names to review").click()
+    page.get_by_role("row", name=name).get_by_role("button", name="Approve listing").click()
+    page.wait_for_url("**/organisers/?review=listing")
+    assert "Approved: the name is on the public list." in page.content()
+    reader.goto(live_server + "/signatories")
+    assert reader.get_by_text(name).is_visible()
+    assert page.elsewhere == [] and page.console_errors == []
