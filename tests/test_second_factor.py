@@ -179,3 +179,11 @@ def test_production_asks_for_two_factor_sign_in_by_default(monkeypatch):
     from petition.config import Config, ProductionConfig
 
     assert ProductionConfig.REQUIRE_2FA is True and Config.REQUIRE_2FA is False
+
+
+def test_an_organiser_logged_in_before_2fa_was_required_must_enrol_before_anything_else(app, organiser_client):
+    with settings(app, REQUIRE_2FA=True):
+        for path in ("/organisers/", "/organisers/export.csv", "/organisers/account"):
+            response = organiser_client.get(path)
+            assert response.status_code == 302 and response.headers["Location"].endswith("/organisers/enrol"), path
+        assert organiser_client.get("/organisers/enrol").status_code == 200
