@@ -81,24 +81,46 @@ def due_ids(now: datetime, limit: int) -> Sequence[int]:
     )
 
 
-def claim(email_id: int, now: datetime) -> bool:
-    """Take one email for sending; False if another worker has it or it is gone.
+# What happened to the emails is written after every few sends, not after each: a worker that dies in
+# between sends those few again, with the same Message-ID (see mailer.message_id), which mail
+# systems show once.
+RECORD_EVERY = 10
+# Emails claimed at once: one statement and one commit for the lot, few enough that the last is sent
+# long before the lease on it runs out.
+CLAIM_CHUNK = 50
 
-    The lease (MAIL_LEASE_SECONDS) is how long a worker may take; if it dies holding the email,
+
+def claim(email_ids: Sequence[int], now: datetime) -> list[OutgoingEmail]:
+    """Take these emails for sending, in one statement; the ones this worker got (not those another
+    worker has, or that are gone), in id order, loaded.
+
+    The lease (MAIL_LEASE_SECONDS) is how long a worker may take; if it dies holding an email,
     another worker takes it when the lease runs out."""
     lease = timedelta(seconds=current_app.config["MAIL_LEASE_SECONDS"])
-    claimed = rows_changed(
-        update(OutgoingEmail)
-        .where(
-            OutgoingEmail.id == email_id,
-            OutgoingEmail.sent_at.is_(None),
-            OutgoingEmail.failed_at.is_(None),
-            OutgoingEmail.next_attempt_at <= now,
+    claimed = (
+        db.session.execute(
+            update(OutgoingEmail)
+            .where(
+                OutgoingEmail.id.in_(email_ids),
+                OutgoingEmail.sent_at.is_(None),
+                OutgoingEmail.failed_at.is_(None),
+                OutgoingEmail.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + lease, attempts=OutgoingEmail.attempts + 1)
+            .returning(OutgoingEmail.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(next_attempt_at=now + lease, attempts=OutgoingEmail.attempts + 1)
+        .scalars()
+        .all()
     )
     db.session.commit()
-    return claimed == 1
+    if not claimed:
+        return []
+    return list(
+        db.session.execute(select(OutgoingEmail).where(OutgoingEmail.id.in_(claimed)).order_by(OutgoingEmail.id))
+        .scalars()
+        .all()
+    )
 
 
 def _reason(error: Exception | str) -> str:
@@ -168,21 +190,28 @@ def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparat
     db.session.commit()  # each claim below is a writing transaction of its own
     if not ids:
         return report
+    chunks = [ids[start : start + CLAIM_CHUNK] for start in range(0, len(ids), CLAIM_CHUNK)]
+    # The claimed rows are this worker's alone until their lease runs out: what was loaded stays
+    # valid across the commits below, so reading an email's fields does not query it again.
+    session = db.session()
+    expiring, session.expire_on_commit = session.expire_on_commit, False
     try:
         with open_transport() as transport:
-            for email_id in ids:
-                if not claim(email_id, now):
-                    continue
-                _deliver_one(transport, db.session.get_one(OutgoingEmail, email_id), now, report)
+            for chunk in chunks:
+                for count, email in enumerate(claim(chunk, now), start=1):
+                    _deliver_one(transport, email, now, report)
+                    if count % RECORD_EVERY == 0:
+                        db.session.commit()
                 db.session.commit()
     except TemporaryFailure as error:  # the server could not be reached at all
         current_app.logger.warning("Mail server unavailable, will retry: %s", error)
-        for email_id in ids:
-            if claim(email_id, now):
-                email = db.session.get_one(OutgoingEmail, email_id)
+        for chunk in chunks:
+            for email in claim(chunk, now):
                 email.next_attempt_at, email.last_error = now + backoff(email.attempts), _reason(error)
                 report.retrying += 1
         db.session.commit()
+    finally:
+        session.expire_on_commit = expiring
     return report
 
 
