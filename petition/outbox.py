@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import current_app
 from sqlalchemy import func, insert, select, update
 
-from .database import reading_only, rows_changed
+from .database import reading_only
 from .extensions import db
 from .mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
 from .models import OutgoingEmail, now_utc
