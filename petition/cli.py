@@ -158,9 +158,11 @@ def export_signatures(file: str, everything: bool) -> None:
     click.echo(f"Wrote {total} signatures to {file}.")
 
 
-# Before each look at the outbox, the worker queues the next batch of news and of change notices.
+# Before each look at the outbox, the worker queues the next batch of news and of change notices,
+# while fewer than a few batches wait: a mailing to 100,000 is queued as it is sent, not all at once
+# (a long queue makes every look at it slower, and queuing would crowd out sending).
 WORKER_STEP = outbox.Preparation(
-    needed=lambda: news.news_due() or versions.notices_due(),
+    needed=lambda: outbox.backlog_below(outbox.QUEUE_AHEAD) and (news.news_due() or versions.notices_due()),
     run=lambda: news.queue_due_news() + versions.queue_due_notices(),
 )
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import gettext
 from sqlalchemy import Select, delete, func, select
 
@@ -22,7 +22,7 @@ from .extensions import db
 from .links import site_link
 from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
 from .outbox import queue_batch
-from .signer_emails import in_their_languages
+from .signer_emails import in_their_languages, render_email
 from .tokens import UNSUBSCRIBE, make_token
 
 TITLE_MAX = 200
@@ -106,7 +106,7 @@ def news_email(update: Update, signature: Signature) -> dict[str, object]:
     """The outbox row's values for one update to one signer. The caller has switched to the signer's
     language (in_their_languages)."""
     link = unsubscribe_url(signature)
-    body = render_template(
+    body = render_email(
         "emails/update.txt",
         update=update,
         language=signature.language,

@@ -165,6 +165,17 @@ def _deliver_one(transport: Transport, email: OutgoingEmail, now: datetime, repo
         report.sent += 1
 
 
+# How many unsent emails may wait before the worker queues more of a mailing.
+QUEUE_AHEAD = 1000
+
+
+def backlog_below(limit: int) -> bool:
+    """Fewer than `limit` emails waiting to be sent? Counts at most `limit` rows of the unsent index."""
+    waiting = select(OutgoingEmail.id).where(OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None))
+    counted = db.session.execute(select(func.count()).select_from(waiting.limit(limit).subquery())).scalar_one()
+    return counted < limit
+
+
 @dataclass(frozen=True)
 class Preparation:
     """Work the worker does before each poll (queuing the next batch of news): `needed` only reads,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from email.errors import HeaderParseError
@@ -56,6 +57,9 @@ def has_visible_letter_or_digit(value: str) -> bool:
     return any(unicodedata.category(ch)[0] in "LN" and not is_invisible(ch) for ch in value or "")
 
 
+# A pure function of its text, asked about one address several times in a signing (the form, the
+# rule, the envelope): worked out once.
+@functools.lru_cache(maxsize=4096)
 def normalise_email(value: str) -> str:
     """The form in which an address is stored, compared and put on the envelope: a plain addr-spec,
     checked, trimmed, lower-cased, with its domain in ASCII (IDNA) wherever the mailbox is ASCII.

@@ -10,7 +10,7 @@ import difflib
 import hashlib
 from collections.abc import Sequence
 
-from flask import g, has_request_context, render_template
+from flask import g, has_request_context
 from flask_babel import gettext
 from sqlalchemy import func, or_, select
 
@@ -20,7 +20,7 @@ from .links import site_link
 from .locales import SUPPORTED
 from .models import LetterVersion, Signature, now_utc
 from .outbox import queue_batch
-from .signer_emails import in_their_languages
+from .signer_emails import in_their_languages, render_email
 from .tokens import MANAGE, make_token
 
 
@@ -137,7 +137,7 @@ def notice_email(version: LetterVersion, signature: Signature, changed: list[tup
     """The outbox row telling one signer what changed (`changed`, in their language) and how to
     withdraw. The caller has switched to the signer's language (in_their_languages)."""
     language = signature.language
-    body = render_template(
+    body = render_email(
         "emails/letter_changed.txt",
         version=version,
         changed=changed,

@@ -71,6 +71,51 @@ def test_public_pages_are_served_while_a_writer_holds_the_lock(app, client, requ
         assert client.get(path).status_code == 200, path
 
 
+def test_a_signing_form_with_mistakes_is_answered_while_a_writer_holds_the_lock(app, client, request):
+    """Reading and checking a signature take no write lock: only writing it does (a busy moment never
+    holds up the answer "this address is not valid")."""
+    if is_postgresql(app):
+        return
+    from tests.support import csrf_token, signature_form
+
+    token = csrf_token(client, "/sign")
+    request.getfixturevalue("writer_holding_the_lock")
+    response = client.post("/sign", data={**signature_form(email="not an address"), "csrf_token": token})
+    assert response.status_code == 422
+
+
+def test_a_writer_waits_for_the_lock_and_gets_it_when_it_comes_free(app):
+    if is_postgresql(app):
+        return
+    import threading
+
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    threading.Timer(0.3, lambda: other.execute("COMMIT")).start()
+    with app.app_context():
+        db.session.execute(text("DELETE FROM login_attempts"))  # begins by waiting for the lock
+        db.session.commit()
+    other.close()
+
+
+def test_a_writer_that_waits_too_long_gets_the_usual_error(app, monkeypatch):
+    if is_postgresql(app):
+        return
+    from sqlalchemy.exc import OperationalError
+
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with app.app_context(), pytest.raises(OperationalError, match="locked"):
+            db.session.execute(text("DELETE FROM login_attempts"))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+
 # The transaction boundaries: a request (database.commit_unless_failed, and the error handlers that
 # roll back), a CLI command (cli.commits) and the mail worker's claims (outbox). Everywhere else flushes.
 BOUNDARIES = {"database.py", "errors.py", "cli.py", "outbox.py"}

@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import abuse, closing, content, growth, listing, locales, news, sharing, signing, versions
 from ..counts import current_counts
-from ..database import reading_only, reads_only
+from ..database import reading_only, reads_only, writing_from_here
 from ..errors import render_error
 from ..extensions import csrf, limiter
 from ..headers import list_exposure, private_page
@@ -123,12 +123,16 @@ def sign() -> ResponseReturnValue:
     if request.method == "GET":
         reading_only()
         return signing_closed_page(200) if closing.is_closed() else blank_sign_form()
+    # Reading and checking take no write lock (see writing_from_here).
+    reading_only()
     if closing.is_closed():  # before the form is read: a late or replayed post adds nothing, sends nothing
         return signing_closed_page(410)
     form = SignatureForm()
     if form.validate_on_submit():
+        details = signing_details(form)
+        writing_from_here()
         try:
-            signing.sign(**signing_details(form))
+            signing.sign(**details)
         except closing.SigningClosed:  # closed between the check above and now
             return signing_closed_page(410)
         return redirect(url_for(".check_email"))
