@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, g, has_request_context
+from sqlalchemy import select
 
 from . import audit
 from .extensions import db
@@ -31,7 +32,8 @@ def closed_at(now: datetime | None = None) -> datetime | None:
         return g.letter_closed_at
     now = now or now_utc()
     scheduled = current_app.config.get("SIGNING_CLOSES_AT")
-    moments = [moment for moment in (_state().closed_at, scheduled) if moment is not None and moment <= now]
+    by_hand = db.session.execute(select(LetterState.closed_at).where(LetterState.id == 1)).scalar_one()
+    moments = [moment for moment in (by_hand, scheduled) if moment is not None and moment <= now]
     closed = min(moments) if moments else None
     if has_request_context():
         g.letter_closed_at = closed

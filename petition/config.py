@@ -100,6 +100,8 @@ class Config:
     PAGE_CACHE_SECONDS = env_seconds("PAGE_CACHE_SECONDS", "1")
     # How often an open page refreshes its counts from /api/counts.
     COUNTS_REFRESH_SECONDS = env_number("COUNTS_REFRESH_SECONDS", "15")
+    # How long each process keeps the groups of signatories before reading them again.
+    GROUPS_CACHE_SECONDS = env_seconds("GROUPS_CACHE_SECONDS", "5")
     # How long the chart of signatures over time is reused (it counts the whole table).
     GROWTH_CACHE_SECONDS = env_seconds("GROWTH_CACHE_SECONDS", "300")
     # A goal shown as progress beside the counts (0: no goal).
@@ -202,6 +204,7 @@ class TestConfig(Config):
     RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = LIST_LIMIT_PER_IP = "100000 per hour"
     SIGN_MIN_SECONDS = 0
     PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
+    GROUPS_CACHE_SECONDS = 0  # each test starts from the migrated groups; test_groups turns it on
 
 
 ENVIRONMENTS = {"development": Config, "production": ProductionConfig}

@@ -4,10 +4,11 @@ in each language. Everything that shows or checks a group asks here."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from flask import g, has_request_context
+from flask import current_app, g, has_request_context
 from flask_babel import get_locale
 from sqlalchemy import select
 
@@ -44,17 +45,36 @@ def _group_from(row: SignatoryGroup) -> Group:
     )
 
 
+# Groups are added perhaps once in a letter's life (`flask groups add`), and every form asks for them:
+# each process keeps them for GROUPS_CACHE_SECONDS, so a new group shows up within that time.
+_remembered: dict[object, tuple[float, tuple[Group, ...]]] = {}
+
+
 def all_groups() -> tuple[Group, ...]:
-    """Every group, in order; read once per request."""
+    """Every group, in order; read once per request, and at most every GROUPS_CACHE_SECONDS."""
     if has_request_context() and "signatory_groups" in g:
         return g.signatory_groups
-    groups = tuple(
-        _group_from(row)
-        for row in db.session.execute(select(SignatoryGroup).order_by(SignatoryGroup.position)).scalars()
-    )
+    # Kept per app (the tests build several in one process).
+    seconds, key = current_app.config.get("GROUPS_CACHE_SECONDS", 0), id(current_app.config)
+    kept = _remembered.get(key)
+    if kept and time.monotonic() - kept[0] < seconds:
+        groups = kept[1]
+    else:
+        groups = tuple(
+            _group_from(row)
+            for row in db.session.execute(select(SignatoryGroup).order_by(SignatoryGroup.position)).scalars()
+        )
+        _remembered[key] = (time.monotonic(), groups)
     if has_request_context():
         g.signatory_groups = groups
     return groups
+
+
+def forget_groups() -> None:
+    """After adding a group: this process reads them afresh."""
+    _remembered.clear()
+    if has_request_context():
+        g.pop("signatory_groups", None)
 
 
 def group_keys() -> list[str]:
@@ -98,6 +118,5 @@ def add_group(key: str, *, labels: Mapping[str, str], plurals: Mapping[str, str]
         for shard in range(COUNTER_SHARDS)
     )
     db.session.flush()
-    if has_request_context():
-        g.pop("signatory_groups", None)
+    forget_groups()
     return _group_from(row)

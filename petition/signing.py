@@ -48,9 +48,9 @@ def sign(
     """
     if closing.is_closed():
         raise closing.SigningClosed()
-    version = versions.current()
+    version = versions.current_number()
     details: dict[str, Any] = {
-        "letter_version": version.number if version else None,
+        "letter_version": version,
         "name": tidy(name),
         "affiliation": tidy(affiliation),
         "group": group,

@@ -44,6 +44,13 @@ def current() -> LetterVersion | None:
     return version
 
 
+def current_number() -> int | None:
+    """The newest version's number, without its texts (what a new signature records)."""
+    if has_request_context() and "letter_version" in g:
+        return g.letter_version.number if g.letter_version else None
+    return db.session.execute(select(func.max(LetterVersion.number))).scalar_one_or_none()
+
+
 def all_versions() -> Sequence[LetterVersion]:
     return db.session.execute(select(LetterVersion).order_by(LetterVersion.number.desc())).scalars().all()
 

@@ -4,6 +4,7 @@ import csv
 import io
 
 from petition.counts import current_counts
+from petition.extensions import db
 from petition.groups import all_groups
 from tests.support import csrf_token, sign_and_confirm
 
@@ -115,3 +116,22 @@ def test_a_bad_group_key_or_label_is_a_clear_error_and_adds_nothing(app, runner)
         assert result.exit_code == 1 and "Error:" in result.output and result.exception.__class__ is SystemExit, key
     with app.app_context():
         assert [g.key for g in all_groups()] == ["international", "chinese"]
+
+
+def test_each_process_keeps_the_groups_a_few_seconds_and_forgets_them_when_it_adds_one(app, ctx):
+    from petition import groups
+    from tests.support import settings
+
+    with settings(app, GROUPS_CACHE_SECONDS=60):
+        before = groups.all_groups()
+        db.session.execute(db.text("UPDATE signatory_groups SET label_en = 'Renamed' WHERE key = 'chinese'"))
+        assert groups.all_groups() == before, "kept, not read again"
+        groups.add_group(
+            "hk",
+            labels={"en": "Hong Kong scholar", "zh": "香港学者"},
+            plurals={"en": "Hong Kong scholars", "zh": "香港学者"},
+        )
+        after = groups.all_groups()
+        assert "hk" in [group.key for group in after] and "Renamed" in [group.label("en") for group in after]
+        db.session.rollback()
+        groups.forget_groups()
