@@ -221,6 +221,32 @@ def delivery(directory):
     )
 
 
+MAIL_N = int(os.environ.get("BENCH_MAIL_N", "100000"))
+
+
+def bulk_mail(directory):
+    """An update emailed to MAIL_N subscribers by one worker over SMTP to a local aiosmtpd server."""
+    return probe("mail_probe.py", f"sqlite:///{directory / 'mail.sqlite3'}", MAIL_N)
+
+
+def against_floor(kind):
+    """Signing and its floor (bench/floor.py), in turn, on one kind of database (floor_compare.py)."""
+    return probe(
+        "floor_compare.py", kind, env={**os.environ, "PYTHONPATH": str(ROOT), "GUNICORN_WORKERS": str(WORKERS)}
+    )
+
+
+def floor_row(row, kind, result):
+    s = result["summary"]
+    row(
+        f"Signing vs the floor app on {kind} (signatures/s; p99)",
+        f"{s['site_per_second']:,.0f}/s vs {s['floor_per_second']:,.0f}/s = {s['ratio']:.2f}; "
+        f"{s['site_p99_ms']:.0f} ms vs {s['floor_p99_ms']:.0f} ms = {s['p99_ratio']:.1f}x; {s['errors']} errors",
+        "≥ 0.5 of the floor, p99 ≤ 3x the floor's",
+        s["ratio"] >= 0.5 and s["p99_ratio"] <= 3 and s["errors"] == 0,
+    )
+
+
 def machine():
     model = "unknown CPU"
     try:
@@ -336,6 +362,23 @@ def main():
         f"{made['seconds']:.0f} s, {made['pages']:,} pages, peak {made['peak_mb']:.0f} MB",
         "≤ 600 MB (bounded: made in parts)",
         made["peak_mb"] <= 600,
+    )
+
+    for kind in ("sqlite", "postgresql"):
+        say(f"Signing against the floor app on {kind} ...")
+        try:
+            floor_row(row, kind, against_floor(kind))
+        except Exception as error:  # no PostgreSQL here: the table says so
+            row(f"Signing vs the floor app on {kind}", f"not run: {error}", "≥ 0.5 of the floor", False)
+
+    say(f"Bulk mail to {MAIL_N:,} subscribers ...")
+    mail = bulk_mail(directory)
+    row(
+        f"Bulk mail: an update to {mail['emails']:,} subscribers, one worker, local SMTP (aiosmtpd)",
+        f"{mail['per_second']:,.0f} emails/s, {mail['emails'] // max(mail['connections'], 1):,} per SMTP connection, "
+        f"{mail['received']:,} received",
+        "≥ 200/s, connections reused",
+        mail["per_second"] >= 200 and mail["received"] == mail["emails"] and mail["connections"] < mail["emails"] / 10,
     )
 
     say(f"Seeding PostgreSQL with {N:,} signatures and signing ...")

@@ -1,0 +1,90 @@
+"""Where a signature's time goes, in-process: GET /sign then POST it with a new address, N times,
+against a migrated SQLite file, under cProfile. Prints the mean milliseconds per GET and per POST
+and the functions that take the most time (cumulative).
+
+    python bench/sign_profile.py [N] [sort: cumulative|tottime]
+"""
+
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+SORT = sys.argv[2] if len(sys.argv) > 2 else "cumulative"
+TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+STARTED = re.compile(r'name="started" type="hidden" value="([^"]*)"')
+
+
+def main():
+    directory = Path(tempfile.mkdtemp(prefix="sign-profile-"))
+    os.environ.update(
+        {
+            "DATABASE_URL": f"sqlite:///{directory / 'profile.sqlite3'}",
+            "PETITION_ENV": "production",
+            "SECRET_KEY": "profile-secret-not-for-production-xxxxxxxx",
+            "RATELIMIT_ENABLED": "false",
+            "SIGN_MIN_SECONDS": "0",
+            "PETITION_PROCESSES": "1",
+        }
+    )
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from flask_migrate import upgrade
+
+    from petition import create_app
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+    # As wrk's script and a first-time visitor: the GET carries no cookie, the POST the one it set.
+    client = app.test_client(use_cookies=False)
+
+    def one(i, timings):
+        started = time.perf_counter()
+        response = client.get("/sign")
+        page = response.get_data(as_text=True)
+        cookie = "; ".join(c.split(";", 1)[0] for c in response.headers.getlist("Set-Cookie"))
+        middle = time.perf_counter()
+        data = {
+            "csrf_token": TOKEN.search(page).group(1),
+            "started": STARTED.search(page).group(1),
+            "name": f"Profile Signer {i}",
+            "affiliation": "Profile University",
+            "email": f"profile-{i}@example.org",
+            "group": "chinese",
+            "listed": "y",
+        }
+        response = client.post("/sign", data=data, headers={"Cookie": cookie})
+        assert response.status_code == 302, response.status_code
+        timings.append((middle - started, time.perf_counter() - middle))
+
+    for i in range(200):  # warm up: templates compiled, catalogues loaded
+        one(-i - 1, [])
+    timings = []
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(N):
+        one(i, timings)
+    profiler.disable()
+    get_ms = sum(t[0] for t in timings) / N * 1000
+    post_ms = sum(t[1] for t in timings) / N * 1000
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats(SORT).print_stats(45)
+    print(out.getvalue())
+    print(f"Under the profiler: GET /sign {get_ms:.2f} ms, POST /sign {post_ms:.2f} ms (mean of {N})")
+    timings = []
+    for i in range(N, 2 * N):
+        one(i, timings)
+    print(
+        f"Without it: GET /sign {sum(t[0] for t in timings) / N * 1000:.2f} ms, "
+        f"POST /sign {sum(t[1] for t in timings) / N * 1000:.2f} ms (mean of {N})"
+    )
+
+
+if __name__ == "__main__":
+    main()
