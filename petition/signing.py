@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Executable, Table, delete, or_, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
-from .addresses import email_hash
+from .addresses import email_hash, mailbox_key
 from .extensions import db
 from .models import OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
@@ -62,14 +66,8 @@ def sign(
         "fill_seconds": fill_seconds,
     }
     signature = lifecycle.new_signature(Signature, email=normalise_email(email), **details)
-    try:
-        with db.session.begin_nested():  # a savepoint: a taken address undoes only this insert
-            db.session.add(signature)
-            db.session.flush()  # assigns the id the emailed links carry
-    except IntegrityError:
-        existing = signature_by_email(signature.email or "", for_update=True)
-        if existing is None:  # some other rule was broken: not a duplicate, so not ours to hide
-            raise
+    existing = insert_or_find_taken(signature)
+    if existing is not None:
         if not existing.is_confirmed:
             return replace_unconfirmed(existing, details)
         if not suspected_bot:
@@ -80,6 +78,55 @@ def sign(
         queue_confirmation(signature)
     db.session.flush()
     return SignOutcome(signature, created=True)
+
+
+class SigningRace(RuntimeError):
+    """The address was taken and its signature withdrawn in the same instant: the signer tries again."""
+
+
+def insert_or_find_taken(signature: Signature) -> Signature | None:
+    """Insert the new signature (None), or find the one that already has its address. An address
+    taken and withdrawn again before we looked is free: try again (a rare race)."""
+    for _ in range(3):
+        if insert_unless_taken(signature):
+            return None
+        existing = signature_by_email(signature.email or "", for_update=True)
+        if existing is not None:
+            return existing
+    raise SigningRace()
+
+
+# (attribute, column) of every column a new signature gives: "group" is stored as signatory_group.
+_COLUMNS = [(prop.key, prop.columns[0].name) for prop in sa_inspect(Signature).column_attrs if prop.key != "id"]
+
+
+@functools.cache
+def _insert_statement(dialect: str) -> Executable:
+    """Built once: the table's INSERT that does nothing on a taken address and gives back the id."""
+    table = cast("Table", Signature.__table__)
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
+def insert_unless_taken(signature: Signature) -> bool:
+    """Insert the new signature in one statement, unless its address (or the hash of an erased one) is
+    taken: INSERT ... ON CONFLICT DO NOTHING RETURNING id, so a taken address needs no savepoint and
+    the database's unique constraints still decide. Any other broken rule raises IntegrityError.
+    The signature joins the session as the row it now is (its id is what the emailed links carry)."""
+    signature.secret = signature.secret or new_secret()
+    signature.signed_at = signature.signed_at or now_utc()
+    signature.email_hash = email_hash(signature.email or "")
+    signature.email_key = mailbox_key(signature.email or "")
+    signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
+    statement = _insert_statement(db.session.get_bind().dialect.name)
+    values = {column: getattr(signature, key) for key, column in _COLUMNS}
+    new_id = db.session.execute(statement, values).scalar_one_or_none()
+    if new_id is None:
+        return False
+    signature.id = new_id
+    make_transient_to_detached(signature)
+    db.session.add(signature)
+    return True
 
 
 def replace_unconfirmed(signature: Signature, details: dict[str, Any]) -> SignOutcome:
