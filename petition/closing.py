@@ -8,6 +8,7 @@ Signers can still correct or withdraw their own signature.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from flask import current_app, g, has_request_context
@@ -26,13 +27,35 @@ def _state() -> LetterState:
     return db.session.get_one(LetterState, 1)
 
 
-def closed_at(now: datetime | None = None) -> datetime | None:
-    """When signing closed, or None while it is open. Read once per request."""
-    if now is None and has_request_context() and "letter_closed_at" in g:
+# Every page asks whether signing has closed. Each process keeps the answer CLOSING_CACHE_SECONDS (1),
+# so the sign form is served without a query; signing itself always reads it afresh (fresh=True),
+# inside the transaction that adds the signature, so nobody signs after the moment it closed.
+_remembered: dict[int, tuple[float, datetime | None]] = {}
+
+
+def _closed_by_hand(fresh: bool) -> datetime | None:
+    seconds, key = current_app.config.get("CLOSING_CACHE_SECONDS", 0), id(current_app.config)
+    kept = _remembered.get(key)
+    if not fresh and kept and time.monotonic() - kept[0] < seconds:
+        return kept[1]
+    by_hand = db.session.execute(select(LetterState.closed_at).where(LetterState.id == 1)).scalar_one()
+    _remembered[key] = (time.monotonic(), by_hand)
+    return by_hand
+
+
+def _forget() -> None:
+    _remembered.clear()
+    if has_request_context():
+        g.pop("letter_closed_at", None)
+
+
+def closed_at(now: datetime | None = None, fresh: bool = False) -> datetime | None:
+    """When signing closed, or None while it is open. Read once per request (fresh: read now)."""
+    if now is None and not fresh and has_request_context() and "letter_closed_at" in g:
         return g.letter_closed_at
     now = now or now_utc()
     scheduled = current_app.config.get("SIGNING_CLOSES_AT")
-    by_hand = db.session.execute(select(LetterState.closed_at).where(LetterState.id == 1)).scalar_one()
+    by_hand = _closed_by_hand(fresh)
     moments = [moment for moment in (by_hand, scheduled) if moment is not None and moment <= now]
     closed = min(moments) if moments else None
     if has_request_context():
@@ -40,8 +63,8 @@ def closed_at(now: datetime | None = None) -> datetime | None:
     return closed
 
 
-def is_closed() -> bool:
-    return closed_at() is not None
+def is_closed(fresh: bool = False) -> bool:
+    return closed_at(fresh=fresh) is not None
 
 
 def close(organiser: Organiser, reason: str) -> datetime:
@@ -51,6 +74,7 @@ def close(organiser: Organiser, reason: str) -> datetime:
         state.closed_at = now_utc()
         audit.record(organiser, "close", "signing", reason)
     db.session.flush()
+    _forget()
     return state.closed_at
 
 
@@ -65,3 +89,4 @@ def reopen(organiser: Organiser, reason: str) -> None:
         state.closed_at = None
         audit.record(organiser, "reopen", "signing", reason)
     db.session.flush()
+    _forget()

@@ -100,6 +100,8 @@ class Config:
     PAGE_CACHE_SECONDS = env_seconds("PAGE_CACHE_SECONDS", "1")
     # How often an open page refreshes its counts from /api/counts.
     COUNTS_REFRESH_SECONDS = env_number("COUNTS_REFRESH_SECONDS", "15")
+    # How long each process keeps whether signing has closed by hand (signing itself always reads it).
+    CLOSING_CACHE_SECONDS = env_seconds("CLOSING_CACHE_SECONDS", "1")
     # How long each process keeps the groups of signatories before reading them again.
     GROUPS_CACHE_SECONDS = env_seconds("GROUPS_CACHE_SECONDS", "5")
     # How long the chart of signatures over time is reused (it counts the whole table).
@@ -205,6 +207,7 @@ class TestConfig(Config):
     SIGN_MIN_SECONDS = 0
     PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
     GROUPS_CACHE_SECONDS = 0  # each test starts from the migrated groups; test_groups turns it on
+    CLOSING_CACHE_SECONDS = 0  # tests close and reopen by hand and look at once; test_closing turns it on
 
 
 ENVIRONMENTS = {"development": Config, "production": ProductionConfig}

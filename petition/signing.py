@@ -50,7 +50,7 @@ def sign(
     listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
     Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
     """
-    if closing.is_closed():
+    if closing.is_closed(fresh=True):
         raise closing.SigningClosed()
     version = versions.current_number()
     details: dict[str, Any] = {

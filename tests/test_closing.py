@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from petition.config import ConfigurationError, env_moment
 from petition.extensions import db
-from petition.models import AuditEntry, OutgoingEmail, Signature
+from petition.models import AuditEntry, LetterState, OutgoingEmail, Signature, now_utc
 from tests.support import create_organiser_account, link_in_latest_email, press_confirm, sign_as, signature_form
 
 
@@ -110,3 +110,19 @@ def test_a_passed_schedule_cannot_be_reopened_by_hand(app_factory, organiser):
     site = app_factory(SIGNING_CLOSES_AT=datetime.now(UTC) - timedelta(minutes=1))
     result = site.test_cli_runner().invoke(args=["letter", "reopen", "--by", organiser, "--reason", "oops"])
     assert result.exit_code != 0 and "SIGNING_CLOSES_AT" in result.output
+
+
+def test_pages_may_see_a_hand_closing_a_moment_late_but_nobody_can_sign_after_it(app, client, organiser):
+    """Each process keeps the answer a second (CLOSING_CACHE_SECONDS); signing reads it afresh."""
+    from tests.support import csrf_token, settings, signature_form
+
+    with settings(app, CLOSING_CACHE_SECONDS=60):
+        token = csrf_token(client, "/sign")  # this process now remembers: open
+        with app.app_context():
+            db.session.execute(db.update(LetterState).values(closed_at=now_utc()))  # closed by another process
+            db.session.commit()
+        assert client.get("/sign").status_code == 200, "the remembered answer, for a moment"
+        late = client.post("/sign", data={**signature_form(email="late@example.org"), "csrf_token": token})
+        assert late.status_code == 410
+        with app.app_context():
+            assert db.session.execute(select(Signature).where(Signature.email == "late@example.org")).first() is None
