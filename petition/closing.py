@@ -8,7 +8,6 @@ Signers can still correct or withdraw their own signature.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
 from flask import current_app, g, has_request_context
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from . import audit
 from .extensions import db
 from .models import LetterState, Organiser, now_utc
+from .page_cache import forget, remembered
 
 
 class SigningClosed(Exception):
@@ -27,24 +27,22 @@ def _state() -> LetterState:
     return db.session.get_one(LetterState, 1)
 
 
-# Every page asks whether signing has closed. Each process keeps the answer CLOSING_CACHE_SECONDS (1),
-# so the sign form is served without a query; signing itself always reads it afresh (fresh=True),
-# inside the transaction that adds the signature, so nobody signs after the moment it closed.
-_remembered: dict[int, tuple[float, datetime | None]] = {}
-
-
 def _closed_by_hand(fresh: bool) -> datetime | None:
-    seconds, key = current_app.config.get("CLOSING_CACHE_SECONDS", 0), id(current_app.config)
-    kept = _remembered.get(key)
-    if not fresh and kept and time.monotonic() - kept[0] < seconds:
-        return kept[1]
-    by_hand = db.session.execute(select(LetterState.closed_at).where(LetterState.id == 1)).scalar_one()
-    _remembered[key] = (time.monotonic(), by_hand)
-    return by_hand
+    """Every page asks whether signing has closed. Each process keeps the answer CLOSING_CACHE_SECONDS
+    (1), so the sign form is served without a query; signing itself always reads it afresh
+    (fresh=True), inside the transaction that adds the signature, so nobody signs after the moment it
+    closed."""
+    config = current_app.config
+    return remembered(
+        ("closed by hand", id(config)),
+        lambda: db.session.execute(select(LetterState.closed_at).where(LetterState.id == 1)).scalar_one(),
+        config.get("CLOSING_CACHE_SECONDS", 0),
+        fresh=fresh,
+    )
 
 
 def _forget() -> None:
-    _remembered.clear()
+    forget("closed by hand")
     if has_request_context():
         g.pop("letter_closed_at", None)
 

@@ -4,7 +4,6 @@ in each language. Everything that shows or checks a group asks here."""
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from .extensions import db
 from .locales import DEFAULT, SUPPORTED
 from .models import COUNTER_SHARDS, SignatoryGroup, SignatureCount
+from .page_cache import forget, remembered
 
 
 @dataclass(frozen=True)
@@ -45,26 +45,22 @@ def _group_from(row: SignatoryGroup) -> Group:
     )
 
 
-# Groups are added perhaps once in a letter's life (`flask groups add`), and every form asks for them:
-# each process keeps them for GROUPS_CACHE_SECONDS, so a new group shows up within that time.
-_remembered: dict[object, tuple[float, tuple[Group, ...]]] = {}
+def _read_groups() -> tuple[Group, ...]:
+    return tuple(
+        _group_from(row)
+        for row in db.session.execute(select(SignatoryGroup).order_by(SignatoryGroup.position)).scalars()
+    )
 
 
 def all_groups() -> tuple[Group, ...]:
-    """Every group, in order; read once per request, and at most every GROUPS_CACHE_SECONDS."""
+    """Every group, in order; read once per request, and by each process at most every
+    GROUPS_CACHE_SECONDS: groups are added perhaps once in a letter's life (`flask groups add`), and
+    every form asks for them, so a new group shows up within that time."""
     if has_request_context() and "signatory_groups" in g:
         return g.signatory_groups
     # Kept per app (the tests build several in one process).
-    seconds, key = current_app.config.get("GROUPS_CACHE_SECONDS", 0), id(current_app.config)
-    kept = _remembered.get(key)
-    if kept and time.monotonic() - kept[0] < seconds:
-        groups = kept[1]
-    else:
-        groups = tuple(
-            _group_from(row)
-            for row in db.session.execute(select(SignatoryGroup).order_by(SignatoryGroup.position)).scalars()
-        )
-        _remembered[key] = (time.monotonic(), groups)
+    config = current_app.config
+    groups = remembered(("groups", id(config)), _read_groups, config.get("GROUPS_CACHE_SECONDS", 0))
     if has_request_context():
         g.signatory_groups = groups
     return groups
@@ -72,7 +68,7 @@ def all_groups() -> tuple[Group, ...]:
 
 def forget_groups() -> None:
     """After adding a group: this process reads them afresh."""
-    _remembered.clear()
+    forget("groups")
     if has_request_context():
         g.pop("signatory_groups", None)
 

@@ -9,11 +9,11 @@ from tests.support import confirmed_signature
 def caching(app):
     from petition import page_cache
 
-    page_cache._pages.clear()
+    page_cache._memory.clear()
     app.config["PAGE_CACHE_SECONDS"] = 0.5
     yield
     app.config["PAGE_CACHE_SECONDS"] = 0
-    page_cache._pages.clear()
+    page_cache._memory.clear()
 
 
 def total_on(client, path="/en/"):
