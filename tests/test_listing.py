@@ -166,3 +166,16 @@ def test_declining_needs_a_reason_and_a_viewer_may_not_review(client, app, runne
     assert "review=listing" not in client.get("/organisers/").get_data(as_text=True)
     refused = client.post(f"/organisers/signatures/{signature_id}/approve-listing", data={"csrf_token": token})
     assert refused.status_code == 403
+
+
+@pytest.mark.usefixtures("review_all")
+def test_the_back_address_after_a_review_never_leads_off_the_site(client, app, moderator):
+    sign_and_confirm(client, email="ada@example.ac.uk")
+    with app.app_context():
+        signature_id = db.session.execute(select(Signature.id)).scalar_one()
+    token = csrf_token(client, "/organisers/")
+    done = client.post(
+        f"/organisers/signatures/{signature_id}/approve-listing",
+        data={"csrf_token": token, "back": "https://evil.example/phish"},
+    )
+    assert done.status_code == 302 and "evil.example" not in done.headers["Location"]
