@@ -63,7 +63,7 @@ def test_a_forged_host_never_reaches_a_page_or_the_cache_other_readers_get(app, 
         honest = client.get(path).get_data(as_text=True)
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 0
-        page_cache._pages.clear()
+        page_cache._memory.clear()
     for html in (forged, honest):
         assert "evil.example" not in html
         links = alternates(html)
