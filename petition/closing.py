@@ -61,6 +61,13 @@ def closed_at(now: datetime | None = None, fresh: bool = False) -> datetime | No
     return closed
 
 
+def scheduled_closing_passed() -> bool:
+    """Has SIGNING_CLOSES_AT passed? Configuration only, no query: signing checks the closing by hand
+    in the statement that adds the signature."""
+    scheduled = current_app.config.get("SIGNING_CLOSES_AT")
+    return scheduled is not None and scheduled <= now_utc()
+
+
 def is_closed(fresh: bool = False) -> bool:
     return closed_at(fresh=fresh) is not None
 

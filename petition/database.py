@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar, cast
 
-from flask import Flask, Response
+from flask import Flask, Response, g, has_app_context
 from sqlalchemy import Connection, CursorResult, Executable, event
 
 from .extensions import db
@@ -48,7 +48,7 @@ def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def begin_sqlite(connection: Connection) -> None:
-    reads_only = connection.get_execution_options().get("petition_reads_only", False)
+    reads_only = connection.get_execution_options().get("petition_reads_only", False) or _read_only_next()
     if reads_only:
         connection.exec_driver_sql("BEGIN")
     else:
@@ -113,15 +113,23 @@ def rows_changed(statement: Executable) -> int:
 def reading_only() -> None:
     """The session's next transaction only reads: on SQLite it begins without the write lock, so
     it never waits for, or holds up, a writer. Call it before the transaction's first query; a
-    transaction already under way is left as it is."""
+    transaction already under way is left as it is. Nothing is opened until a query needs it: a page
+    served from memory (the sign form) touches no connection at all."""
     if not db.session().in_transaction():
-        db.session.connection(execution_options=DEFERRED)
+        g.petition_read_only_next = True
+
+
+def _read_only_next() -> bool:
+    """Whether reading_only() asked for the transaction now beginning; the wish is used up by it, so
+    the transaction after it takes the write lock again."""
+    return has_app_context() and bool(g.pop("petition_read_only_next", False))
 
 
 def writing_from_here() -> None:
     """End the read-only transaction under way (it wrote nothing): the next statement begins one
     that takes the write lock. A request reads and checks everything it can first, so on SQLite it
     holds the one write lock only while it writes."""
+    g.pop("petition_read_only_next", None)
     if db.session().in_transaction():
         db.session.rollback()
 

@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from .database import reading_only
 from .extensions import db
@@ -31,11 +31,14 @@ BACKOFF_MAX_SECONDS = 3600
 ERROR_MAX = 500
 
 
-def queue_email(to_address: str, subject: str, body: str, signature_id: int | None = None) -> OutgoingEmail:
-    """Add an email to the outbox in the caller's transaction; it is sent only if that commits."""
-    email = OutgoingEmail(to_address=to_address, subject=subject, body=body, signature_id=signature_id)
-    db.session.add(email)
-    return email
+def queue_email(to_address: str, subject: str, body: str, signature_id: int | None = None) -> None:
+    """Add an email to the outbox in the caller's transaction; it is sent only if that commits. One
+    INSERT on the table, not an object for the session to track (it is in every signing request)."""
+    row = {"to_address": to_address, "subject": subject, "body": body, "signature_id": signature_id}
+    db.session.execute(_OUTBOX.insert(), row)
+
+
+_OUTBOX = cast("Table", OutgoingEmail.__table__)
 
 
 class Mailing(Protocol):

@@ -20,7 +20,7 @@ Row = dict[str, Any]  # an outbox row's values
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
 
-    from .models import OutgoingEmail, Signature
+    from .models import Signature
 
 
 def _links(signature: Signature) -> dict[str, str | int]:
@@ -40,9 +40,7 @@ def render_email(template: str, **context: Any) -> str:
     return current_app.jinja_env.get_template(template).render(**context)
 
 
-def queue_signer_email(
-    signature: Signature, template: str, subject: LazyString, to: str | None = None
-) -> OutgoingEmail:
+def queue_signer_email(signature: Signature, template: str, subject: LazyString, to: str | None = None) -> None:
     """Write the email in the signer's language, whatever language this request is in; to the
     signature's address, or to `to` (the address someone typed, when the stored one was erased)."""
     # force_locale reloads the catalogue from disk; skip it when the page is already in that language.
@@ -53,7 +51,7 @@ def queue_signer_email(
     address = to or signature.email
     if address is None:
         raise ValueError(f"signature #{signature.id} has no address to write to")
-    return queue_email(address, subject, body, signature_id=signature.id)
+    queue_email(address, subject, body, signature_id=signature.id)
 
 
 def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row]) -> list[Row]:
@@ -75,13 +73,14 @@ CONFIRM_SUBJECT = _l("Please confirm your signature on the open letter")
 ALREADY_SIGNED_SUBJECT = _l("You have already signed the open letter")
 
 
-def queue_confirmation(signature: Signature) -> OutgoingEmail:
-    return queue_signer_email(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
+def queue_confirmation(signature: Signature) -> None:
+    queue_signer_email(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
 
 
-def queue_already_signed(signature: Signature, to: str | None = None) -> OutgoingEmail:
+def queue_already_signed(signature: Signature, to: str | None = None) -> None:
     """Sent when someone signs again with this address: nothing on the site says so, the owner learns
     it here (at `to`, the address typed, if the stored one was erased)."""
     if signature.is_confirmed:
-        return queue_signer_email(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT, to)
-    return queue_signer_email(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)
+        queue_signer_email(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT, to)
+    else:
+        queue_signer_email(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)

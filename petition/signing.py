@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, delete, or_, select
+from sqlalchemy import Executable, Table, bindparam, delete, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from . import closing, lifecycle, listing, versions
 from .addresses import email_hash, mailbox_key
 from .extensions import db
-from .models import OutgoingEmail, Signature, new_secret, now_utc
+from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
 from .signer_emails import queue_already_signed, queue_confirmation
 from .text import normalise_email, tidy
 
@@ -50,11 +50,9 @@ def sign(
     listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
     Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
     """
-    if closing.is_closed(fresh=True):
+    if closing.scheduled_closing_passed():
         raise closing.SigningClosed()
-    version = versions.current_number()
     details: dict[str, Any] = {
-        "letter_version": version,
         "name": tidy(name),
         "affiliation": tidy(affiliation),
         "group": group,
@@ -69,7 +67,7 @@ def sign(
     existing = insert_or_find_taken(signature)
     if existing is not None:
         if not existing.is_confirmed:
-            return replace_unconfirmed(existing, details)
+            return replace_unconfirmed(existing, {**details, "letter_version": versions.current_number()})
         if not suspected_bot:
             queue_already_signed(existing, to=signature.email)
         db.session.flush()
@@ -86,10 +84,13 @@ class SigningRace(RuntimeError):
 
 def insert_or_find_taken(signature: Signature) -> Signature | None:
     """Insert the new signature (None), or find the one that already has its address. An address
-    taken and withdrawn again before we looked is free: try again (a rare race)."""
+    taken and withdrawn again before we looked is free: try again (a rare race). Raises
+    SigningClosed when the insert found signing closed by hand."""
     for _ in range(3):
         if insert_unless_taken(signature):
             return None
+        if closing.is_closed(fresh=True):
+            raise closing.SigningClosed()
         existing = signature_by_email(signature.email or "", for_update=True)
         if existing is not None:
             return existing
@@ -97,22 +98,39 @@ def insert_or_find_taken(signature: Signature) -> Signature | None:
 
 
 # (attribute, column) of every column a new signature gives: "group" is stored as signatory_group.
-_COLUMNS = [(prop.key, prop.columns[0].name) for prop in sa_inspect(Signature).column_attrs if prop.key != "id"]
+# The letter's version is not given: the statement reads it.
+_COLUMNS = [
+    (prop.key, prop.columns[0].name)
+    for prop in sa_inspect(Signature).column_attrs
+    if prop.key not in ("id", "letter_version")
+]
 
 
 @functools.cache
 def _insert_statement(dialect: str) -> Executable:
-    """Built once: the table's INSERT that does nothing on a taken address and gives back the id."""
+    """Built once: INSERT ... SELECT the given values and the newest version of the letter, only while
+    signing is not closed by hand, doing nothing on a taken address, giving back the id and version.
+    One statement instead of three, and the closing is read in the very statement that adds the row."""
     table = cast("Table", Signature.__table__)
+    values = [bindparam(column, type_=table.c[column].type) for _, column in _COLUMNS]
+    newest_version = select(func.max(LetterVersion.number)).scalar_subquery()
+    still_open = select(LetterState.closed_at).where(LetterState.id == 1).scalar_subquery().is_(None)
+    rows = select(*values, newest_version).where(still_open)
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    return dialect_insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return (
+        dialect_insert(table)
+        .from_select([column for _, column in _COLUMNS] + ["letter_version"], rows)
+        .on_conflict_do_nothing()
+        .returning(table.c.id, table.c.letter_version)
+    )
 
 
 def insert_unless_taken(signature: Signature) -> bool:
-    """Insert the new signature in one statement, unless its address (or the hash of an erased one) is
-    taken: INSERT ... ON CONFLICT DO NOTHING RETURNING id, so a taken address needs no savepoint and
-    the database's unique constraints still decide. Any other broken rule raises IntegrityError.
-    The signature joins the session as the row it now is (its id is what the emailed links carry)."""
+    """Insert the new signature in one statement, unless signing was closed by hand or its address (or
+    the hash of an erased one) is taken: INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING, so a
+    taken address needs no savepoint and the database's unique constraints still decide. Any other
+    broken rule raises IntegrityError. The signature joins the session as the row it now is (its id
+    is what the emailed links carry)."""
     signature.secret = signature.secret or new_secret()
     signature.signed_at = signature.signed_at or now_utc()
     signature.email_hash = email_hash(signature.email or "")
@@ -120,10 +138,10 @@ def insert_unless_taken(signature: Signature) -> bool:
     signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
     statement = _insert_statement(db.session.get_bind().dialect.name)
     values = {column: getattr(signature, key) for key, column in _COLUMNS}
-    new_id = db.session.execute(statement, values).scalar_one_or_none()
-    if new_id is None:
+    inserted = db.session.execute(statement, values).one_or_none()
+    if inserted is None:
         return False
-    signature.id = new_id
+    signature.id, signature.letter_version = inserted
     make_transient_to_detached(signature)
     db.session.add(signature)
     return True
