@@ -97,6 +97,8 @@ def configure(app: Flask) -> None:
 def commit_unless_failed(response: Response) -> Response:
     """The request's one commit. A 4xx answer commits too: a refused login is still a recorded
     attempt, and a form sent back with errors has written nothing. A 5xx rolls back."""
+    if not db.session.registry.has():  # the request never used the database (a page from memory)
+        return response
     if response.status_code < 500:
         db.session.commit()
     else:
@@ -115,7 +117,7 @@ def reading_only() -> None:
     it never waits for, or holds up, a writer. Call it before the transaction's first query; a
     transaction already under way is left as it is. Nothing is opened until a query needs it: a page
     served from memory (the sign form) touches no connection at all."""
-    if not db.session().in_transaction():
+    if not (db.session.registry.has() and db.session().in_transaction()):
         g.petition_read_only_next = True
 
 
@@ -130,7 +132,7 @@ def writing_from_here() -> None:
     that takes the write lock. A request reads and checks everything it can first, so on SQLite it
     holds the one write lock only while it writes."""
     g.pop("petition_read_only_next", None)
-    if db.session().in_transaction():
+    if db.session.registry.has() and db.session().in_transaction():
         db.session.rollback()
 
 
