@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from . import audit, lifecycle
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from .models import Organiser
 
 POLICIES = ("none", "all", "unverified")
-DECLINED_SUBJECT = _l("Your name is not on the open letter's public list")
 
 
 def needs_review(signature: Signature) -> bool:
@@ -67,7 +65,7 @@ def decline(signature: Signature, organiser: Organiser, reason: str) -> None:
     lifecycle.review_listing(signature, approved=False)
     audit.record(organiser, "decline-listing", _target(signature), reason)
     if signature.email is not None:  # an erased address cannot be written to
-        queue_signer_email(signature, "emails/listing_declined.txt", DECLINED_SUBJECT)
+        queue_signer_email(signature, "listing_declined")
     db.session.flush()
 
 

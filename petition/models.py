@@ -243,14 +243,21 @@ class OutgoingEmail(Model):
         ),
         UniqueConstraint("update_id", "signature_id", name="uq_outgoing_emails_update_signature"),
         UniqueConstraint("version_notice", "signature_id", name="uq_outgoing_emails_version_signature"),
+        CheckConstraint(
+            "template IS NOT NULL OR (subject IS NOT NULL AND body IS NOT NULL)", name="written_or_to_write"
+        ),
         NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
     to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
-    subject: Mapped[str] = mapped_column(String(300))
-    body: Mapped[str] = mapped_column(Text)
+    # Empty until written: a signer's email (see `template`) is written when it is sent.
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    # Which of signer_emails.SIGNER_EMAILS this is, written by the worker just before sending, in the
+    # signer's language, with links dated when it was queued; NULL for emails queued written (news).
+    template: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     # When the worker may next try; claiming an email pushes it forward, so it doubles as a lease.
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)

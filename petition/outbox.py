@@ -16,6 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 from flask import current_app
 from sqlalchemy import Table, func, insert, select, update
 
+# signer_emails queues through this module and this module has it write what it queued: each imports
+# the other as a module, so either can be imported first.
+from . import signer_emails
 from .database import reading_only
 from .extensions import db
 from .mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
@@ -31,11 +34,18 @@ BACKOFF_MAX_SECONDS = 3600
 ERROR_MAX = 500
 
 
-def queue_email(to_address: str, subject: str, body: str, signature_id: int | None = None) -> None:
+def queue_email(
+    to_address: str,
+    subject: str | None,
+    body: str | None,
+    signature_id: int | None = None,
+    template: str | None = None,
+) -> None:
     """Add an email to the outbox in the caller's transaction; it is sent only if that commits. One
-    INSERT on the table, not an object for the session to track (it is in every signing request)."""
+    INSERT on the table, not an object for the session to track (it is in every signing request).
+    With a `template` and no text, the worker writes it when it sends it (signer_emails)."""
     row = {"to_address": to_address, "subject": subject, "body": body, "signature_id": signature_id}
-    db.session.execute(_OUTBOX.insert(), row)
+    db.session.execute(_OUTBOX.insert(), {**row, "template": template})
 
 
 _OUTBOX = cast("Table", OutgoingEmail.__table__)
@@ -149,6 +159,8 @@ def _deliver_one(transport: Transport, email: OutgoingEmail, now: datetime, repo
     """Build and send one email and record what happened. Whatever goes wrong with this one email is
     written on its row; it never stops the others."""
     try:
+        if email.subject is None or email.body is None:
+            raise ValueError(f"the {email.template} email was not written (is its signature gone?)")
         message = build_message(email)
     except Exception as error:
         current_app.logger.exception("Email %s could not be built", email.id)
@@ -212,7 +224,9 @@ def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparat
     try:
         with open_transport() as transport:
             for chunk in chunks:
-                for count, email in enumerate(claim(chunk, now), start=1):
+                claimed = claim(chunk, now)
+                signer_emails.write_waiting(claimed)
+                for count, email in enumerate(claimed, start=1):
                     _deliver_one(transport, email, now, report)
                     if count % RECORD_EVERY == 0:
                         db.session.commit()

@@ -1,18 +1,21 @@
-"""The emails a signer receives, queued in the outbox in the same transaction as the signature."""
+"""The emails a signer receives: queued in the outbox in the same transaction as the change that
+causes them, written by the mail worker when it sends them."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from flask import current_app
-from flask_babel import force_locale, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
+from . import outbox
+from .extensions import db
 from .links import site_link
-from .outbox import queue_email
+from .models import Signature
 from .tokens import CONFIRM, MANAGE, make_token
 
 Row = dict[str, Any]  # an outbox row's values
@@ -20,14 +23,14 @@ Row = dict[str, Any]  # an outbox row's values
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
 
-    from .models import Signature
+    from .models import OutgoingEmail
 
 
-def _links(signature: Signature) -> dict[str, str | int]:
+def _links(signature: Signature, made_at: float) -> dict[str, str | int]:
     language = signature.language
     return {
-        "confirm_url": site_link("public.confirm", token=make_token(signature, CONFIRM), lang=language),
-        "manage_url": site_link("public.manage", token=make_token(signature, MANAGE), lang=language),
+        "confirm_url": site_link("public.confirm", token=make_token(signature, CONFIRM, made_at), lang=language),
+        "manage_url": site_link("public.manage", token=make_token(signature, MANAGE, made_at), lang=language),
         "resend_url": site_link("public.resend", lang=language),
         "confirm_days": max(1, round(current_app.config["CONFIRM_MAX_AGE"] / 86400)),
     }
@@ -35,28 +38,61 @@ def _links(signature: Signature) -> dict[str, str | int]:
 
 def render_email(template: str, **context: Any) -> str:
     """An email's text from its template and what it is given. Not render_template: an email uses
-    none of a page's context (language switcher, canonical address, closing banner), which costs
-    more than the email itself in a signing request."""
+    none of a page's context (language switcher, canonical address, closing banner)."""
     return current_app.jinja_env.get_template(template).render(**context)
 
 
-def queue_signer_email(signature: Signature, template: str, subject: LazyString, to: str | None = None) -> None:
-    """Write the email in the signer's language, whatever language this request is in; to the
-    signature's address, or to `to` (the address someone typed, when the stored one was erased)."""
-    # force_locale reloads the catalogue from disk; skip it when the page is already in that language.
-    switch = force_locale(signature.language) if str(get_locale()) != signature.language else nullcontext()
-    with switch:
-        body = render_email(template, signature=signature, **_links(signature))
-        subject = str(subject)
+# Lazy: translated when written, in the signer's language.
+CONFIRM_SUBJECT = _l("Please confirm your signature on the open letter")
+ALREADY_SIGNED_SUBJECT = _l("You have already signed the open letter")
+DECLINED_SUBJECT = _l("Your name is not on the open letter's public list")
+
+# The emails a signer receives: their template under templates/emails/ and their subject.
+SIGNER_EMAILS: dict[str, LazyString] = {
+    "confirm": CONFIRM_SUBJECT,
+    "already_confirmed": ALREADY_SIGNED_SUBJECT,
+    "already_pending": CONFIRM_SUBJECT,
+    "listing_declined": DECLINED_SUBJECT,
+}
+
+
+def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -> None:
+    """Queue one of SIGNER_EMAILS to the signature's address, or to `to` (the address someone typed,
+    when the stored one was erased). The worker writes it when it sends it (write_waiting): signing
+    spends no time writing emails, and holds SQLite's write lock only for its two INSERTs."""
+    if kind not in SIGNER_EMAILS:
+        raise ValueError(f"no signer email called {kind!r}")
     address = to or signature.email
     if address is None:
         raise ValueError(f"signature #{signature.id} has no address to write to")
-    queue_email(address, subject, body, signature_id=signature.id)
+    outbox.queue_email(address, None, None, signature_id=signature.id, template=kind)
 
 
-def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row]) -> list[Row]:
+def write_waiting(emails: Sequence[OutgoingEmail]) -> None:
+    """Write the subject and body of the signer emails among `emails` that are still to be written,
+    each in its signer's language (the catalogue switched once per language) with the signature as it
+    is now; its links are dated when the email was queued, so a confirmation link lasts as long from
+    signing as it always did. An email whose signature is gone stays unwritten (the worker fails it)."""
+    waiting = [email for email in emails if email.template is not None and email.body is None]
+    if not waiting:
+        return
+    ids = {email.signature_id for email in waiting}
+    signatures = {s.id: s for s in db.session.execute(select(Signature).where(Signature.id.in_(ids))).scalars()}
+    found = [email for email in waiting if email.signature_id in signatures]
+    for_each = [signatures[email.signature_id] for email in found if email.signature_id is not None]
+
+    def write(i: int, signature: Signature) -> None:
+        email = found[i]
+        links = _links(signature, made_at=email.created_at.timestamp())
+        email.body = render_email(f"emails/{email.template}.txt", signature=signature, **links)
+        email.subject = str(SIGNER_EMAILS[email.template or ""])
+
+    in_their_languages(for_each, write)
+
+
+def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row | None]) -> list[Row]:
     """write(i, signature) for each signature of a batch, in that signer's language: the catalogue is
-    switched once per language, not once per email (a batch is hundreds of emails)."""
+    switched once per language, not once per email (a batch is hundreds of emails); the rows it gave."""
     places: dict[str, list[int]] = defaultdict(list)
     for i, signature in enumerate(signatures):
         places[signature.language].append(i)
@@ -68,19 +104,11 @@ def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Si
     return [row for row in rows if row is not None]
 
 
-# Lazy: translated in _queue, in the signer's language.
-CONFIRM_SUBJECT = _l("Please confirm your signature on the open letter")
-ALREADY_SIGNED_SUBJECT = _l("You have already signed the open letter")
-
-
 def queue_confirmation(signature: Signature) -> None:
-    queue_signer_email(signature, "emails/confirm.txt", CONFIRM_SUBJECT)
+    queue_signer_email(signature, "confirm")
 
 
 def queue_already_signed(signature: Signature, to: str | None = None) -> None:
     """Sent when someone signs again with this address: nothing on the site says so, the owner learns
     it here (at `to`, the address typed, if the stored one was erased)."""
-    if signature.is_confirmed:
-        queue_signer_email(signature, "emails/already_confirmed.txt", ALREADY_SIGNED_SUBJECT, to)
-    else:
-        queue_signer_email(signature, "emails/already_pending.txt", CONFIRM_SUBJECT)
+    queue_signer_email(signature, "already_confirmed" if signature.is_confirmed else "already_pending", to)

@@ -92,19 +92,24 @@ MANAGE_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/signature/[^\s]+)")
 
 
 def emails_to(app, address):
-    """The emails queued for an address, oldest first (the outbox is a table)."""
+    """The emails queued for an address, oldest first (the outbox is a table), written as the worker
+    will write them when it sends them (nothing is saved)."""
     from sqlalchemy import select
 
     from petition.models import OutgoingEmail
+    from petition.signer_emails import write_waiting
 
     with app.app_context():
-        return (
+        emails = (
             db.session.execute(
                 select(OutgoingEmail).where(OutgoingEmail.to_address == address).order_by(OutgoingEmail.id)
             )
             .scalars()
             .all()
         )
+        write_waiting(emails)
+        db.session.expunge_all()
+        return emails
 
 
 def link_in_latest_email(app, address, pattern=CONFIRM_LINK):

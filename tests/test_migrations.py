@@ -174,3 +174,28 @@ def test_every_table_that_must_never_reuse_an_id_keeps_autoincrement_on_sqlite(c
             if sql and "AUTOINCREMENT" in sql
         }
     assert must and must <= have, must - have
+
+
+def test_going_back_before_emails_were_written_when_sent_waits_for_the_worker(ctx, smtp_server):
+    """Before 0015 every outbox row carried its text: a downgrade refuses while one is still to be
+    written (nothing is lost), and goes through once the worker has sent it."""
+    import pytest
+    from sqlalchemy import text
+
+    from petition.outbox import deliver_due
+    from petition.signing import sign
+
+    sign(name="A", affiliation="U", email="waiting@example.org", group="chinese")
+    db.session.commit()
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the error ("still to be written") and exits
+        downgrade(revision="0014")
+    assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0015"
+    db.session.rollback()
+    db.engine.dispose()
+    assert deliver_due().sent == 1
+    db.session.commit()
+    downgrade(revision="0014")
+    db.engine.dispose()
+    assert db.session.execute(text("SELECT subject FROM outgoing_emails")).scalar_one()
+    db.session.commit()
+    upgrade()

@@ -1,0 +1,63 @@
+"""Signer emails are queued unwritten with the signature and written by the worker when it sends them,
+in the signer's language, with links that last as long from signing as they always did."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from petition.extensions import db
+from petition.models import OutgoingEmail, now_utc
+from petition.outbox import deliver_due
+from petition.signing import sign
+from tests.support import CONFIRM_LINK
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+
+def the_email_to(address):
+    return db.session.execute(select(OutgoingEmail).where(OutgoingEmail.to_address == address)).scalar_one()
+
+
+def test_a_chinese_signers_confirmation_is_written_when_sent_and_kept_as_sent(smtp_server, client):
+    sign(name="王小明", affiliation="中山大学", email="wang@example.edu.cn", group="chinese", language="zh")
+    db.session.commit()
+    queued = the_email_to("wang@example.edu.cn")
+    assert (queued.template, queued.subject, queued.body) == ("confirm", None, None), "signing wrote no email"
+
+    assert deliver_due().sent == 1
+    [message] = smtp_server.messages
+    body = message.get_content()
+    assert message["Subject"] == "请确认你在公开信上的签名" and "王小明，你好" in body
+    link = CONFIRM_LINK.search(body).group(1)
+    assert link.startswith("/zh/confirm/")
+    db.session.expire_all()
+    kept = the_email_to("wang@example.edu.cn")
+    assert kept.subject == message["Subject"] and kept.body.strip() == body.strip(), "what was sent is kept"
+    assert client.get(link).status_code == 200, "the link the worker wrote opens the confirmation page"
+
+
+def test_a_confirmation_link_lasts_from_signing_not_from_sending(smtp_server, client, app):
+    """Mail held up (a server down for days) does not stretch the link's life past CONFIRM_MAX_AGE."""
+    sign(name="Late Mail", affiliation="Uni", email="late@example.org", group="chinese")
+    db.session.commit()
+    email = the_email_to("late@example.org")
+    email.created_at = email.next_attempt_at = now_utc() - timedelta(seconds=app.config["CONFIRM_MAX_AGE"] + 3600)
+    db.session.commit()
+    assert deliver_due().sent == 1
+    link = CONFIRM_LINK.search(smtp_server.messages[0].get_content()).group(1)
+    assert client.get(link).status_code == 410, "expired: it was made when the signer signed"
+
+
+def test_writing_one_email_per_signer_language_in_a_batch(smtp_server):
+    for i in range(6):
+        language = ("en", "zh")[i % 2]
+        sign(name=f"Signer {i}", affiliation="Uni", email=f"s{i}@example.org", group="chinese", language=language)
+    db.session.commit()
+    assert deliver_due().sent == 6
+    by_address = {m["To"]: m for m in smtp_server.messages}
+    for i in range(6):
+        body = by_address[f"s{i}@example.org"].get_content()
+        assert f"Signer {i}" in body
+        assert re.search(r"/zh/confirm/" if i % 2 else r"/en/confirm/", body)
