@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import current_app, g, has_request_context
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from .extensions import db
-from .locales import DEFAULT, SUPPORTED
+from .locales import DEFAULT, SUPPORTED, current_language
 from .models import COUNTER_SHARDS, SignatoryGroup, SignatureCount
 from .page_cache import forget, remembered
 
@@ -32,7 +31,7 @@ class Group:
 
 
 def _language(language: str | None) -> str:
-    language = language or str(get_locale() or DEFAULT)
+    language = language or current_language()
     return language if language in SUPPORTED else DEFAULT
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import g, has_request_context, request, url_for
+from flask_babel import get_locale
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -34,6 +35,11 @@ def language_in_url(name: str) -> str:
 
 URL_PREFIX = "/" + language_in_url("lang")
 LOCALIZED_ENDPOINTS: set[str | None] = set()  # the pages with an address per language (localized_route)
+
+
+def current_language() -> str:
+    """The language this request is in (Flask-Babel's choice, see select_locale), as "en" or "zh"."""
+    return str(get_locale() or DEFAULT)
 
 
 def select_locale() -> str:

@@ -45,7 +45,7 @@ def queue_email(
     INSERT on the table, not an object for the session to track (it is in every signing request).
     With a `template` and no text, the worker writes it when it sends it (signer_emails)."""
     row = {"to_address": to_address, "subject": subject, "body": body, "signature_id": signature_id}
-    db.session.execute(_OUTBOX.insert(), {**row, "template": template})
+    db.session.connection().execute(_OUTBOX.insert(), {**row, "template": template})
 
 
 _OUTBOX = cast("Table", OutgoingEmail.__table__)

@@ -136,9 +136,9 @@ def insert_unless_taken(signature: Signature) -> bool:
     signature.email_hash = email_hash(signature.email or "")
     signature.email_key = mailbox_key(signature.email or "")
     signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
-    statement = _insert_statement(db.session.get_bind().dialect.name)
+    connection = db.session.connection()  # a Core statement: straight to the transaction's connection
     values = {column: getattr(signature, key) for key, column in _COLUMNS}
-    inserted = db.session.execute(statement, values).one_or_none()
+    inserted = connection.execute(_insert_statement(connection.dialect.name), values).one_or_none()
     if inserted is None:
         return False
     signature.id, signature.letter_version = inserted

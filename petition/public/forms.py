@@ -3,12 +3,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import _FlaskFormCSRF
 from wtforms import BooleanField, EmailField, Field, Form, HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, ValidationError
 
-from .. import groups
+from .. import groups, locales
 from ..fields import NoControlCharacters, NotDisposable, TooLong, ValidEmail, VisibleText, tidy_filter
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
@@ -35,6 +37,15 @@ def email_field(*extra_checks: Any) -> UnboundField:
 CHOOSE_GROUP = _l("Choose the group you sign as.")
 
 
+class TokenWhenShown(_FlaskFormCSRF):
+    """Flask-WTF's CSRF check, unchanged; but the token a form shows is made only when it is shown.
+    A signing form that passes its checks is never shown again, and making a token costs an HMAC in
+    every signing request."""
+
+    def generate_csrf_token(self, csrf_token_field: Field) -> Any:
+        return LazyString(super().generate_csrf_token, csrf_token_field)
+
+
 class KnownGroup:
     def __call__(self, form: Form, field: Field) -> None:
         if field.data not in groups.group_keys():
@@ -44,9 +55,13 @@ class KnownGroup:
 class SignatoryDetailsForm(FlaskForm):
     """What a signer gives and can later correct: everything but the address."""
 
+    class Meta:
+        csrf_class = TokenWhenShown
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.group.choices = [SelectChoice(group.key, group.label()) for group in groups.all_groups()]
+        language = locales.current_language()
+        self.group.choices = [SelectChoice(group.key, group.label(language)) for group in groups.all_groups()]
 
     name = StringField(
         _l("Full name"),

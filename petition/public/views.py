@@ -8,7 +8,6 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
@@ -48,7 +47,7 @@ bp.url_defaults(locales.keep_url_language)
 
 
 def _language() -> str:
-    return str(get_locale() or locales.DEFAULT)
+    return locales.current_language()
 
 
 def email_in_form() -> str:
@@ -167,7 +166,7 @@ def blank_sign_form() -> str:
         form = SignatureForm()
         form.started.data = abuse.form_started_token()
         html = render_template("sign.html", form=form, counts=current_counts(), notice=None)
-        return html, form.csrf_token.current_token, form.started.data
+        return html, str(form.csrf_token.current_token), form.started.data
 
     html, token, started = cached_page(("sign", _language(), request.path), render)
     return html.replace(token, generate_csrf()).replace(started, abuse.form_started_token())
