@@ -2,7 +2,10 @@
 server (bench/smtp_sink.py, aiosmtpd) in another process. Prints JSON: emails a second, and how many
 SMTP connections carried them.
 
-    python bench/mail_probe.py sqlite:////tmp/mail.sqlite3 [N]
+    python bench/mail_probe.py sqlite:////tmp/mail.sqlite3 [N] [news|confirmations]
+
+With `confirmations`, N people sign instead (not timed) and the worker writes and sends their
+confirmation emails, which signing queues unwritten: what a rush of signers asks of the worker.
 """
 
 import json
@@ -27,19 +30,19 @@ def free_port():
         return s.getsockname()[1]
 
 
-def main(database_url, n):
+def main(database_url, n, kind="news"):
     port = free_port()
     sink = subprocess.Popen([sys.executable, str(BENCH / "smtp_sink.py"), str(port)], stdout=subprocess.PIPE, text=True)
     try:
         assert sink.stdout.readline().strip() == "ready"
-        result = send_all(database_url, n, port)
+        result = send_all(database_url, n, port, kind)
     finally:
         sink.terminate()
     counts = json.loads(sink.stdout.read().strip().splitlines()[-1])
     print(json.dumps({**result, "received": counts["messages"], "connections": counts["connections"]}))
 
 
-def send_all(database_url, n, port):
+def send_all(database_url, n, port, kind):
     os.environ.update(
         {
             "DATABASE_URL": database_url,
@@ -54,7 +57,7 @@ def send_all(database_url, n, port):
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
-    from petition import create_app, news
+    from petition import create_app, news, signing
     from petition.accounts import create_organiser
     from petition.cli import WORKER_STEP
     from petition.extensions import db
@@ -64,18 +67,32 @@ def send_all(database_url, n, port):
     app = create_app()
     with app.app_context():
         upgrade()
-        seed.seed(database_url, n)
-        db.session.execute(text("UPDATE signatures SET wants_updates = true"))
-        db.session.commit()
-        organiser = create_organiser("bench@example.org", "bench password long enough")
-        news.publish(
-            organiser,
-            published_on=date(2026, 11, 29),
-            titles={"en": "Delivered", "zh": "已递交"},
-            bodies={"en": "The letter was delivered today.", "zh": "公开信今天已递交。"},
-            email=True,
-        )
-        db.session.commit()
+        if kind == "confirmations":
+            for i in range(n):
+                language = ("en", "zh")[i % 2]
+                signing.sign(
+                    name=f"Signer {i}",
+                    affiliation="Uni",
+                    email=f"s{i}@bench.example.org",
+                    group="chinese",
+                    language=language,
+                )
+                if i % 1000 == 999:
+                    db.session.commit()
+            db.session.commit()
+        else:
+            seed.seed(database_url, n)
+            db.session.execute(text("UPDATE signatures SET wants_updates = true"))
+            db.session.commit()
+            organiser = create_organiser("bench@example.org", "bench password long enough")
+            news.publish(
+                organiser,
+                published_on=date(2026, 11, 29),
+                titles={"en": "Delivered", "zh": "已递交"},
+                bodies={"en": "The letter was delivered today.", "zh": "公开信今天已递交。"},
+                email=True,
+            )
+            db.session.commit()
         started = time.perf_counter()
         sent = 0
         while True:
@@ -93,4 +110,4 @@ def send_all(database_url, n, port):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 100000)
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 100000, sys.argv[3] if len(sys.argv) > 3 else "news")

@@ -106,6 +106,13 @@ def commit_unless_failed(response: Response) -> Response:
     return response
 
 
+def done_writing() -> None:
+    """The request's one commit, made by a view that has written all it will and only has a redirect
+    left to build: on SQLite the single write lock is then held for the writing alone, not for the
+    response too (signing: its two INSERTs). commit_unless_failed finds nothing left to commit."""
+    db.session.commit()
+
+
 def rows_changed(statement: Executable) -> int:
     """Run an UPDATE or DELETE in the session's transaction; how many rows it changed."""
     result = cast("CursorResult[Any]", db.session.execute(statement))

@@ -136,8 +136,10 @@ def insert_unless_taken(signature: Signature) -> bool:
     signature.email_hash = email_hash(signature.email or "")
     signature.email_key = mailbox_key(signature.email or "")
     signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
-    connection = db.session.connection()  # a Core statement: straight to the transaction's connection
     values = {column: getattr(signature, key) for key, column in _COLUMNS}
+    # A Core statement: straight to the transaction's connection (on SQLite, taking the write lock
+    # now, with everything it writes already worked out).
+    connection = db.session.connection()
     inserted = connection.execute(_insert_statement(connection.dialect.name), values).one_or_none()
     if inserted is None:
         return False

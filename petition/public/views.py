@@ -13,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 
 from .. import abuse, closing, content, growth, listing, locales, news, sharing, signing, versions
 from ..counts import current_counts
-from ..database import reading_only, reads_only, writing_from_here
+from ..database import done_writing, reading_only, reads_only, writing_from_here
 from ..errors import render_error
 from ..extensions import csrf, limiter
 from ..headers import list_exposure, private_page
@@ -134,6 +134,7 @@ def sign() -> ResponseReturnValue:
             signing.sign(**details)
         except closing.SigningClosed:  # closed between the check above and now
             return signing_closed_page(410)
+        done_writing()
         return redirect(url_for(".check_email"))
     return render_sign_form(form, 422 if form.is_submitted() else 200)
 
