@@ -99,6 +99,9 @@ def commit_unless_failed(response: Response) -> Response:
     attempt, and a form sent back with errors has written nothing. A 5xx rolls back."""
     if not db.session.registry.has():  # the request never used the database (a page from memory)
         return response
+    session = db.session()
+    if not (session.in_transaction() or session.new or session.dirty or session.deleted):
+        return response  # nothing read or written since the view's own commit (done_writing)
     if response.status_code < 500:
         db.session.commit()
     else:

@@ -54,7 +54,10 @@ def is_invisible(ch: str) -> bool:
 
 def has_visible_letter_or_digit(value: str) -> bool:
     """True if something a reader can see and read is there: a letter or digit that is drawn."""
-    return any(unicodedata.category(ch)[0] in "LN" and not is_invisible(ch) for ch in value or "")
+    return any(
+        ch.isalnum() if ch.isascii() else unicodedata.category(ch)[0] in "LN" and not is_invisible(ch)
+        for ch in value or ""
+    )
 
 
 # A pure function of its text, asked about one address several times in a signing (the form, the
