@@ -224,9 +224,14 @@ def delivery(directory):
 MAIL_N = int(os.environ.get("BENCH_MAIL_N", "100000"))
 
 
-def bulk_mail(directory):
-    """An update emailed to MAIL_N subscribers by one worker over SMTP to a local aiosmtpd server."""
-    return probe("mail_probe.py", f"sqlite:///{directory / 'mail.sqlite3'}", MAIL_N)
+def bulk_mail(directory, kind="news"):
+    """An update emailed to MAIL_N subscribers by one worker over SMTP to a local aiosmtpd server; or
+    (kind "confirmations") the confirmations of CONFIRMATIONS_N signings, written by the worker."""
+    n = MAIL_N if kind == "news" else CONFIRMATIONS_N
+    return probe("mail_probe.py", f"sqlite:///{directory / f'mail-{kind}.sqlite3'}", n, kind)
+
+
+CONFIRMATIONS_N = int(os.environ.get("BENCH_CONFIRMATIONS_N", "20000"))
 
 
 def against_floor(kind):
@@ -379,6 +384,14 @@ def main():
         f"{mail['received']:,} received",
         "≥ 200/s, connections reused",
         mail["per_second"] >= 200 and mail["received"] == mail["emails"] and mail["connections"] < mail["emails"] / 10,
+    )
+    say(f"Confirmation emails of {CONFIRMATIONS_N:,} signings ...")
+    mail = bulk_mail(directory, "confirmations")
+    row(
+        f"Confirmations of {mail['emails']:,} signings, written and sent by one worker (local SMTP)",
+        f"{mail['per_second']:,.0f} emails/s, {mail['received']:,} received",
+        "≥ 200/s (as bulk mail)",
+        mail["per_second"] >= 200 and mail["received"] == mail["emails"],
     )
 
     say(f"Seeding PostgreSQL with {N:,} signatures and signing ...")
