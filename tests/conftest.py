@@ -128,7 +128,9 @@ def live_server(app, database, tmp_path_factory):
     env = {
         **os.environ,
         "DATABASE_URL": database,
-        "SECRET_KEY": "live-server-test-secret",
+        # The test app's key: tests read the links in signers' emails as the test app writes them,
+        # which is how the site's mail worker writes them (emails are written when sent).
+        "SECRET_KEY": app.config["SECRET_KEY"],
         "PETITION_ENV": "development",
         "COUNTS_REFRESH_SECONDS": "1",
         "SITE_URL": base,
@@ -136,6 +138,8 @@ def live_server(app, database, tmp_path_factory):
         "SIGN_MIN_SECONDS": "1",
         "MAIL_SERVER": "",
         "PAGE_CACHE_SECONDS": "0",
+        # Tests close signing from the command line and look at once (pages show it within a second).
+        "CLOSING_CACHE_SECONDS": "0",
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
