@@ -54,6 +54,8 @@ def recipient(outgoing: OutgoingEmail) -> Address:
 
 
 def build_message(outgoing: OutgoingEmail) -> EmailMessage:
+    if outgoing.subject is None or outgoing.body is None:
+        raise ValueError("the email has not been written")
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = recipient(outgoing)

@@ -159,8 +159,6 @@ def _deliver_one(transport: Transport, email: OutgoingEmail, now: datetime, repo
     """Build and send one email and record what happened. Whatever goes wrong with this one email is
     written on its row; it never stops the others."""
     try:
-        if email.subject is None or email.body is None:
-            raise ValueError(f"the {email.template} email was not written (is its signature gone?)")
         message = build_message(email)
     except Exception as error:
         current_app.logger.exception("Email %s could not be built", email.id)
@@ -225,9 +223,17 @@ def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparat
         with open_transport() as transport:
             for chunk in chunks:
                 claimed = claim(chunk, now)
-                signer_emails.write_waiting(claimed)
+                unwritten = signer_emails.write_waiting(claimed)
                 for count, email in enumerate(claimed, start=1):
-                    _deliver_one(transport, email, now, report)
+                    if email.id in unwritten:
+                        _fail(
+                            email,
+                            now,
+                            f"the {email.template} email could not be written: {unwritten[email.id]}",
+                            report,
+                        )
+                    else:
+                        _deliver_one(transport, email, now, report)
                     if count % RECORD_EVERY == 0:
                         db.session.commit()
                 db.session.commit()

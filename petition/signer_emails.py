@@ -68,26 +68,33 @@ def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -
     outbox.queue_email(address, None, None, signature_id=signature.id, template=kind)
 
 
-def write_waiting(emails: Sequence[OutgoingEmail]) -> None:
+def write_waiting(emails: Sequence[OutgoingEmail]) -> dict[int, str]:
     """Write the subject and body of the signer emails among `emails` that are still to be written,
     each in its signer's language (the catalogue switched once per language) with the signature as it
     is now; its links are dated when the email was queued, so a confirmation link lasts as long from
-    signing as it always did. An email whose signature is gone stays unwritten (the worker fails it)."""
+    signing as it always did. Returns why, for each email it could not write (its signature gone, a
+    template it does not know): those stay unwritten, the worker fails them, the others go."""
     waiting = [email for email in emails if email.template is not None and email.body is None]
     if not waiting:
-        return
+        return {}
     ids = {email.signature_id for email in waiting}
     signatures = {s.id: s for s in db.session.execute(select(Signature).where(Signature.id.in_(ids))).scalars()}
-    found = [email for email in waiting if email.signature_id in signatures]
-    for_each = [signatures[email.signature_id] for email in found if email.signature_id is not None]
+    problems = {email.id: "its signature is gone" for email in waiting if email.signature_id not in signatures}
+    found = [email for email in waiting if email.id not in problems]
 
     def write(i: int, signature: Signature) -> None:
         email = found[i]
-        links = _links(signature, made_at=email.created_at.timestamp())
-        email.body = render_email(f"emails/{email.template}.txt", signature=signature, **links)
-        email.subject = str(SIGNER_EMAILS[email.template or ""])
+        try:
+            subject = str(SIGNER_EMAILS[email.template or ""])
+            links = _links(signature, made_at=email.created_at.timestamp())
+            email.body = render_email(f"emails/{email.template}.txt", signature=signature, **links)
+            email.subject = subject
+        except Exception as error:  # one email that cannot be written never stops the others
+            current_app.logger.exception("Email %s could not be written", email.id)
+            problems[email.id] = f"{type(error).__name__}: {error}"
 
-    in_their_languages(for_each, write)
+    in_their_languages([signatures[email.signature_id or 0] for email in found], write)
+    return problems
 
 
 def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row | None]) -> list[Row]:

@@ -61,3 +61,21 @@ def test_writing_one_email_per_signer_language_in_a_batch(smtp_server):
         body = by_address[f"s{i}@example.org"].get_content()
         assert f"Signer {i}" in body
         assert re.search(r"/zh/confirm/" if i % 2 else r"/en/confirm/", body)
+
+
+def test_an_email_the_worker_cannot_write_fails_with_its_reason_and_the_others_go(smtp_server):
+    """A row naming a template this version does not know (left by another version, or tampered
+    with): it fails on its own row, in words an organiser can read; the signers around it get theirs."""
+    for i in range(3):
+        sign(name=f"Neighbour {i}", affiliation="Uni", email=f"n{i}@example.org", group="chinese")
+    db.session.commit()
+    odd = the_email_to("n1@example.org")
+    odd.template = "no_such_email"
+    db.session.commit()
+
+    report = deliver_due()
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(m["To"] for m in smtp_server.messages) == ["n0@example.org", "n2@example.org"]
+    db.session.expire_all()
+    failed = the_email_to("n1@example.org")
+    assert failed.failed_at is not None and "no_such_email email could not be written" in failed.last_error
