@@ -1,6 +1,8 @@
 """Where a signature's time goes, in-process: GET /sign then POST it with a new address, N times,
 against a migrated SQLite file, under cProfile. Prints the mean milliseconds per GET and per POST
-and the functions that take the most time (cumulative).
+and the functions that take the most time (cumulative), then the same without the profiler, and
+what a trivial view costs through the site's stack (its extensions and hooks) and through bare
+Flask (the floor app): the part of every request that no page's own work can remove.
 
     python bench/sign_profile.py [N] [sort: cumulative|tottime]
 """
@@ -84,6 +86,37 @@ def main():
         f"Without it: GET /sign {sum(t[0] for t in timings) / N * 1000:.2f} ms, "
         f"POST /sign {sum(t[1] for t in timings) / N * 1000:.2f} ms (mean of {N})"
     )
+    print(
+        f"A trivial view's CPU per request: through the site's stack {stack_ms(create_app()):.3f} ms, "
+        f"through bare Flask (bench/floor.py) {stack_ms(floor_app(directory)):.3f} ms"
+    )
+
+
+def stack_ms(app, n=3000):
+    """CPU per request of a view that only sets a session value and answers: what the framework and
+    the app's extensions and hooks cost before any page does anything."""
+    from flask import session
+
+    @app.get("/bench-trivial")
+    def trivial():
+        session["seen"] = "yes"
+        return "ok"
+
+    client = app.test_client(use_cookies=False)
+    for _ in range(300):
+        client.get("/bench-trivial")
+    started = time.process_time()
+    for _ in range(n):
+        client.get("/bench-trivial")
+    return (time.process_time() - started) / n * 1000
+
+
+def floor_app(directory):
+    os.environ["FLOOR_DATABASE_URL"] = f"sqlite:///{directory / 'floor.sqlite3'}"
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import floor
+
+    return floor.app
 
 
 if __name__ == "__main__":
