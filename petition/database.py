@@ -14,17 +14,26 @@ server error (`commit_unless_failed`), each CLI command once when it finishes. T
 boundary of its own: every claim and every delivery is its own short transaction.
 """
 
+from __future__ import annotations
+
+import contextlib
 import functools
 import itertools
 import sqlite3
 import time
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar, cast
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from flask import Flask, Response, g, has_app_context
 from sqlalchemy import Connection, CursorResult, Executable, event
 
 from .extensions import db
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.sql import ClauseElement
+    from sqlalchemy.sql.compiler import SQLCompiler
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -65,21 +74,79 @@ LOCK_RETRY_SECONDS = (0.0002, 0.0005, 0.001, 0.002)
 def take_write_lock(connection: Connection) -> None:
     """BEGIN IMMEDIATE, tried again every fraction of a millisecond; after BUSY_TIMEOUT_MS, one
     last try through SQLAlchemy gives the usual "database is locked" error."""
-    dbapi_connection = cast("sqlite3.Connection", connection.connection.dbapi_connection)
+    if not begin_immediate(cast("sqlite3.Connection", connection.connection.dbapi_connection)):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def begin_immediate(dbapi_connection: sqlite3.Connection) -> bool:
+    """Try BEGIN IMMEDIATE every fraction of a millisecond for BUSY_TIMEOUT_MS; whether it began."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
         for tries in itertools.count():
             try:
                 dbapi_connection.execute("BEGIN IMMEDIATE")
-                return
+                return True
             except sqlite3.OperationalError as error:
                 if "locked" not in str(error) or time.monotonic() > deadline:
-                    break
+                    return False
             time.sleep(LOCK_RETRY_SECONDS[min(tries, len(LOCK_RETRY_SECONDS) - 1)])
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return False
+
+
+@contextlib.contextmanager
+def own_transaction() -> Iterator[Any]:
+    """A short transaction of its own on a pooled driver connection, for the hottest write (a new
+    signature and its confirmation): begun, run and committed with no ORM work in between, so
+    SQLite's single write lock is held for the statements alone. Committed on leaving (a transaction
+    boundary, like a request's commit), rolled back on an error. Yields a driver cursor."""
+    raw = db.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        if isinstance(driver, sqlite3.Connection) and not begin_immediate(driver):
+            driver.execute("BEGIN IMMEDIATE")  # the usual "database is locked" error, after the wait
+        cursor = raw.cursor()
+        try:
+            yield cursor
+            raw.commit()
+        except BaseException:
+            raw.rollback()
+            raise
+        finally:
+            cursor.close()
+    finally:
+        raw.close()  # back to the pool
+
+
+@dataclass(frozen=True)
+class DriverStatement:
+    """A Core statement compiled once for one dialect, to be run on a driver cursor: its SQL, and how
+    to turn a dict of values into the driver's parameters with the columns' own conversions."""
+
+    sql: str
+    positional: tuple[str, ...] | None  # the order of the parameters, for a positional driver
+    processors: dict[str, Callable[[Any], Any] | None]
+    defaults: dict[str, Any]
+
+    def parameters(self, values: dict[str, Any]) -> Any:
+        merged = {**self.defaults, **values}
+        converted = {
+            name: (process(merged[name]) if process else merged[name]) for name, process in self.processors.items()
+        }
+        return [converted[name] for name in self.positional] if self.positional is not None else converted
+
+
+def driver_statement(statement: ClauseElement, dialect: Dialect) -> DriverStatement:
+    compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
+    binds = compiled.binds
+    return DriverStatement(
+        sql=compiled.string,
+        positional=tuple(compiled.positiontup or ()) if dialect.positional else None,
+        processors={name: bind.type.bind_processor(dialect) for name, bind in binds.items()},
+        defaults={name: bind.value for name, bind in binds.items() if bind.value is not None},
+    )
 
 
 def configure(app: Flask) -> None:
@@ -112,8 +179,10 @@ def commit_unless_failed(response: Response) -> Response:
 def done_writing() -> None:
     """The request's one commit, made by a view that has written all it will and only has a redirect
     left to build: on SQLite the single write lock is then held for the writing alone, not for the
-    response too (signing: its two INSERTs). commit_unless_failed finds nothing left to commit."""
-    db.session.commit()
+    response too. commit_unless_failed finds nothing left to commit."""
+    session = db.session()
+    if session.in_transaction() or session.new or session.dirty or session.deleted:
+        session.commit()
 
 
 def rows_changed(statement: Executable) -> int:

@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from flask import current_app
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 # signer_emails queues through this module and this module has it write what it queued: each imports
 # the other as a module, so either can be imported first.
@@ -34,6 +34,28 @@ BACKOFF_MAX_SECONDS = 3600
 ERROR_MAX = 500
 
 
+def email_row(
+    to_address: str,
+    subject: str | None,
+    body: str | None,
+    signature_id: int | None = None,
+    template: str | None = None,
+) -> dict[str, Any]:
+    """An outbox row, every column given (due now, never tried). With a `template` and no text, the
+    worker writes it when it sends it (signer_emails)."""
+    now = now_utc()
+    return {
+        "to_address": to_address,
+        "subject": subject,
+        "body": body,
+        "signature_id": signature_id,
+        "template": template,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+    }
+
+
 def queue_email(
     to_address: str,
     subject: str | None,
@@ -42,13 +64,17 @@ def queue_email(
     template: str | None = None,
 ) -> None:
     """Add an email to the outbox in the caller's transaction; it is sent only if that commits. One
-    INSERT on the table, not an object for the session to track (it is in every signing request).
-    With a `template` and no text, the worker writes it when it sends it (signer_emails)."""
-    row = {"to_address": to_address, "subject": subject, "body": body, "signature_id": signature_id}
-    db.session.connection().execute(_OUTBOX.insert(), {**row, "template": template})
+    INSERT on the table, not an object for the session to track."""
+    row = email_row(to_address, subject, body, signature_id, template)
+    db.session.connection().execute(OUTBOX_INSERT, row)
 
 
 _OUTBOX = cast("Table", OutgoingEmail.__table__)
+# Every column of email_row named, so the statement needs no default filled in by SQLAlchemy (the
+# signing's own transaction runs it on the driver: see signing.sign_now).
+OUTBOX_INSERT = _OUTBOX.insert().values(
+    {column: bindparam(column, type_=_OUTBOX.c[column].type) for column in email_row("", None, None)}
+)
 
 
 class Mailing(Protocol):

@@ -60,12 +60,21 @@ def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -
     """Queue one of SIGNER_EMAILS to the signature's address, or to `to` (the address someone typed,
     when the stored one was erased). The worker writes it when it sends it (write_waiting): signing
     spends no time writing emails, and holds SQLite's write lock only for its two INSERTs."""
+    outbox.queue_email(*_addressed(signature, kind, to))
+
+
+def confirmation_row(signature: Signature) -> dict[str, Any]:
+    """The outbox row of a new signature's confirmation (for signing's own transaction)."""
+    return outbox.email_row(*_addressed(signature, "confirm", None))
+
+
+def _addressed(signature: Signature, kind: str, to: str | None) -> tuple[str, None, None, int, str]:
     if kind not in SIGNER_EMAILS:
         raise ValueError(f"no signer email called {kind!r}")
     address = to or signature.email
     if address is None:
         raise ValueError(f"signature #{signature.id} has no address to write to")
-    outbox.queue_email(address, None, None, signature_id=signature.id, template=kind)
+    return address, None, None, signature.id, kind
 
 
 def write_waiting(emails: Sequence[OutgoingEmail]) -> dict[int, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Executable, Table, bindparam, delete, func, or_, select
 from sqlalchemy import inspect as sa_inspect
@@ -14,10 +14,15 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
 from .addresses import email_hash, mailbox_key
+from .database import DriverStatement, driver_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
-from .signer_emails import queue_already_signed, queue_confirmation
+from .outbox import OUTBOX_INSERT
+from .signer_emails import confirmation_row, queue_already_signed, queue_confirmation
 from .text import normalise_email, tidy
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 
 @dataclass(frozen=True)
@@ -52,17 +57,7 @@ def sign(
     """
     if closing.scheduled_closing_passed():
         raise closing.SigningClosed()
-    details: dict[str, Any] = {
-        "name": tidy(name),
-        "affiliation": tidy(affiliation),
-        "group": group,
-        "listed": bool(listed),
-        "wants_updates": bool(wants_updates),
-        "ip_hash": ip_hash,
-        "suspected_bot": suspected_bot,
-        "language": language,
-        "fill_seconds": fill_seconds,
-    }
+    details = _details(name, affiliation, group, listed, wants_updates, ip_hash, suspected_bot, language, fill_seconds)
     signature = lifecycle.new_signature(Signature, email=normalise_email(email), **details)
     existing = insert_or_find_taken(signature)
     if existing is not None:
@@ -76,6 +71,79 @@ def sign(
         queue_confirmation(signature)
     db.session.flush()
     return SignOutcome(signature, created=True)
+
+
+def _details(
+    name: str,
+    affiliation: str,
+    group: str,
+    listed: bool,
+    wants_updates: bool,
+    ip_hash: str | None,
+    suspected_bot: bool,
+    language: str,
+    fill_seconds: float | None,
+) -> dict[str, Any]:
+    return {
+        "name": tidy(name),
+        "affiliation": tidy(affiliation),
+        "group": group,
+        "listed": bool(listed),
+        "wants_updates": bool(wants_updates),
+        "ip_hash": ip_hash,
+        "suspected_bot": suspected_bot,
+        "language": language,
+        "fill_seconds": fill_seconds,
+    }
+
+
+def sign_now(**form: Any) -> SignOutcome:
+    """sign(), as the sign form does it: a new signature and its confirmation email are written in
+    one short transaction of their own, on the driver, and committed at once (database.own_transaction,
+    a transaction boundary): SQLite's single write lock is held for two statements and nothing else.
+    An address already taken, signing closed by hand, or a suspected bot goes the usual way, sign(),
+    in the request's transaction. Takes sign()'s arguments."""
+    if closing.scheduled_closing_passed():
+        raise closing.SigningClosed()
+    if form.get("suspected_bot"):
+        return sign(**form)
+    details = _details(
+        form["name"],
+        form["affiliation"],
+        form["group"],
+        form.get("listed", True),
+        form.get("wants_updates", False),
+        form.get("ip_hash"),
+        False,
+        form.get("language", "en"),
+        form.get("fill_seconds"),
+    )
+    signature = lifecycle.new_signature(Signature, email=normalise_email(form["email"]), **details)
+    values = _row_values(signature)
+    confirmation = confirmation_row(signature)  # its signature_id is filled in below
+    dialect = db.engine.dialect
+    with own_transaction() as cursor:
+        cursor.execute(*_on_driver(_insert_statement(dialect.name), dialect, values))
+        inserted = cursor.fetchone()
+        if inserted is not None:
+            confirmation["signature_id"] = inserted[0]
+            cursor.execute(*_on_driver(OUTBOX_INSERT, dialect, confirmation))
+    if inserted is None:  # taken, or closed by hand: nothing was written
+        return sign(**form)
+    _joined(signature, inserted)
+    return SignOutcome(signature, created=True)
+
+
+_driver_statements: dict[tuple[int, str], DriverStatement] = {}
+
+
+def _on_driver(statement: Any, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
+    """The statement's SQL for this dialect (compiled once) and the driver's parameters."""
+    key = (id(statement), dialect.name)
+    if key not in _driver_statements:
+        _driver_statements[key] = driver_statement(statement, dialect)
+    compiled = _driver_statements[key]
+    return compiled.sql, compiled.parameters(values)
 
 
 class SigningRace(RuntimeError):
@@ -131,22 +199,32 @@ def insert_unless_taken(signature: Signature) -> bool:
     taken address needs no savepoint and the database's unique constraints still decide. Any other
     broken rule raises IntegrityError. The signature joins the session as the row it now is (its id
     is what the emailed links carry)."""
-    signature.secret = signature.secret or new_secret()
-    signature.signed_at = signature.signed_at or now_utc()
-    signature.email_hash = email_hash(signature.email or "")
-    signature.email_key = mailbox_key(signature.email or "")
-    signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
-    values = {column: getattr(signature, key) for key, column in _COLUMNS}
+    values = _row_values(signature)
     # A Core statement: straight to the transaction's connection (on SQLite, taking the write lock
     # now, with everything it writes already worked out).
     connection = db.session.connection()
     inserted = connection.execute(_insert_statement(connection.dialect.name), values).one_or_none()
     if inserted is None:
         return False
-    signature.id, signature.letter_version = inserted
+    _joined(signature, inserted)
+    return True
+
+
+def _row_values(signature: Signature) -> dict[str, Any]:
+    """The new signature's columns, the ones the database does not work out itself filled in."""
+    signature.secret = signature.secret or new_secret()
+    signature.signed_at = signature.signed_at or now_utc()
+    signature.email_hash = email_hash(signature.email or "")
+    signature.email_key = mailbox_key(signature.email or "")
+    signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
+    return {column: getattr(signature, key) for key, column in _COLUMNS}
+
+
+def _joined(signature: Signature, inserted: Any) -> None:
+    """The signature joins the session as the row it now is (its id is what the emailed links carry)."""
+    signature.id, signature.letter_version = inserted[0], inserted[1]
     make_transient_to_detached(signature)
     db.session.add(signature)
-    return True
 
 
 def replace_unconfirmed(signature: Signature, details: dict[str, Any]) -> SignOutcome:

@@ -131,7 +131,7 @@ def sign() -> ResponseReturnValue:
         details = signing_details(form)
         writing_from_here()
         try:
-            signing.sign(**details)
+            signing.sign_now(**details)
         except closing.SigningClosed:  # closed between the check above and now
             return signing_closed_page(410)
         done_writing()
