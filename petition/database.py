@@ -180,6 +180,8 @@ def done_writing() -> None:
     """The request's one commit, made by a view that has written all it will and only has a redirect
     left to build: on SQLite the single write lock is then held for the writing alone, not for the
     response too. commit_unless_failed finds nothing left to commit."""
+    if not db.session.registry.has():
+        return
     session = db.session()
     if session.in_transaction() or session.new or session.dirty or session.deleted:
         session.commit()

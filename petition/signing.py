@@ -130,7 +130,10 @@ def sign_now(**form: Any) -> SignOutcome:
             cursor.execute(*_on_driver(OUTBOX_INSERT, dialect, confirmation))
     if inserted is None:  # taken, or closed by hand: nothing was written
         return sign(**form)
-    _joined(signature, inserted)
+    # Not added to the request's session (opening one costs more than the INSERTs): the signature
+    # is returned detached, every column it has loaded.
+    signature.id, signature.letter_version = inserted[0], inserted[1]
+    make_transient_to_detached(signature)
     return SignOutcome(signature, created=True)
 
 

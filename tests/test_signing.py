@@ -3,7 +3,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 
 from petition.extensions import db
-from petition.models import Signature
+from petition.models import OutgoingEmail, Signature
 from petition.signing import confirm_signature, sign
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -109,3 +109,38 @@ def test_a_taken_address_undoes_only_its_own_insert_not_the_callers_other_work()
     assert again.created is False and again.signature.id == taken.id
     assert {s.email for s in db.session.execute(select(Signature)).scalars()} == {"ada@example.org", "bo@example.org"}
     assert newcomer.signature.name == "Bo"
+
+
+def test_the_sign_form_writes_a_signature_and_its_confirmation_in_a_transaction_of_their_own():
+    """sign_now (the sign form's way) commits the new signature with its confirmation at once: what
+    the request does afterwards cannot lose either, and neither exists without the other."""
+    from petition.signing import sign_now
+
+    outcome = sign_now(name="Fast Signer", affiliation="Uni", email="Fast@Example.org", group="chinese")
+    assert outcome.created and outcome.signature.email == "fast@example.org"
+    db.session.rollback()  # the request's own transaction ends without a commit
+    stored = db.session.execute(select(Signature).where(Signature.email == "fast@example.org")).scalar_one()
+    assert stored.id == outcome.signature.id and not stored.is_confirmed
+    [email] = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.signature_id == stored.id)).scalars()
+    assert (email.to_address, email.template) == ("fast@example.org", "confirm")
+
+
+def test_the_sign_form_sends_a_taken_address_the_usual_way():
+    from petition.signing import confirm_signature, sign_now
+
+    first = sign_now(name="Owner", affiliation="Uni", email="owner@example.org", group="chinese").signature
+    confirm_signature(db.session.get(Signature, first.id))
+    db.session.commit()
+    again = sign_now(name="Impostor", affiliation="Elsewhere", email="owner@example.org", group="international")
+    db.session.commit()
+    assert not again.created and again.signature.name == "Owner"
+    templates = (
+        db.session.execute(
+            select(OutgoingEmail.template)
+            .where(OutgoingEmail.to_address == "owner@example.org")
+            .order_by(OutgoingEmail.id)
+        )
+        .scalars()
+        .all()
+    )
+    assert templates == ["confirm", "already_confirmed"]
