@@ -11,7 +11,8 @@ the export) ask for.
 Transactions end at the boundary: services only flush (so a broken rule or a row changed meanwhile
 surfaces in the view that called them), and each request commits once when it answered without a
 server error (`commit_unless_failed`), each CLI command once when it finishes. The mail worker is a
-boundary of its own: every claim and every delivery is its own short transaction.
+boundary of its own: every claim and every delivery is its own short transaction; so is the sign
+form's write of a new signature with its confirmation (`own_transaction`, see signing.sign_now).
 """
 
 from __future__ import annotations
