@@ -131,14 +131,18 @@ class DriverStatement:
     processors: dict[str, Callable[[Any], Any] | None]
     defaults: dict[str, Any]
 
-    def parameters(self, values: dict[str, Any]) -> Any:
+    def run(self, cursor: Any, values: dict[str, Any]) -> Any:
+        """Execute it on a driver cursor with these values; the cursor, to fetch from."""
         merged = {**self.defaults, **values}
         converted = {
             name: (process(merged[name]) if process else merged[name]) for name, process in self.processors.items()
         }
-        return [converted[name] for name in self.positional] if self.positional is not None else converted
+        parameters = [converted[name] for name in self.positional] if self.positional is not None else converted
+        cursor.execute(self.sql, parameters)
+        return cursor
 
 
+@functools.cache  # per statement and dialect: both live as long as the process
 def driver_statement(statement: ClauseElement, dialect: Dialect) -> DriverStatement:
     compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
     binds = compiled.binds
@@ -165,27 +169,30 @@ def configure(app: Flask) -> None:
 def commit_unless_failed(response: Response) -> Response:
     """The request's one commit. A 4xx answer commits too: a refused login is still a recorded
     attempt, and a form sent back with errors has written nothing. A 5xx rolls back."""
-    if not db.session.registry.has():  # the request never used the database (a page from memory)
-        return response
-    session = db.session()
-    if not (session.in_transaction() or session.new or session.dirty or session.deleted):
-        return response  # nothing read or written since the view's own commit (done_writing)
-    if response.status_code < 500:
-        db.session.commit()
-    else:
-        db.session.rollback()
+    if _session_at_work():
+        if response.status_code < 500:
+            db.session.commit()
+        else:
+            db.session.rollback()
     return response
+
+
+def _session_at_work() -> bool:
+    """Has this request's session a transaction or changes to end? None at all for a page from
+    memory, none left after a view's own commit (done_writing): then there is nothing to commit,
+    and no session is opened to find that out."""
+    if not db.session.registry.has():
+        return False
+    session = db.session()
+    return bool(session.in_transaction() or session.new or session.dirty or session.deleted)
 
 
 def done_writing() -> None:
     """The request's one commit, made by a view that has written all it will and only has a redirect
     left to build: on SQLite the single write lock is then held for the writing alone, not for the
     response too. commit_unless_failed finds nothing left to commit."""
-    if not db.session.registry.has():
-        return
-    session = db.session()
-    if session.in_transaction() or session.new or session.dirty or session.deleted:
-        session.commit()
+    if _session_at_work():
+        db.session.commit()
 
 
 def rows_changed(statement: Executable) -> int:

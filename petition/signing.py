@@ -14,7 +14,7 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
 from .addresses import email_hash, mailbox_key
-from .database import DriverStatement, driver_statement, own_transaction
+from .database import driver_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
 from .outbox import OUTBOX_INSERT
@@ -22,7 +22,7 @@ from .signer_emails import confirmation_row, queue_already_signed, queue_confirm
 from .text import normalise_email, tidy
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Dialect
+    pass
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,34 @@ class SignOutcome:
     replaced: bool = False  # an unconfirmed signature from this address took these new details
 
 
-def sign(
+def sign(**form: Any) -> SignOutcome:
+    """Add a pending signature and queue its confirmation email, in one transaction. Takes what
+    new_signature takes.
+
+    The unique constraint on the address decides what happens when the address is taken, so two
+    simultaneous attempts cannot both win. If its signature is confirmed, nothing is added and the
+    owner is told by email (never on the page, so the form cannot be used to learn who signed).
+    If it is not confirmed, nobody has shown they own the address yet: see replace_unconfirmed.
+    A suspected bot's signature (the honeypot) is stored for review but never emailed, counted or
+    listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
+    Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
+    """
+    signature, details = new_signature(**form)
+    existing = insert_or_find_taken(signature)
+    if existing is not None:
+        if not existing.is_confirmed:
+            return replace_unconfirmed(existing, {**details, "letter_version": versions.current_number()})
+        if not signature.suspected_bot:
+            queue_already_signed(existing, to=signature.email)
+        db.session.flush()
+        return SignOutcome(existing, created=False)
+    if not signature.suspected_bot:
+        queue_confirmation(signature)
+    db.session.flush()
+    return SignOutcome(signature, created=True)
+
+
+def new_signature(
     *,
     name: str,
     affiliation: str,
@@ -44,47 +71,13 @@ def sign(
     suspected_bot: bool = False,
     language: str = "en",
     fill_seconds: float | None = None,
-) -> SignOutcome:
-    """Add a pending signature and queue its confirmation email, in one transaction.
-
-    The unique constraint on the address decides what happens when the address is taken, so two
-    simultaneous attempts cannot both win. If its signature is confirmed, nothing is added and the
-    owner is told by email (never on the page, so the form cannot be used to learn who signed).
-    If it is not confirmed, nobody has shown they own the address yet: see replace_unconfirmed.
-    A suspected bot's signature (the honeypot) is stored for review but never emailed, counted or
-    listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
-    Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
-    """
+) -> tuple[Signature, dict[str, Any]]:
+    """A new pending signature from what the signer gave, not yet stored, and the details that a
+    signing again with its address would replace. Raises SigningClosed once SIGNING_CLOSES_AT has
+    passed (the closing by hand is read where the signature is inserted)."""
     if closing.scheduled_closing_passed():
         raise closing.SigningClosed()
-    details = _details(name, affiliation, group, listed, wants_updates, ip_hash, suspected_bot, language, fill_seconds)
-    signature = lifecycle.new_signature(Signature, email=normalise_email(email), **details)
-    existing = insert_or_find_taken(signature)
-    if existing is not None:
-        if not existing.is_confirmed:
-            return replace_unconfirmed(existing, {**details, "letter_version": versions.current_number()})
-        if not suspected_bot:
-            queue_already_signed(existing, to=signature.email)
-        db.session.flush()
-        return SignOutcome(existing, created=False)
-    if not suspected_bot:
-        queue_confirmation(signature)
-    db.session.flush()
-    return SignOutcome(signature, created=True)
-
-
-def _details(
-    name: str,
-    affiliation: str,
-    group: str,
-    listed: bool,
-    wants_updates: bool,
-    ip_hash: str | None,
-    suspected_bot: bool,
-    language: str,
-    fill_seconds: float | None,
-) -> dict[str, Any]:
-    return {
+    details: dict[str, Any] = {
         "name": tidy(name),
         "affiliation": tidy(affiliation),
         "group": group,
@@ -95,6 +88,7 @@ def _details(
         "language": language,
         "fill_seconds": fill_seconds,
     }
+    return lifecycle.new_signature(Signature, email=normalise_email(email), **details), details
 
 
 def sign_now(**form: Any) -> SignOutcome:
@@ -103,31 +97,17 @@ def sign_now(**form: Any) -> SignOutcome:
     a transaction boundary): SQLite's single write lock is held for two statements and nothing else.
     An address already taken, signing closed by hand, or a suspected bot goes the usual way, sign(),
     in the request's transaction. Takes sign()'s arguments."""
-    if closing.scheduled_closing_passed():
-        raise closing.SigningClosed()
-    if form.get("suspected_bot"):
+    signature, _ = new_signature(**form)
+    if signature.suspected_bot:
         return sign(**form)
-    details = _details(
-        form["name"],
-        form["affiliation"],
-        form["group"],
-        form.get("listed", True),
-        form.get("wants_updates", False),
-        form.get("ip_hash"),
-        False,
-        form.get("language", "en"),
-        form.get("fill_seconds"),
-    )
-    signature = lifecycle.new_signature(Signature, email=normalise_email(form["email"]), **details)
     values = _row_values(signature)
     confirmation = confirmation_row(signature)  # its signature_id is filled in below
     dialect = db.engine.dialect
     with own_transaction() as cursor:
-        cursor.execute(*_on_driver(_insert_statement(dialect.name), dialect, values))
-        inserted = cursor.fetchone()
+        inserted = driver_statement(_insert_statement(dialect.name), dialect).run(cursor, values).fetchone()
         if inserted is not None:
             confirmation["signature_id"] = inserted[0]
-            cursor.execute(*_on_driver(OUTBOX_INSERT, dialect, confirmation))
+            driver_statement(OUTBOX_INSERT, dialect).run(cursor, confirmation)
     if inserted is None:  # taken, or closed by hand: nothing was written
         return sign(**form)
     # Not added to the request's session (opening one costs more than the INSERTs): the signature
@@ -135,18 +115,6 @@ def sign_now(**form: Any) -> SignOutcome:
     signature.id, signature.letter_version = inserted[0], inserted[1]
     make_transient_to_detached(signature)
     return SignOutcome(signature, created=True)
-
-
-_driver_statements: dict[tuple[int, str], DriverStatement] = {}
-
-
-def _on_driver(statement: Any, dialect: Dialect, values: dict[str, Any]) -> tuple[str, Any]:
-    """The statement's SQL for this dialect (compiled once) and the driver's parameters."""
-    key = (id(statement), dialect.name)
-    if key not in _driver_statements:
-        _driver_statements[key] = driver_statement(statement, dialect)
-    compiled = _driver_statements[key]
-    return compiled.sql, compiled.parameters(values)
 
 
 class SigningRace(RuntimeError):
