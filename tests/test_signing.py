@@ -144,3 +144,18 @@ def test_the_sign_form_sends_a_taken_address_the_usual_way():
         .all()
     )
     assert templates == ["confirm", "already_confirmed"]
+
+
+def test_the_sign_forms_driver_statements_store_hostile_text_as_text():
+    """The fast path builds its SQL once and sends every value as a parameter: a name written as SQL,
+    a quote in the address, stay what they are, and nothing else in the tables changes."""
+    from petition.signing import sign_now
+
+    name = "Robert'); DROP TABLE signatures; --"
+    outcome = sign_now(name=name, affiliation='Uni" OR 1=1 --', email="o'brien@example.org", group="chinese")
+    db.session.rollback()
+    stored = db.session.get(Signature, outcome.signature.id)
+    assert (stored.name, stored.affiliation, stored.email) == (name, 'Uni" OR 1=1 --', "o'brien@example.org")
+    assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 1
+    [email] = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.signature_id == stored.id)).scalars()
+    assert email.to_address == "o'brien@example.org"
