@@ -1,6 +1,7 @@
 """Connection settings belong to the app's own engine, and reads take no write lock on SQLite."""
 
 import sqlite3
+import time
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -114,6 +115,82 @@ def test_a_writer_that_waits_too_long_gets_the_usual_error(app, monkeypatch):
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def _queue_file(app):
+    return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///") + "-writers"
+
+
+def _count_login_attempts(cursor):
+    cursor.execute("SELECT count(*) FROM login_attempts")
+    return cursor.fetchone()[0]
+
+
+def test_a_writer_in_line_waits_for_the_one_before_and_then_writes(app):
+    """The sign form's writers queue on a lock file beside the database: one that finds the line
+    held (here by another process's descriptor) goes in when it is let go, not before, and writes."""
+    if is_postgresql(app):
+        return
+    import fcntl
+    import os
+    import threading
+    import time
+
+    other = os.open(_queue_file(app), os.O_RDWR | os.O_CREAT)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    let_go = []
+    threading.Timer(0.3, lambda: (let_go.append(time.monotonic()), fcntl.flock(other, fcntl.LOCK_UN))).start()
+    with app.app_context():
+        with database.own_transaction() as cursor:
+            went_in = time.monotonic()
+            cursor.execute("DELETE FROM login_attempts")
+        with database.own_transaction() as cursor:
+            assert _count_login_attempts(cursor) == 0
+    os.close(other)
+    assert let_go and went_in >= let_go[0]
+
+
+def _go_in_after_the_parent(app, went_in):
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's pooled connections are the parent's
+        with database.own_transaction():
+            went_in.put(time.time())
+
+
+def test_a_forked_worker_waits_in_the_same_line_as_its_parent(app):
+    """gunicorn forks its workers: a descriptor inherited from the parent would be the same open
+    file in both, and flock would not keep them apart."""
+    if is_postgresql(app):
+        return
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    went_in = fork.Queue()
+    with app.app_context():
+        with database.writers_queue(db.engine, time.monotonic() + 10):  # the line only, not SQLite's lock
+            child = fork.Process(target=_go_in_after_the_parent, args=(app, went_in))
+            child.start()
+            time.sleep(0.3)
+            let_go = time.time()
+        child.join(20)
+    assert child.exitcode == 0
+    assert went_in.get(timeout=5) >= let_go
+
+
+def test_a_writer_that_waits_too_long_in_line_gets_the_usual_error_and_leaves_the_line(app, monkeypatch):
+    if is_postgresql(app):
+        return
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)  # a writer outside the line, holding SQLite's lock
+    other.execute("BEGIN IMMEDIATE")
+    with app.app_context():
+        with pytest.raises(sqlite3.OperationalError, match="locked"), database.own_transaction():
+            pass
+        other.execute("ROLLBACK")
+        other.close()
+        with database.own_transaction() as cursor:  # the line is free again, and so is the lock
+            assert _count_login_attempts(cursor) == 0
 
 
 # The transaction boundaries: a request (database.commit_unless_failed, and the error handlers that
