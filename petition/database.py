@@ -171,6 +171,28 @@ def own_transaction() -> Iterator[Any]:
         raw.close()  # back to the pool
 
 
+@contextlib.contextmanager
+def own_statement() -> Iterator[Any]:
+    """PostgreSQL: one statement that is a transaction of its own (autocommit), on a pooled driver
+    connection; no BEGIN and no COMMIT, so it costs one round trip to the server. Yields a driver
+    cursor for that one statement (a statement with data-modifying CTEs writes several tables, all or
+    nothing)."""
+    raw = db.engine.raw_connection()
+    try:
+        driver = cast("Any", raw.driver_connection)  # a psycopg connection
+        driver.autocommit = True
+        try:
+            cursor = raw.cursor()
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+        finally:
+            driver.autocommit = False
+    finally:
+        raw.close()  # back to the pool
+
+
 @dataclass(frozen=True)
 class DriverStatement:
     """A Core statement compiled once for one dialect, to be run on a driver cursor: its SQL, and how

@@ -6,7 +6,7 @@ import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, delete, func, or_, select
+from sqlalchemy import Executable, Insert, Table, bindparam, delete, func, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -14,10 +14,10 @@ from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
 from .addresses import email_hash, mailbox_key
-from .database import driver_statement, own_transaction
+from .database import driver_statement, own_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
-from .outbox import OUTBOX_INSERT
+from .outbox import OUTBOX_INSERT, email_row
 from .signer_emails import confirmation_row, queue_already_signed, queue_confirmation
 from .text import normalise_email, tidy
 
@@ -92,22 +92,28 @@ def new_signature(
 
 
 def sign_now(**form: Any) -> SignOutcome:
-    """sign(), as the sign form does it: a new signature and its confirmation email are written in
-    one short transaction of their own, on the driver, and committed at once (database.own_transaction,
-    a transaction boundary): SQLite's single write lock is held for two statements and nothing else.
-    An address already taken, signing closed by hand, or a suspected bot goes the usual way, sign(),
-    in the request's transaction. Takes sign()'s arguments."""
+    """sign(), as the sign form does it: a new signature and its confirmation email are written on
+    the driver in a transaction of their own, committed at once (a transaction boundary): on SQLite
+    two statements in database.own_transaction, so the single write lock is held for them and nothing
+    else; on PostgreSQL one statement that is its own transaction (database.own_statement), one round
+    trip to the server. An address already taken, signing closed by hand, or a suspected bot goes the
+    usual way, sign(), in the request's transaction. Takes sign()'s arguments."""
     signature, _ = new_signature(**form)
     if signature.suspected_bot:
         return sign(**form)
     values = _row_values(signature)
-    confirmation = confirmation_row(signature)  # its signature_id is filled in below
+    confirmation = confirmation_row(signature)  # its signature_id is the new signature's id
     dialect = db.engine.dialect
-    with own_transaction() as cursor:
-        inserted = driver_statement(_insert_statement(dialect.name), dialect).run(cursor, values).fetchone()
-        if inserted is not None:
-            confirmation["signature_id"] = inserted[0]
-            driver_statement(OUTBOX_INSERT, dialect).run(cursor, confirmation)
+    if dialect.name == "postgresql":
+        with own_statement() as cursor:
+            both = {**values, **{f"email_{column}": value for column, value in confirmation.items()}}
+            inserted = driver_statement(_signature_with_confirmation(), dialect).run(cursor, both).fetchone()
+    else:
+        with own_transaction() as cursor:
+            inserted = driver_statement(_insert_statement(dialect.name), dialect).run(cursor, values).fetchone()
+            if inserted is not None:
+                confirmation["signature_id"] = inserted[0]
+                driver_statement(OUTBOX_INSERT, dialect).run(cursor, confirmation)
     if inserted is None:  # taken, or closed by hand: nothing was written
         return sign(**form)
     # Not added to the request's session (opening one costs more than the INSERTs): the signature
@@ -115,6 +121,20 @@ def sign_now(**form: Any) -> SignOutcome:
     signature.id, signature.letter_version = inserted[0], inserted[1]
     make_transient_to_detached(signature)
     return SignOutcome(signature, created=True)
+
+
+@functools.cache
+def _signature_with_confirmation() -> Executable:
+    """PostgreSQL, built once: the new signature's INSERT (as _insert_statement) and its confirmation's
+    INSERT, reading the new id, as data-modifying CTEs of one statement, which gives back the id and
+    letter version. Both rows or neither; a taken address or a closing by hand inserts nothing."""
+    new = _insert_statement("postgresql").cte("new_signature")
+    outbox = cast("Table", OutgoingEmail.__table__)
+    given = [column for column in email_row("", None, None) if column != "signature_id"]
+    email_values = [bindparam(f"email_{column}", type_=outbox.c[column].type) for column in given]
+    rows = select(*email_values, new.c.id)
+    its_confirmation = postgresql_insert(outbox).from_select([*given, "signature_id"], rows).cte("its_confirmation")
+    return select(new.c.id, new.c.letter_version).add_cte(its_confirmation)
 
 
 class SigningRace(RuntimeError):
@@ -146,7 +166,7 @@ _COLUMNS = [
 
 
 @functools.cache
-def _insert_statement(dialect: str) -> Executable:
+def _insert_statement(dialect: str) -> Insert:
     """Built once: INSERT ... SELECT the given values and the newest version of the letter, only while
     signing is not closed by hand, doing nothing on a taken address, giving back the id and version.
     One statement instead of three, and the closing is read in the very statement that adds the row."""

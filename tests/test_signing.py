@@ -159,3 +159,30 @@ def test_the_sign_forms_driver_statements_store_hostile_text_as_text():
     assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 1
     [email] = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.signature_id == stored.id)).scalars()
     assert email.to_address == "o'brien@example.org"
+
+
+def test_the_sign_form_keeps_no_signature_whose_confirmation_could_not_be_queued(monkeypatch):
+    """Both rows or neither, on either database (two statements in one transaction on SQLite, one
+    statement on PostgreSQL): a confirmation the outbox refuses takes the signature with it, and the
+    connection goes back to the pool fit for the next signer."""
+    import sqlite3
+
+    import psycopg
+
+    from petition import signing
+    from petition.signer_emails import confirmation_row
+
+    def refused_by_the_outbox(signature):
+        return {**confirmation_row(signature), "to_address": None}  # NOT NULL
+
+    monkeypatch.setattr(signing, "confirmation_row", refused_by_the_outbox)
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
+        signing.sign_now(name="Lost", affiliation="Uni", email="lost@example.org", group="chinese")
+    monkeypatch.undo()
+    assert signature_count() == 0
+    db.session.rollback()  # the session's transaction holds SQLite's lock: the form ends it first
+    for attempt in range(3):  # every pooled connection is back in its usual mode
+        signing.sign_now(name=f"Next {attempt}", affiliation="Uni", email=f"next{attempt}@example.org", group="chinese")
+    sign(name="Usual", affiliation="Uni", email="usual@example.org", group="chinese")
+    db.session.rollback()  # the request's transaction still ends as it always did: without this one
+    assert signature_count() == 3
