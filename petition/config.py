@@ -77,7 +77,7 @@ def engine_options(url: str) -> dict[str, Any]:
     if url.startswith("sqlite"):
         # A second process (the dev server and a CLI command) waits for the lock instead of failing.
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}
+    return {}  # a PostgreSQL connection idle for a while is pinged before use: database.ping_when_idle
 
 
 class Config:

@@ -193,6 +193,24 @@ def test_a_writer_that_waits_too_long_in_line_gets_the_usual_error_and_leaves_th
             assert _count_login_attempts(cursor) == 0
 
 
+def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unnoticed(app, monkeypatch):
+    """PostgreSQL restarted, or dropped an idle connection: the next request still gets its answer
+    (a connection idle longer than PING_AFTER_IDLE_SECONDS is pinged before use)."""
+    if not is_postgresql(app):
+        return  # SQLite has no server to lose
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.05)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with other.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        other.dispose()
+        time.sleep(0.1)
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
+
+
 # The transaction boundaries: a request (database.commit_unless_failed, and the error handlers that
 # roll back), a CLI command (cli.commits) and the mail worker's claims (outbox). Everywhere else flushes.
 BOUNDARIES = {"database.py", "errors.py", "cli.py", "outbox.py"}
