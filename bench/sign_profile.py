@@ -79,7 +79,7 @@ def main():
     get_ms = sum(t[0] for t in timings) / N * 1000
     post_ms = sum(t[1] for t in timings) / N * 1000
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats(SORT).print_stats(45)
+    pstats.Stats(profiler, stream=out).sort_stats(SORT).print_stats(int(os.environ.get("PROFILE_LINES", "45")))
     print(out.getvalue())
     print(f"Under the profiler: GET /sign {get_ms:.2f} ms, POST /sign {post_ms:.2f} ms (mean of {N})")
     timings = []

@@ -24,7 +24,7 @@ from ..redirects import safe_local_path
 from ..signatories import page_from_args
 from ..text import normalise_email
 from ..tokens import CONFIRM, MANAGE, UNSUBSCRIBE, LinkExpired, LinkInvalid, make_token, read_token
-from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm
+from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm, data_when_valid
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
@@ -126,35 +126,40 @@ def sign() -> ResponseReturnValue:
     reading_only()
     if closing.is_closed():  # before the form is read: a late or replayed post adds nothing, sends nothing
         return signing_closed_page(410)
-    form = SignatureForm()
-    if form.validate_on_submit():
-        details = signing_details(form)
-        writing_from_here()
-        try:
-            signing.sign_now(**details)
-        except closing.SigningClosed:  # closed between the check above and now
-            return signing_closed_page(410)
-        done_writing()
-        return redirect(url_for(".check_email"))
-    return render_sign_form(form, 422 if form.is_submitted() else 200)
+    # A form sent right is read without building the WTForms form; one with a mistake builds it,
+    # which checks again and shows each mistake next to its field.
+    sent = data_when_valid(SignatureForm, request.form)
+    if sent is None:
+        form = SignatureForm()
+        if not form.validate_on_submit():
+            return render_sign_form(form, 422)
+        sent = form.data
+    writing_from_here()
+    try:
+        signing.sign_now(**signing_details(sent))
+    except closing.SigningClosed:  # closed between the check above and now
+        return signing_closed_page(410)
+    done_writing()
+    return redirect(url_for(".check_email"))
 
 
 def signing_closed_page(status: int) -> tuple[str, int]:
     return render_template("sign_closed.html", counts=current_counts()), status
 
 
-def signing_details(form: SignatureForm) -> dict[str, Any]:
-    """What the form says, and what the request adds (the hashed IP, the honeypot, the fill time)."""
+def signing_details(sent: dict[str, Any]) -> dict[str, Any]:
+    """What the form says (its data), and what the request adds (the hashed IP, the honeypot, the fill
+    time)."""
     return {
-        "name": form.name.data,
-        "affiliation": form.affiliation.data,
-        "email": form.email.data,
-        "group": form.group.data,
-        "listed": form.listed.data,
-        "wants_updates": form.updates.data,
+        "name": sent["name"],
+        "affiliation": sent["affiliation"],
+        "email": sent["email"],
+        "group": sent["group"],
+        "listed": sent["listed"],
+        "wants_updates": sent["updates"],
         "ip_hash": abuse.ip_hash(request.remote_addr),
-        "suspected_bot": abuse.looks_like_a_bot(form.website.data),
-        "fill_seconds": abuse.seconds_to_fill(form.started.data),
+        "suspected_bot": abuse.looks_like_a_bot(sent["website"]),
+        "fill_seconds": abuse.seconds_to_fill(sent["started"]),
         "language": _language(),
     }
 

@@ -1,0 +1,81 @@
+"""A signing form sent right is read without building the WTForms form (data_when_valid): it accepts
+exactly the submissions the form accepts, and reads the same data from them."""
+
+import pytest
+from flask import request, session
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectField
+
+from petition.models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
+from petition.public.forms import SignatureForm, data_when_valid
+from tests.support import ADA
+
+RIGHT = {**ADA, "listed": "y", "started": "a-start-token", "csrf_token": "<token>"}
+
+# Each submission, and whether the form accepts it (so the comparison is never between two refusals).
+SUBMISSIONS = {
+    "right": ({}, True),
+    "not listed": ({"listed": None}, True),
+    "listed sent as false": ({"listed": "false"}, True),
+    "wants news": ({"updates": "y"}, True),
+    "spaces around the name": ({"name": "  Ada   Lovelace "}, True),
+    "address in capitals with spaces": ({"email": "  Ada@Example.AC.UK "}, True),
+    "honeypot filled": ({"website": "http://spam.example"}, True),
+    "two names sent": ({"name": ["Ada", "Someone Else"]}, True),
+    "two groups sent": ({"group": ["chinese", "international"]}, True),
+    "name of the longest length": ({"name": "A" * NAME_MAX}, True),
+    "no name": ({"name": None}, False),
+    "blank name": ({"name": "   "}, False),
+    "name too long": ({"name": "A" * (NAME_MAX + 1)}, False),
+    "control character in the name": ({"name": "Ada\x07Lovelace"}, False),
+    "invisible name": ({"name": "\u200b\u200b"}, False),
+    "no affiliation": ({"affiliation": None}, False),
+    "affiliation too long": ({"affiliation": "U" * (AFFILIATION_MAX + 1)}, False),
+    "no address": ({"email": None}, False),
+    "not an address": ({"email": "not an address"}, False),
+    "address too long": ({"email": "a" * EMAIL_MAX + "@example.org"}, False),
+    "throwaway address": ({"email": "someone@mailinator.com"}, False),
+    "encoded-word address": ({"email": "=?utf-8?q?ada?=@example.org"}, False),
+    "no group": ({"group": None}, False),
+    "unknown group": ({"group": "martians"}, False),
+    "no CSRF token": ({"csrf_token": None}, False),
+    "wrong CSRF token": ({"csrf_token": "forged"}, False),
+}
+
+
+def submitted(changes, token):
+    fields = {**RIGHT, **changes}
+    fields["csrf_token"] = token if fields["csrf_token"] == "<token>" else fields["csrf_token"]
+    data = MultiDict()
+    for name, value in fields.items():
+        for one in value if isinstance(value, list) else [value]:
+            if one is not None:
+                data.add(name, one)
+    return data
+
+
+@pytest.mark.parametrize(("changes", "right"), SUBMISSIONS.values(), ids=SUBMISSIONS.keys())
+def test_a_submission_is_read_quickly_exactly_when_the_form_accepts_it(app, changes, right):
+    with app.test_request_context("/en/sign"):
+        token, signer_session = generate_csrf(), dict(session)
+    with app.test_request_context("/en/sign", method="POST", data=submitted(changes, token)):
+        session.update(signer_session)
+        quick = data_when_valid(SignatureForm, request.form)
+        form = SignatureForm()
+        accepted = form.validate_on_submit()
+        assert accepted == right, form.errors
+        assert (quick is not None) == accepted
+        if accepted:
+            assert quick == {name: value for name, value in form.data.items() if name != "csrf_token"}
+
+
+def test_a_form_with_a_field_it_cannot_check_is_refused_outright(app):
+    class WithChoices(FlaskForm):
+        colour = SelectField(choices=["red", "blue"])  # checks the choice: data_when_valid does not
+
+    with app.test_request_context("/en/sign", method="POST"):
+        sent = MultiDict({"colour": "red", "csrf_token": generate_csrf()})
+        with pytest.raises(TypeError, match="colour"):
+            data_when_valid(WithChoices, sent)
