@@ -22,6 +22,7 @@ import contextlib
 import fcntl
 import functools
 import itertools
+import logging
 import os
 import sqlite3
 import threading
@@ -104,7 +105,7 @@ def begin_immediate(dbapi_connection: sqlite3.Connection, deadline: float | None
 
 @dataclass
 class _WritersQueue:
-    lock_file: int  # this process's own descriptor of the lock file
+    lock_file: int | None  # this process's own descriptor of the lock file; None: it cannot be opened
     threads: threading.Lock  # flock does not keep apart threads sharing a descriptor
 
 
@@ -119,21 +120,20 @@ def writers_queue(engine: Engine, deadline: float) -> Iterator[None]:
     at once; without the line, five workers on two cores polled for the lock every fraction of a
     millisecond, which cost a sixth of signing's CPU (issue 13). The line only makes waiting
     cheaper: SQLite's own lock still decides, so a writer outside the line (a request's transaction,
-    the CLI) is kept apart as before. Nothing for another database or a database in memory."""
+    the CLI) is kept apart as before, and a lock file that cannot be opened (another user's, say)
+    only means writers poll for the lock as they did before. Nothing for another database or a
+    database in memory."""
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
         yield
         return
-    # Opened in each process: a descriptor inherited across gunicorn's fork would be one open file
-    # for all workers, and flock would not keep them apart.
-    key = (os.getpid(), path)
-    if key not in _writers_queues:
-        lock_file = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT, 0o600)
-        _writers_queues[key] = _WritersQueue(lock_file, threading.Lock())
-    queue = _writers_queues[key]
+    queue = _queue_of_this_process(path)
     if not queue.threads.acquire(timeout=max(deadline - time.monotonic(), 0)):
         raise sqlite3.OperationalError("database is locked")
     try:
+        if queue.lock_file is None:
+            yield
+            return
         fcntl.flock(queue.lock_file, fcntl.LOCK_EX)
         try:
             yield
@@ -141,6 +141,20 @@ def writers_queue(engine: Engine, deadline: float) -> Iterator[None]:
             fcntl.flock(queue.lock_file, fcntl.LOCK_UN)
     finally:
         queue.threads.release()
+
+
+def _queue_of_this_process(path: str) -> _WritersQueue:
+    # Opened in each process: a descriptor inherited across gunicorn's fork would be one open file
+    # for all workers, and flock would not keep them apart. Read-only is enough for flock.
+    key = (os.getpid(), path)
+    if key not in _writers_queues:
+        try:
+            lock_file: int | None = os.open(f"{path}-writers", os.O_RDONLY | os.O_CREAT, 0o644)
+        except OSError as error:
+            logging.getLogger(__name__).warning("No writers' line for %s (%s): writers poll for the lock", path, error)
+            lock_file = None
+        _writers_queues[key] = _WritersQueue(lock_file, threading.Lock())
+    return _writers_queues[key]
 
 
 @contextlib.contextmanager

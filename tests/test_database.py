@@ -177,6 +177,24 @@ def test_a_forked_worker_waits_in_the_same_line_as_its_parent(app):
     assert went_in.get(timeout=5) >= let_go
 
 
+def test_a_lock_file_that_cannot_be_opened_leaves_writers_writing(tmp_path, caplog):
+    """The line only makes waiting cheaper: when its file cannot be made (here its name points into a
+    directory that does not exist; in production, another user's file), writers still write, and the
+    log says why they poll instead."""
+    path = tmp_path / "other.sqlite3"
+    (tmp_path / "other.sqlite3-writers").symlink_to(tmp_path / "no-such-directory" / "writers")
+    engine = create_engine(f"sqlite:///{path}")
+    try:
+        with database.writers_queue(engine, time.monotonic() + 5), engine.begin() as connection:
+            connection.execute(text("CREATE TABLE written (id INTEGER)"))
+            connection.execute(text("INSERT INTO written VALUES (1)"))
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM written")).scalar_one() == 1
+    finally:
+        engine.dispose()
+    assert "No writers' line" in caplog.text
+
+
 def test_a_writer_that_waits_too_long_in_line_gets_the_usual_error_and_leaves_the_line(app, monkeypatch):
     if is_postgresql(app):
         return
@@ -200,6 +218,7 @@ def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unn
         return  # SQLite has no server to lose
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.05)
     with app.app_context():
+        db.engine.dispose()  # the pool holds one connection from here: the one the server drops
         with db.engine.connect() as connection:
             backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
         other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])

@@ -5,6 +5,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from petition.extensions import db
 from petition.models import OutgoingEmail, Signature
 from petition.signing import confirm_signature, sign
+from tests.support import is_postgresql
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -186,3 +187,34 @@ def test_the_sign_form_keeps_no_signature_whose_confirmation_could_not_be_queued
     sign(name="Usual", affiliation="Uni", email="usual@example.org", group="chinese")
     db.session.rollback()  # the request's transaction still ends as it always did: without this one
     assert signature_count() == 3
+
+
+def test_a_connection_the_server_dropped_fails_one_signing_and_is_not_handed_out_again(app):
+    """PostgreSQL restarted while signers kept coming (the connection not idle long enough to be
+    pinged): the signer whose statement meets the dead pooled connection gets an error, with nothing
+    written; the pool drops that connection and the signers after sign."""
+    if not is_postgresql(app):
+        return
+    import psycopg
+    from sqlalchemy import create_engine, text
+
+    from petition import signing
+
+    db.session.rollback()
+    db.engine.dispose()  # the pool holds one connection from here: the one the server drops
+    with db.engine.connect() as connection:
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    other.dispose()
+    with pytest.raises(psycopg.OperationalError):
+        signing.sign_now(name="Unlucky", affiliation="Uni", email="unlucky@example.org", group="chinese")
+    for n in range(3):
+        signing.sign_now(name="After", affiliation="Uni", email=f"after{n}@example.org", group="chinese")
+    assert db.session.execute(select(Signature.email).order_by(Signature.id)).scalars().all() == [
+        "after0@example.org",
+        "after1@example.org",
+        "after2@example.org",
+    ]
+    db.session.rollback()
