@@ -31,6 +31,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     Path(app.instance_path).mkdir(exist_ok=True)
 
     register_hosts(app)
+    register_sessions(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -46,6 +47,12 @@ def register_hosts(app: Flask) -> None:
 
     hosts.register(app)
     converters.register(app)
+
+
+def register_sessions(app: Flask) -> None:
+    from .session_cookies import SignedCookieSessions
+
+    app.session_interface = SignedCookieSessions()
 
 
 def register_extensions(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -26,7 +27,13 @@ def ip_hash(address: str | None) -> str:
 
 
 def _form_clock() -> URLSafeSerializer:
-    return URLSafeSerializer(signing_keys(), salt="form-started")
+    return _serializer_for(tuple(signing_keys()))
+
+
+@functools.lru_cache(maxsize=8)
+def _serializer_for(keys: tuple[str, ...]) -> URLSafeSerializer:
+    # Made once per set of keys: making one costs more than signing with it.
+    return URLSafeSerializer(list(keys), salt="form-started")
 
 
 def form_started_token(now: float | None = None) -> str:
