@@ -45,6 +45,7 @@ PERMISSIONS_POLICY = ", ".join(
         "browsing-topics",
     )
 )
+VARY_BY_READER = ("Accept-Language", "Cookie")
 # Once a browser has seen the site over HTTPS it never tries plain HTTP again for two years.
 STRICT_TRANSPORT_SECURITY = "max-age=63072000; includeSubDomains"
 
@@ -70,8 +71,17 @@ def add_security_headers(response: Response) -> Response:
     if g.get("language_negotiated"):
         # The page's language came from the reader (cookie or browser), not its address: caches
         # must keep one reader's language from another.
-        response.vary.update(("Accept-Language", "Cookie"))
+        vary_by_reader(response, present)
     return response
+
+
+def vary_by_reader(response: Response, present: set[str]) -> None:
+    """Vary: Accept-Language, Cookie; added to what the view said, if it said anything (parsing and
+    rewriting the header costs more than all the other headers here, and most pages set none)."""
+    if "vary" in present:
+        response.vary.update(VARY_BY_READER)
+    else:
+        response.headers["Vary"] = ", ".join(VARY_BY_READER)
 
 
 def keep_private(response: Response) -> Response:

@@ -7,11 +7,14 @@ per language (/en/sign, /zh/sign) that always shows that language.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import g, has_request_context, request, url_for
 from flask_babel import get_locale
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -52,7 +55,15 @@ def select_locale() -> str:
     chosen = request.cookies.get(COOKIE)
     if chosen in SUPPORTED:
         return chosen
-    return request.accept_languages.best_match(SUPPORTED) or DEFAULT
+    return browser_language(request.headers.get("Accept-Language", ""))
+
+
+@functools.lru_cache(maxsize=256)
+def browser_language(accept_language: str) -> str:
+    """The supported language a browser's Accept-Language header prefers, else English. Worked out
+    once per header: browsers send few different ones, and parsing one costs more than the rest of
+    choosing a page's language. Bounded, so a sender of endless different headers holds no memory."""
+    return parse_accept_header(accept_language, LanguageAccept).best_match(SUPPORTED) or DEFAULT
 
 
 def localized_route(blueprint: Blueprint, rule: str, **options: Any) -> Callable[[View], View]:

@@ -68,3 +68,16 @@ def test_public_pages_may_be_cached_and_say_when_they_vary_by_reader(client):
     negotiated, fixed = client.get("/background"), client.get("/en/background")
     assert "no-store" not in negotiated.headers.get("Cache-Control", "") and "X-Robots-Tag" not in fixed.headers
     assert {"Accept-Language", "Cookie"} <= set(negotiated.vary) and "Accept-Language" not in fixed.vary
+
+
+def test_a_page_in_the_readers_language_adds_to_the_vary_a_view_set_and_repeats_nothing(app):
+    from flask import Response, g
+
+    from petition.headers import add_security_headers
+
+    with app.test_request_context("/sign"):
+        g.language_negotiated = True
+        own = add_security_headers(Response("x", headers={"Vary": "Origin, Cookie"}))
+        plain = add_security_headers(Response("x"))
+    assert own.headers.getlist("Vary") == ["Origin, Cookie, Accept-Language"]
+    assert plain.headers.getlist("Vary") == ["Accept-Language, Cookie"]

@@ -221,3 +221,10 @@ def test_a_catalogue_that_cannot_be_compiled_stops_the_start_with_a_way_out(app_
     (translations / "zh" / "LC_MESSAGES" / "messages.mo.partial").mkdir()  # nothing can be written there
     with pytest.raises(ConfigurationError, match="pybabel compile"):
         app_factory(BABEL_TRANSLATION_DIRECTORIES=str(translations))
+
+
+def test_each_browser_gets_the_language_its_own_header_asks_for_one_after_another(client):
+    # The answer for a header is kept: a later browser with another header must not get it.
+    browsers = [("zh-CN", "zh-Hans"), ("en-US", "en"), ("zh-CN", "zh-Hans"), ("", "en"), ("zh", "zh-Hans")]
+    for accept, expected in browsers:
+        assert html_lang(client.get("/", headers={"Accept-Language": accept}).get_data(as_text=True)) == expected
