@@ -17,7 +17,6 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
-    UniqueConstraint,
     and_,
     text,
 )
@@ -241,8 +240,20 @@ class OutgoingEmail(Model):
         Index(
             "ix_outgoing_emails_due", "next_attempt_at", "id", sqlite_where=text(UNSENT), postgresql_where=text(UNSENT)
         ),
-        UniqueConstraint("update_id", "signature_id", name="uq_outgoing_emails_update_signature"),
-        UniqueConstraint("version_notice", "signature_id", name="uq_outgoing_emails_version_signature"),
+        # One email per update and signer, one notice per version and signer. Only rows with an
+        # update (a version) are indexed: a signer email has neither and never clashes, and indexing
+        # it would cost each new signature two more index writes.
+        *(
+            Index(
+                f"uq_outgoing_emails_{name}_signature",
+                column,
+                "signature_id",
+                unique=True,
+                sqlite_where=text(f"{column} IS NOT NULL"),
+                postgresql_where=text(f"{column} IS NOT NULL"),
+            )
+            for name, column in (("update", "update_id"), ("version", "version_notice"))
+        ),
         CheckConstraint(
             "template IS NOT NULL OR (subject IS NOT NULL AND body IS NOT NULL)", name="written_or_to_write"
         ),

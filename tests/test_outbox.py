@@ -412,3 +412,28 @@ def test_one_deferred_email_is_retried_and_delivered_while_the_others_go(smtp_se
     assert waiting.to_address == "shy@example.org" and "451" in waiting.last_error
     later = deliver_due(now=now_utc() + timedelta(minutes=5))
     assert later.sent == 1 and unsent() == []
+
+
+def test_one_notice_per_version_and_signer_but_any_number_of_emails_that_are_neither(app):
+    """The outbox's unique rules cover only news and version notices (partial indexes): a signer may
+    be sent the confirmation several times, but the database refuses a second notice of one version."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from petition.signer_emails import queue_confirmation
+    from petition.versions import publish
+
+    signature = sign(name="Twice", affiliation="Uni", email="twice@example.org", group="chinese").signature
+    queue_confirmation(signature)
+    queue_confirmation(signature)
+    db.session.commit()
+    assert db.session.query(OutgoingEmail).filter_by(signature_id=signature.id).count() == 3
+
+    version = publish("the first text").number
+    notice = {"to_address": signature.email, "subject": "s", "body": "b", "signature_id": signature.id}
+    db.session.add(OutgoingEmail(**notice, version_notice=version, created_at=now_utc(), next_attempt_at=now_utc()))
+    db.session.commit()
+    db.session.add(OutgoingEmail(**notice, version_notice=version, created_at=now_utc(), next_attempt_at=now_utc()))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
