@@ -86,20 +86,29 @@ def take_write_lock(connection: Connection) -> None:
 
 def begin_immediate(dbapi_connection: sqlite3.Connection, deadline: float | None = None) -> bool:
     """Try BEGIN IMMEDIATE every fraction of a millisecond until `deadline` (time.monotonic(); by
-    default BUSY_TIMEOUT_MS from now); whether it began."""
-    deadline = deadline or time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    default BUSY_TIMEOUT_MS from now); whether it began. SQLite's busy handler is off meanwhile."""
     dbapi_connection.execute("PRAGMA busy_timeout = 0")
     try:
-        for tries in itertools.count():
-            try:
-                dbapi_connection.execute("BEGIN IMMEDIATE")
-                return True
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    return False
-            time.sleep(LOCK_RETRY_SECONDS[min(tries, len(LOCK_RETRY_SECONDS) - 1)])
+        return _begin_immediate_polling(dbapi_connection, deadline or time.monotonic() + BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error:
+        return False  # the caller's BEGIN IMMEDIATE through SQLAlchemy raises it as usual
     finally:
         dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def _begin_immediate_polling(dbapi_connection: sqlite3.Connection, deadline: float) -> bool:
+    """BEGIN IMMEDIATE, tried every fraction of a millisecond until `deadline`, on a connection whose
+    busy handler is off; whether it began. Another error than a lock held is raised."""
+    for tries in itertools.count():
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return True
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error):
+                raise
+            if time.monotonic() > deadline:
+                return False
+        time.sleep(LOCK_RETRY_SECONDS[min(tries, len(LOCK_RETRY_SECONDS) - 1)])
     return False
 
 
@@ -107,13 +116,15 @@ def begin_immediate(dbapi_connection: sqlite3.Connection, deadline: float | None
 class _WritersQueue:
     lock_file: int | None  # this process's own descriptor of the lock file; None: it cannot be opened
     threads: threading.Lock  # flock does not keep apart threads sharing a descriptor
+    # This process's own connection for writing in line (see own_transaction); made on first use.
+    connection: sqlite3.Connection | None = None
 
 
 _writers_queues: dict[tuple[int, str], _WritersQueue] = {}
 
 
 @contextlib.contextmanager
-def writers_queue(engine: Engine, deadline: float) -> Iterator[None]:
+def writers_queue(engine: Engine, deadline: float) -> Iterator[_WritersQueue | None]:
     """Wait in line, in the kernel, for the turn to write to this SQLite file: the processes (and
     threads) that write through own_transaction hold an exclusive flock on a file beside the database
     while they take SQLite's write lock, write and commit. A writer that finishes wakes the next one
@@ -121,22 +132,22 @@ def writers_queue(engine: Engine, deadline: float) -> Iterator[None]:
     millisecond, which cost a sixth of signing's CPU (issue 13). The line only makes waiting
     cheaper: SQLite's own lock still decides, so a writer outside the line (a request's transaction,
     the CLI) is kept apart as before, and a lock file that cannot be opened (another user's, say)
-    only means writers poll for the lock as they did before. Nothing for another database or a
-    database in memory."""
+    only means writers poll for the lock as they did before. Yields this process's place in the
+    line; None (and no line) for another database or a database in memory."""
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
-        yield
+        yield None
         return
     queue = _queue_of_this_process(path)
     if not queue.threads.acquire(timeout=max(deadline - time.monotonic(), 0)):
         raise sqlite3.OperationalError("database is locked")
     try:
         if queue.lock_file is None:
-            yield
+            yield queue
             return
         fcntl.flock(queue.lock_file, fcntl.LOCK_EX)
         try:
-            yield
+            yield queue
         finally:
             fcntl.flock(queue.lock_file, fcntl.LOCK_UN)
     finally:
@@ -159,30 +170,100 @@ def _queue_of_this_process(path: str) -> _WritersQueue:
 
 @contextlib.contextmanager
 def own_transaction() -> Iterator[Any]:
-    """A short transaction of its own on a pooled driver connection, for the hottest write (a new
-    signature and its confirmation): begun, run and committed with no ORM work in between, so
-    SQLite's single write lock is held for the statements alone. Committed on leaving (a transaction
-    boundary, like a request's commit), rolled back on an error. On SQLite, writers wait their turn
-    in writers_queue; one that has waited BUSY_TIMEOUT_MS in all gets "database is locked". Yields a
-    driver cursor."""
+    """A short transaction of its own on a driver connection, for the hottest write (a new signature
+    and its confirmation): begun, run and committed with no ORM work in between, so SQLite's single
+    write lock is held for the statements alone. Committed on leaving (a transaction boundary, like a
+    request's commit), rolled back on an error. On SQLite, writers wait their turn in writers_queue;
+    one that has waited BUSY_TIMEOUT_MS in all gets "database is locked". Yields a driver cursor."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    raw = db.engine.raw_connection()
+    engine = db.engine
+    with writers_queue(engine, deadline) as queue:
+        if queue is None:
+            with _pooled_transaction(engine, deadline) as cursor:
+                yield cursor
+            return
+        connection = _begun_in_line(engine, queue, deadline)
+        try:
+            with _committed(connection) as cursor:
+                yield cursor
+        except sqlite3.Error:
+            _drop_if_broken(queue)
+            raise
+
+
+def _begun_in_line(engine: Engine, queue: _WritersQueue, deadline: float) -> sqlite3.Connection:
+    """The process's line connection with its write transaction begun. One that can no longer be used
+    (nothing has been written on it yet) is replaced, once, so it costs no signer their signature."""
+    try:
+        return _begun(queue.connection or _line_connection(engine, queue), deadline)
+    except sqlite3.Error:
+        if not _drop_if_broken(queue):
+            raise
+    return _begun(_line_connection(engine, queue), deadline)
+
+
+def _begun(connection: sqlite3.Connection, deadline: float) -> sqlite3.Connection:
+    if not _begin_immediate_polling(connection, deadline):
+        raise sqlite3.OperationalError("database is locked")
+    return connection
+
+
+def _line_connection(engine: Engine, queue: _WritersQueue) -> sqlite3.Connection:
+    """The connection this process writes with in line, kept out of the pool: made by the engine (so
+    with its settings), with SQLite's busy handler off for good, since writers in line poll for the
+    lock themselves. Taking one from the pool and giving it back for each signature, and switching
+    the busy handler off and on around each BEGIN, cost a thirtieth of signing's CPU (issue 13)."""
+    pooled = engine.raw_connection()
+    connection = cast("sqlite3.Connection", pooled.dbapi_connection)
+    pooled.detach()
+    connection.execute("PRAGMA busy_timeout = 0")
+    queue.connection = connection
+    return connection
+
+
+def _drop_if_broken(queue: _WritersQueue) -> bool:
+    """After an error: a connection that can no longer answer is closed, so the next writer makes a
+    new one (whether it was); one that refused a row or found the database locked is kept."""
+    connection = queue.connection
+    if connection is None:
+        return False
+    try:
+        connection.execute("SELECT 1")
+        return False
+    except sqlite3.Error:
+        with contextlib.suppress(sqlite3.Error):
+            connection.close()
+        queue.connection = None
+        return True
+
+
+@contextlib.contextmanager
+def _pooled_transaction(engine: Engine, deadline: float) -> Iterator[Any]:
+    """own_transaction on a pooled connection, where there is no line (a database in memory)."""
+    raw = engine.raw_connection()
     try:
         driver = raw.driver_connection
-        with writers_queue(db.engine, deadline):
-            if isinstance(driver, sqlite3.Connection) and not begin_immediate(driver, deadline):
-                raise sqlite3.OperationalError("database is locked")
-            cursor = raw.cursor()
-            try:
-                yield cursor
-                raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
-            finally:
-                cursor.close()
+        if isinstance(driver, sqlite3.Connection) and not begin_immediate(driver, deadline):
+            raise sqlite3.OperationalError("database is locked")
+        with _committed(raw) as cursor:
+            yield cursor
     finally:
         raw.close()  # back to the pool
+
+
+@contextlib.contextmanager
+def _committed(connection: Any) -> Iterator[Any]:
+    """A cursor on a connection whose transaction has begun: committed after the caller's block, rolled
+    back if it raised."""
+    cursor = connection.cursor()
+    try:
+        yield cursor
+        connection.commit()
+    except BaseException:
+        connection.rollback()
+        raise
+    finally:
+        cursor.close()
 
 
 @contextlib.contextmanager

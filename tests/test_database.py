@@ -211,6 +211,62 @@ def test_a_writer_that_waits_too_long_in_line_gets_the_usual_error_and_leaves_th
             assert _count_login_attempts(cursor) == 0
 
 
+def _sign_in_line(email):
+    from petition.signing import sign_now
+
+    return sign_now(name="In Line", affiliation="Uni", email=email, group="chinese").signature.id
+
+
+def _stored_addresses():
+    return set(db.session.execute(select(Signature.email)).scalars())
+
+
+def test_a_writers_connection_that_can_no_longer_be_used_is_replaced_without_losing_the_signature(app):
+    """Each process writes in line with a connection of its own, kept out of the pool; if it breaks
+    (here it is closed under it), the next signing makes a new one instead of failing."""
+    if is_postgresql(app):
+        return
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with app.app_context():
+        _sign_in_line("before@example.org")
+        database._queue_of_this_process(path).connection.close()
+        _sign_in_line("after@example.org")
+        assert _stored_addresses() == {"before@example.org", "after@example.org"}
+
+
+def _sign_in_a_forked_worker(app, parent_pid, result):
+    import os
+
+    with app.app_context():
+        db.engine.dispose(close=False)  # the parent's pooled connections are the parent's
+        _sign_in_line("child@example.org")
+        path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        own = database._writers_queues[(os.getpid(), path)].connection
+        result.put(own is not None and own is not database._writers_queues[(parent_pid, path)].connection)
+
+
+def test_a_forked_worker_writes_with_a_connection_of_its_own(app):
+    """A SQLite connection must not cross a fork: gunicorn's workers each make their own, and the
+    parent's and the child's signatures are all kept in a sound database."""
+    if is_postgresql(app):
+        return
+    import multiprocessing
+    import os
+
+    fork = multiprocessing.get_context("fork")
+    result = fork.Queue()
+    with app.app_context():
+        _sign_in_line("parent@example.org")
+        db.session.remove()
+        child = fork.Process(target=_sign_in_a_forked_worker, args=(app, os.getpid(), result))
+        child.start()
+        child.join(20)
+        assert child.exitcode == 0 and result.get(timeout=5) is True
+        _sign_in_line("parent-again@example.org")
+        assert _stored_addresses() == {"parent@example.org", "child@example.org", "parent-again@example.org"}
+        assert db.session.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+
+
 def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unnoticed(app, monkeypatch):
     """PostgreSQL restarted, or dropped an idle connection: the next request still gets its answer
     (a connection idle longer than PING_AFTER_IDLE_SECONDS is pinged before use)."""
