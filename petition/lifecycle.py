@@ -99,11 +99,11 @@ def _set_state(signature: Signature, **changes: Any) -> None:
     signature.visible = counts(**state)
 
 
-def new_signature(signature_class: type[Signature], *, email: str, suspected_bot: bool, **details: Any) -> Signature:
-    """A pending signature; a suspected bot's is flagged from the start."""
-    signature = signature_class(email=email, **details)
-    _set_state(signature, status=Status.PENDING.value, hidden=False, suspected_bot=bool(suspected_bot))
-    return signature
+def new_state(suspected_bot: bool) -> dict[str, Any]:
+    """A new signature's state: pending, not hidden, a suspected bot's flagged from the start; so it
+    does not count (visible false). The values of its columns, for a new row or a new object."""
+    state: dict[str, Any] = {"status": Status.PENDING.value, "hidden": False, "suspected_bot": bool(suspected_bot)}
+    return {**state, "visible": counts(**state)}
 
 
 def confirm(signature: Signature, now: datetime) -> None:

@@ -63,9 +63,10 @@ def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -
     outbox.queue_email(*_addressed(signature, kind, to))
 
 
-def confirmation_row(signature: Signature) -> dict[str, Any]:
-    """The outbox row of a new signature's confirmation (for signing's own transaction)."""
-    return outbox.email_row(*_addressed(signature, "confirm", None))
+def confirmation_row(address: str) -> dict[str, Any]:
+    """The outbox row of the confirmation to a new signature at this address, for signing's own
+    transaction, which fills in its signature_id."""
+    return outbox.email_row(address, None, None, None, "confirm")
 
 
 def _addressed(signature: Signature, kind: str, to: str | None) -> tuple[str, None, None, int, str]:

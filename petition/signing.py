@@ -34,7 +34,7 @@ class SignOutcome:
 
 def sign(**form: Any) -> SignOutcome:
     """Add a pending signature and queue its confirmation email, in one transaction. Takes what
-    new_signature takes.
+    new_values takes.
 
     The unique constraint on the address decides what happens when the address is taken, so two
     simultaneous attempts cannot both win. If its signature is confirmed, nothing is added and the
@@ -59,7 +59,14 @@ def sign(**form: Any) -> SignOutcome:
     return SignOutcome(signature, created=True)
 
 
-def new_signature(
+def new_signature(**form: Any) -> tuple[Signature, dict[str, Any]]:
+    """A new pending signature from what the signer gave (what new_values takes), not yet stored, and
+    the details that a signing again with its address would replace."""
+    values, details = new_values(**form)
+    return Signature(**values), details
+
+
+def new_values(
     *,
     name: str,
     affiliation: str,
@@ -71,10 +78,11 @@ def new_signature(
     suspected_bot: bool = False,
     language: str = "en",
     fill_seconds: float | None = None,
-) -> tuple[Signature, dict[str, Any]]:
-    """A new pending signature from what the signer gave, not yet stored, and the details that a
-    signing again with its address would replace. Raises SigningClosed once SIGNING_CLOSES_AT has
-    passed (the closing by hand is read where the signature is inserted)."""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new pending signature's values, by attribute (every column the database does not work out
+    itself), and the details that a signing again with its address would replace. Raises
+    SigningClosed once SIGNING_CLOSES_AT has passed (the closing by hand is read where the signature
+    is inserted)."""
     if closing.scheduled_closing_passed():
         raise closing.SigningClosed()
     details: dict[str, Any] = {
@@ -88,39 +96,47 @@ def new_signature(
         "language": language,
         "fill_seconds": fill_seconds,
     }
-    return lifecycle.new_signature(Signature, email=normalise_email(email), **details), details
+    address = normalise_email(email)
+    values = {
+        **details,
+        **lifecycle.new_state(suspected_bot),
+        "email": address,
+        "email_hash": email_hash(address),
+        "email_key": mailbox_key(address),
+        "secret": new_secret(),
+        "signed_at": now_utc(),
+        "listing_review": lifecycle.ListingReview.NONE.value,
+    }
+    return values, details
 
 
-def sign_now(**form: Any) -> SignOutcome:
+def sign_now(**form: Any) -> None:
     """sign(), as the sign form does it: a new signature and its confirmation email are written on
     the driver in a transaction of their own, committed at once (a transaction boundary): on SQLite
     two statements in database.own_transaction, so the single write lock is held for them and nothing
     else; on PostgreSQL one statement that is its own transaction (database.own_statement), one round
-    trip to the server. An address already taken, signing closed by hand, or a suspected bot goes the
-    usual way, sign(), in the request's transaction. Takes sign()'s arguments."""
-    signature, _ = new_signature(**form)
-    if signature.suspected_bot:
-        return sign(**form)
-    values = _row_values(signature)
-    confirmation = confirmation_row(signature)  # its signature_id is the new signature's id
+    trip to the server. The rows are built as values, with no ORM object (the form needs none). An
+    address already taken, signing closed by hand, or a suspected bot goes the usual way, sign(), in
+    the request's transaction. Takes sign()'s arguments; what happened is in the database."""
+    values, _ = new_values(**form)
+    if values["suspected_bot"]:
+        sign(**form)
+        return
+    row = {column: values.get(key) for key, column in _COLUMNS}  # none yet: confirmed_at, email_erased_at
+    confirmation = confirmation_row(values["email"])
     dialect = db.engine.dialect
     if dialect.name == "postgresql":
         with own_statement() as cursor:
-            both = {**values, **{f"email_{column}": value for column, value in confirmation.items()}}
+            both = {**row, **{f"email_{column}": value for column, value in confirmation.items()}}
             inserted = driver_statement(_signature_with_confirmation(), dialect).run(cursor, both).fetchone()
     else:
         with own_transaction() as cursor:
-            inserted = driver_statement(_insert_statement(dialect.name), dialect).run(cursor, values).fetchone()
+            inserted = driver_statement(_insert_statement(dialect.name), dialect).run(cursor, row).fetchone()
             if inserted is not None:
                 confirmation["signature_id"] = inserted[0]
                 driver_statement(OUTBOX_INSERT, dialect).run(cursor, confirmation)
     if inserted is None:  # taken, or closed by hand: nothing was written
-        return sign(**form)
-    # Not added to the request's session (opening one costs more than the INSERTs): the signature
-    # is returned detached, every column it has loaded.
-    signature.id, signature.letter_version = inserted[0], inserted[1]
-    make_transient_to_detached(signature)
-    return SignOutcome(signature, created=True)
+        sign(**form)
 
 
 @functools.cache
@@ -190,32 +206,17 @@ def insert_unless_taken(signature: Signature) -> bool:
     taken address needs no savepoint and the database's unique constraints still decide. Any other
     broken rule raises IntegrityError. The signature joins the session as the row it now is (its id
     is what the emailed links carry)."""
-    values = _row_values(signature)
+    values = {column: getattr(signature, key) for key, column in _COLUMNS}
     # A Core statement: straight to the transaction's connection (on SQLite, taking the write lock
     # now, with everything it writes already worked out).
     connection = db.session.connection()
     inserted = connection.execute(_insert_statement(connection.dialect.name), values).one_or_none()
     if inserted is None:
         return False
-    _joined(signature, inserted)
-    return True
-
-
-def _row_values(signature: Signature) -> dict[str, Any]:
-    """The new signature's columns, the ones the database does not work out itself filled in."""
-    signature.secret = signature.secret or new_secret()
-    signature.signed_at = signature.signed_at or now_utc()
-    signature.email_hash = email_hash(signature.email or "")
-    signature.email_key = mailbox_key(signature.email or "")
-    signature.listing_review = signature.listing_review or lifecycle.ListingReview.NONE.value
-    return {column: getattr(signature, key) for key, column in _COLUMNS}
-
-
-def _joined(signature: Signature, inserted: Any) -> None:
-    """The signature joins the session as the row it now is (its id is what the emailed links carry)."""
     signature.id, signature.letter_version = inserted[0], inserted[1]
     make_transient_to_detached(signature)
     db.session.add(signature)
+    return True
 
 
 def replace_unconfirmed(signature: Signature, details: dict[str, Any]) -> SignOutcome:

@@ -17,8 +17,15 @@ STATE = ("status", "hidden", "suspected_bot", "visible")
 
 
 def new(email="s@example.org", suspected_bot=False, listed=True):
-    signature = lifecycle.new_signature(
-        Signature, email=email, suspected_bot=suspected_bot, name="N", affiliation="A", group="chinese", listed=listed
+    signature = Signature(
+        email=email,
+        name="N",
+        affiliation="A",
+        group="chinese",
+        listed=listed,
+        secret="s",
+        signed_at=now_utc(),
+        **lifecycle.new_state(suspected_bot),
     )
     db.session.add(signature)
     db.session.flush()
