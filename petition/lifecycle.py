@@ -56,6 +56,8 @@ class ListingReview(StrEnum):
 
 
 LISTABLE = (ListingReview.NONE.value, ListingReview.APPROVED.value)
+# Counted and asked to be named, but kept off the list: under review, or declined.
+AWAITING_LISTING = tuple(review.value for review in ListingReview if review.value not in LISTABLE)
 
 
 def sql_list(values: Iterable[str]) -> str:
