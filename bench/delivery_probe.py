@@ -9,7 +9,6 @@ import os
 import sys
 import time
 
-from export_probe import peak_resident_mb  # the same measure as the export's (this folder is on the path)
 from sqlalchemy import text
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
@@ -41,7 +40,11 @@ def seed(db, n):
 
 
 def main(url, n, out):
+    # Before anything imports petition, whose configuration reads DATABASE_URL once: set later, the
+    # probe would make its copy of whatever database the caller's environment named (make bench's
+    # million signatures, once).
     os.environ["DATABASE_URL"] = url
+    from export_probe import peak_resident_mb  # the same measure as the export's (this folder is on the path)
     from flask_migrate import upgrade
 
     from petition import create_app
