@@ -173,6 +173,21 @@ def settings(app, **values):
         limiter.reset()
 
 
+def server_drops_the_pools_connection(app):
+    """PostgreSQL ends the one connection the app's pool then holds (as a restart or an idle timeout
+    would), while the pool still has it; the backend's pid. Call inside the app's context."""
+    from sqlalchemy import create_engine
+
+    db.engine.dispose()  # the pool holds one connection from here: the one the server drops
+    with db.engine.connect() as connection:
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.connect() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    other.dispose()
+    return backend
+
+
 def is_postgresql(app):
     return app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
 

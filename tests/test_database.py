@@ -10,7 +10,7 @@ from petition import database
 from petition.extensions import db
 from petition.models import Signature
 from petition.outbox import deliver_due
-from tests.support import is_postgresql
+from tests.support import is_postgresql, server_drops_the_pools_connection
 
 
 def test_another_engine_in_the_process_keeps_its_own_settings(app):
@@ -274,13 +274,7 @@ def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unn
         return  # SQLite has no server to lose
     monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.05)
     with app.app_context():
-        db.engine.dispose()  # the pool holds one connection from here: the one the server drops
-        with db.engine.connect() as connection:
-            backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-        with other.connect() as connection:
-            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-        other.dispose()
+        backend = server_drops_the_pools_connection(app)
         time.sleep(0.1)
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend

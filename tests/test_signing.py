@@ -217,18 +217,12 @@ def test_a_connection_the_server_dropped_fails_one_signing_and_is_not_handed_out
     if not is_postgresql(app):
         return
     import psycopg
-    from sqlalchemy import create_engine, text
 
     from petition import signing
+    from tests.support import server_drops_the_pools_connection
 
     db.session.rollback()
-    db.engine.dispose()  # the pool holds one connection from here: the one the server drops
-    with db.engine.connect() as connection:
-        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
-    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
-    with other.connect() as connection:
-        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
-    other.dispose()
+    server_drops_the_pools_connection(app)
     with pytest.raises(psycopg.OperationalError):
         signing.sign_now(name="Unlucky", affiliation="Uni", email="unlucky@example.org", group="chinese")
     for n in range(3):
