@@ -228,3 +228,20 @@ def test_each_browser_gets_the_language_its_own_header_asks_for_one_after_anothe
     browsers = [("zh-CN", "zh-Hans"), ("en-US", "en"), ("zh-CN", "zh-Hans"), ("", "en"), ("zh", "zh-Hans")]
     for accept, expected in browsers:
         assert html_lang(client.get("/", headers={"Accept-Language": accept}).get_data(as_text=True)) == expected
+
+
+@pytest.mark.parametrize(
+    "accept",
+    ["", ";;;,,,", "zh;q=banana", "en;q=-1, zh;q=2", "*", "x" * 8000, "zh-CN;q=0.9," * 300, "\u00e9\u00e8"],
+)
+def test_a_hostile_accept_language_header_gets_a_page_in_a_language_the_site_has(client, accept):
+    response = client.get("/sign", headers={"Accept-Language": accept.encode("utf-8").decode("latin-1")})
+    assert response.status_code == 200 and html_lang(response.get_data(as_text=True)) in ("en", "zh-Hans")
+
+
+def test_endless_different_accept_language_headers_hold_a_bounded_memory(client):
+    from petition.locales import browser_language
+
+    for n in range(600):
+        assert client.get("/privacy", headers={"Accept-Language": f"zh;q=0.{n:03d}, en"}).status_code == 200
+    assert browser_language.cache_info().currsize <= 256

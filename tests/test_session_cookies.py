@@ -41,3 +41,20 @@ def test_the_forms_start_time_is_read_with_the_keys_set_now(app):
             assert abuse.seconds_to_fill(shown, now=1012.0) is None, "forged or signed with a dropped key"
         with settings(app, SECRET_KEY=NEW_KEY, SECRET_KEY_FALLBACKS=[old_key]):
             assert abuse.seconds_to_fill(shown, now=1012.0) == 12.0
+
+
+def test_a_forged_or_garbage_session_cookie_gets_a_fresh_form_and_signs_nothing(app, client):
+    from sqlalchemy import func, select
+
+    from petition.extensions import db
+    from petition.models import Signature
+    from tests.support import signature_form
+
+    for cookie in ("garbage", "eyJjc3JmX3Rva2VuIjoiYWJjIn0.forged.signature", "x" * 3000):
+        client.set_cookie("session", cookie)
+        assert client.get("/sign").status_code == 200
+        client.set_cookie("session", cookie)
+        posted = client.post("/sign", data={**signature_form(), "csrf_token": "abc"})
+        assert posted.status_code == 422, "the form comes back, with what was typed"
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 0
