@@ -112,6 +112,11 @@ class Config:
     # Every message a form shows is the site's own (translated by Flask-Babel); WTForms' catalogue
     # would only be loaded, at a cost on every form post, and never used.
     WTF_I18N_ENABLED = False
+    # Flask-WTF would also refuse any HTTPS post without a same-origin Referer, but every page sends
+    # Referrer-Policy: no-referrer (a signer's private links must not leak), so browsers send none and
+    # no form could be posted over HTTPS. The token tied to the session (a Secure, SameSite=Lax cookie
+    # on an HSTS site) is what stops a forged post; the Referer would add nothing to it.
+    WTF_CSRF_SSL_STRICT = False
     WTF_CSRF_TIME_LIMIT = None  # a scholar may take a long time over the form; the token lasts the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -138,3 +138,18 @@ def test_an_untrusted_forwarded_proto_does_not_turn_on_strict_transport_security
 def test_pages_deny_powerful_browser_features(client):
     policy = client.get("/").headers["Permissions-Policy"]
     assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+
+
+def test_forms_posted_over_https_without_a_referrer_are_accepted(app, app_factory):
+    """Every page says Referrer-Policy: no-referrer, so a browser on the HTTPS site sends no Referer
+    with the forms it posts: the confirm button must still work (and, with it, every other form)."""
+    from tests.support import link_in_latest_email, sign_as
+
+    proxied = app_factory(TRUSTED_PROXIES=1).test_client()
+    proxied.environ_base.update({"HTTP_X_FORWARDED_PROTO": "https", "HTTP_X_FORWARDED_FOR": "203.0.113.9"})
+    assert sign_as(proxied).status_code == 302
+    path = link_in_latest_email(app, "ada@example.ac.uk")
+    token = csrf_token(proxied, path)
+    pressed = proxied.post(path, data={"csrf_token": token})
+    assert pressed.status_code == 302, pressed.get_data(as_text=True)
+    assert "Referer" not in pressed.request.headers
