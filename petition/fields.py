@@ -18,10 +18,19 @@ def tidy_filter(value: str | None) -> str | None:
     return tidy(value) if isinstance(value, str) else value
 
 
+def line_breaks_filter(value: str | None) -> str | None:
+    """A text area's lines as browsers send them (CR LF) or as pasted (CR, LF), stored with LF."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 class NoControlCharacters:
-    """Rejects invisible control characters anywhere but the ends (which are trimmed)."""
+    """Rejects invisible control characters anywhere but the ends (which are trimmed). A text area
+    (allow_line_breaks) keeps the line breaks a person types with Enter, and nothing else invisible."""
 
     message = _l("Remove the invisible control characters from this field.")
+
+    def __init__(self, allow_line_breaks: bool = False) -> None:
+        self.allow_line_breaks = allow_line_breaks
 
     def __call__(
         self,
@@ -29,7 +38,11 @@ class NoControlCharacters:
         field: Field,
     ) -> None:
         raw = field.raw_data[0] if field.raw_data else ""
-        if isinstance(raw, str) and has_control_characters(raw.strip()):
+        if not isinstance(raw, str):
+            return
+        if self.allow_line_breaks:
+            raw = line_breaks_filter(raw).replace("\n", " ")
+        if has_control_characters(raw.strip()):
             raise ValidationError(self.message)
 
 

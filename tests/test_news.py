@@ -89,10 +89,10 @@ def test_news_goes_to_each_subscriber_once_in_their_language_with_one_click_unsu
     assert set(news_messages) == {"wants@example.org", "zhong@example.org"}
     english, zh = news_messages["wants@example.org"], news_messages["zhong@example.org"]
     assert "Delivered to the Guangdong government" in english["Subject"] and "已递交" in zh["Subject"]
-    assert "我们已把公开信递交省政府" in zh.get_content()
+    assert "我们已把公开信递交省政府" in zh.text()
     assert english["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     url = english["List-Unsubscribe"].strip("<>")
-    assert url.startswith("https://letter.example.org/en/unsubscribe/") and url in english.get_content()
+    assert url.startswith("https://letter.example.org/en/unsubscribe/") and url in english.text()
     assert len(news_emails(app)) == 2
 
 
@@ -202,3 +202,71 @@ def test_a_signer_changes_the_choice_on_the_private_page(client, app):
     assert client.post(manage, data=data).status_code == 302
     with app.app_context():
         assert db.session.execute(select(Signature.wants_updates)).scalar_one() is True
+
+
+def test_the_unsubscribe_header_is_one_address_a_mail_provider_reads_without_decoding(
+    client, app, organiser_client, smtp_server, runner
+):
+    """Providers show their unsubscribe button only for a List-Unsubscribe that holds <https://...>
+    as written: RFC 2047 encoded words are not allowed there (RFC 2369), and nobody decodes them."""
+    from tests.support import raw_header
+
+    signer(client, app, "reader@example.org", updates=True)
+    publish(organiser_client, email=True)
+    deliver_until(runner, smtp_server, lambda m: m["List-Unsubscribe-Post"])
+    [message] = [m for m in smtp_server.messages if m["List-Unsubscribe-Post"]]
+    header = raw_header(message, "List-Unsubscribe")
+    assert "=?" not in header, header
+    url = re.fullmatch(r"<(https://[^>\s]+)>", header).group(1)
+    assert len(url) > 78, "long enough that a naive folder would have encoded it"
+    assert urlsplit(url).path.startswith("/en/unsubscribe/")
+    assert client.post(urlsplit(url).path, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    with app.app_context():
+        assert db.session.execute(select(Signature.wants_updates)).scalar_one() is False
+
+
+def test_a_news_email_reads_as_text_with_paragraphs_and_whole_links(client, app, organiser_client, smtp_server, runner):
+    signer(client, app, "reader@example.org", updates=True)
+    token = csrf_token(organiser_client, "/organisers/updates")
+    body = "We handed the letter to the **provincial** office.\n\nRead the [background article](/en/background)."
+    data = {"csrf_token": token, "published_on": "2026-12-01", "title_en": "Delivered", "title_zh": "已递交"}
+    data |= {"body_en": body, "body_zh": "我们已递交。", "email": "y"}
+    assert organiser_client.post("/organisers/updates", data=data).status_code == 302
+    deliver_until(runner, smtp_server, lambda m: m["List-Unsubscribe-Post"])
+    [message] = [m for m in smtp_server.messages if m["List-Unsubscribe-Post"]]
+    text = message.text()
+    assert "**" not in text and "](" not in text
+    assert "We handed the letter to the provincial office.\n\nRead the background article" in text
+    assert "(https://letter.example.org/en/background)" in text, "a relative link made whole"
+    html = message.html()
+    assert '<a href="https://letter.example.org/en/background">' in html
+
+
+def deliver_until(runner, smtp_server, wanted, seconds=10):
+    deadline = time.monotonic() + seconds  # news goes out at NEWS_PER_MINUTE
+    while not any(wanted(m) for m in smtp_server.messages) and time.monotonic() < deadline:
+        assert runner.invoke(args=["mail", "deliver"]).exit_code == 0
+        time.sleep(0.1)
+
+
+def test_news_typed_with_enter_between_paragraphs_is_published_in_both_languages(client, organiser_client):
+    """A browser sends a text area's Enter as CR LF: two paragraphs, in English and in Chinese."""
+    token = csrf_token(organiser_client, "/organisers/updates")
+    data = {"csrf_token": token, "published_on": "2026-12-01", "title_en": "Two paragraphs", "title_zh": "两段"}
+    data |= {"body_en": "First paragraph.\r\n\r\nSecond paragraph.", "body_zh": "第一段。\r\n\r\n第二段。"}
+    response = organiser_client.post("/organisers/updates", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert "<p>First paragraph.</p>\n<p>Second paragraph.</p>" in client.get("/en/").get_data(as_text=True)
+    assert "<p>第一段。</p>\n<p>第二段。</p>" in client.get("/zh/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "field, value", [("title_en", "Two\r\nlines"), ("body_en", "A bell\x07 rings"), ("body_zh", "右\u202e到左")]
+)
+def test_news_still_refuses_invisible_characters_other_than_a_bodys_line_breaks(organiser_client, field, value):
+    token = csrf_token(organiser_client, "/organisers/updates")
+    data = {"csrf_token": token, "published_on": "2026-12-01", "title_en": "T", "title_zh": "标题"}
+    data |= {"body_en": "Body.", "body_zh": "正文。", field: value}
+    response = organiser_client.post("/organisers/updates", data=data)
+    assert response.status_code == 422
+    assert "Remove the invisible control characters" in response.get_data(as_text=True)

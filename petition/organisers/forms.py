@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from .. import news
 from ..accounts import PASSWORD_MIN
-from ..fields import NoControlCharacters, TooLong, tidy_filter
+from ..fields import NoControlCharacters, TooLong, line_breaks_filter, tidy_filter
 from ..models import EMAIL_MAX
 
 if TYPE_CHECKING:
@@ -147,8 +147,12 @@ def _text(label: LazyString, limit: int, area: bool = False) -> UnboundField:
     field = TextAreaField if area else StringField
     return field(
         label,
-        filters=[tidy_filter] if not area else [],
-        validators=[DataRequired(_l("Write this in both languages.")), TooLong(limit), NoControlCharacters()],
+        filters=[line_breaks_filter] if area else [tidy_filter],
+        validators=[
+            DataRequired(_l("Write this in both languages.")),
+            TooLong(limit),
+            NoControlCharacters(allow_line_breaks=area),
+        ],
         render_kw={"maxlength": limit, **({"rows": 8} if area else {})},
     )
 
