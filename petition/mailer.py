@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import UTC, datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from flask import current_app
 
+from .email_text import html_version, language_of
 from .text import EmailNotValidError, normalise_email
 
 if TYPE_CHECKING:
@@ -53,19 +57,34 @@ def recipient(outgoing: OutgoingEmail) -> Address:
     return Address(username=local, domain=domain)
 
 
+# Headers set with set_raw go out exactly as given. Python would otherwise turn a header line longer
+# than 78 characters with no space to fold at (a long unsubscribe address) into RFC 2047 encoded
+# words, which List-Unsubscribe may not contain: mail providers would find no <https://...> in it.
+MESSAGE_POLICY = policy.default.clone(refold_source="none")
+
+
 def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     if outgoing.subject is None or outgoing.body is None:
         raise ValueError("the email has not been written")
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = recipient(outgoing)
     message["Subject"] = outgoing.subject
+    message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(outgoing)
     if outgoing.unsubscribe_url:  # news: a one-click unsubscribe that mail programs show (RFC 8058)
-        message["List-Unsubscribe"] = f"<{outgoing.unsubscribe_url}>"
+        message.set_raw("List-Unsubscribe", f"<{one_line(outgoing.unsubscribe_url)}>")
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(outgoing.body)
+    message.add_alternative(html_version(outgoing.body, language_of(outgoing.subject)), subtype="html")
     return message
+
+
+def one_line(value: str) -> str:
+    """A value for a raw header: a line break in it would start a header of the sender's choosing."""
+    if "\r" in value or "\n" in value:
+        raise ValueError("a header value may not contain a line break")
+    return value
 
 
 def envelope(message: EmailMessage) -> tuple[str, list[str]]:
@@ -94,7 +113,7 @@ class ConsoleTransport:
             "Email (no MAIL_SERVER set, so not sent)\nTo: %s\nSubject: %s\n\n%s",
             message["To"],
             message["Subject"],
-            message.get_content(),
+            message.get_body(("plain",)).get_content(),
         )
 
 

@@ -18,6 +18,7 @@ from flask_babel import gettext
 from sqlalchemy import Select, delete, func, select
 
 from . import audit
+from .email_text import markdown_as_text
 from .extensions import db
 from .links import site_link
 from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
@@ -106,11 +107,14 @@ def news_email(update: Update, signature: Signature) -> dict[str, object]:
     """The outbox row's values for one update to one signer. The caller has switched to the signer's
     language (in_their_languages)."""
     link = unsubscribe_url(signature)
+    letter_url = site_link("public.index", lang=signature.language)
     body = render_email(
         "emails/update.txt",
         update=update,
         language=signature.language,
-        letter_url=site_link("public.index", lang=signature.language),
+        # Read as text in any mail program: no Markdown marks, every link written out in full.
+        news_text=markdown_as_text(update.body(signature.language), letter_url),
+        letter_url=letter_url,
         unsubscribe_url=link,
     )
     subject = gettext("News about the open letter: %(title)s", title=update.title(signature.language))

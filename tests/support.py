@@ -10,6 +10,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import contextmanager
+from email.message import EmailMessage
 from pathlib import Path
 
 from sqlalchemy import MetaData, text
@@ -226,6 +227,24 @@ def wait_for(url, process, seconds=30):
     raise RuntimeError(f"the server did not answer at {url}")
 
 
+class ReceivedEmail(EmailMessage):
+    """An email as a mail program reads it; text() is its plain-text part."""
+
+    def text(self):
+        return self.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+    def html(self):
+        return self.get_body(("html",)).get_content().replace("\r\n", "\n")
+
+
+def raw_header(message, name):
+    """A header as a mail provider reads it from the bytes: unfolded (RFC 5322), nothing decoded."""
+    head = message.raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\n(?=[ \t])", "", head)
+    found = re.search(rf"^{re.escape(name)}:[ \t]*(.*)$", unfolded, re.M | re.I)
+    return found.group(1) if found else None
+
+
 class RecordingHandler:
     """Keeps every message it accepts, with its envelope; refuses recipients whose address starts
     with 'nobody' for good, and defers those starting with 'later' (451) for ever."""
@@ -250,7 +269,9 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         from email import message_from_bytes, policy
 
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        message = message_from_bytes(envelope.content, _class=ReceivedEmail, policy=policy.default)
+        message.raw = envelope.content  # the bytes as sent, for tests that read headers as providers do
+        self.messages.append(message)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         if self.on_accept:
             self.on_accept()

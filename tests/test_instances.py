@@ -108,7 +108,7 @@ def site(tmp_path_factory):
 def latest_link(site, kind, address):
     """The link in the latest email to `address`, as the mail server received it from the worker."""
     subprocess.run(site["flask"] + ["mail", "deliver"], cwd=PROJECT_ROOT, env=site["env"], check=True)
-    body = [message for message in site["smtp"].messages if message["To"] == address][-1].get_content()
+    body = [message for message in site["smtp"].messages if message["To"] == address][-1].text()
     return re.search(rf"https?://[^/\s]+((?:/en|/zh)?/{kind}/\S+)", body).group(1)
 
 

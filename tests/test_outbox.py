@@ -40,7 +40,7 @@ def test_signing_queues_a_confirmation_email_that_the_worker_sends(smtp_server):
     deliver_due()
     [message] = smtp_server.messages
     assert message["To"] == "wang@example.edu.cn"
-    body = message.get_content()
+    body = message.text()
     assert (
         "王小明" in body
         and "https://letter.example.org/en/confirm/" in body

@@ -110,9 +110,9 @@ def test_publishing_a_change_can_tell_every_earlier_signer_once_in_their_languag
             if "(version 2)" in m["Subject"] or "第 2 版" in m["Subject"]
         }
         assert set(notices) == {"early.en@example.org", "early.zh@example.org"}
-        english = notices["early.en@example.org"].get_content()
+        english = notices["early.en@example.org"].text()
         assert "+ We, the undersigned, are scholars" in english and "named the signers" in english
         assert "/en/signature/" in english, "their private link to withdraw"
-        assert "/zh/signature/" in notices["early.zh@example.org"].get_content()
+        assert "/zh/signature/" in notices["early.zh@example.org"].text()
     finally:
         server.stop()
