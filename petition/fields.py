@@ -20,7 +20,11 @@ def tidy_filter(value: str | None) -> str | None:
 
 def line_breaks_filter(value: str | None) -> str | None:
     """A text area's lines as browsers send them (CR LF) or as pasted (CR, LF), stored with LF."""
-    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+    return with_lf(value) if isinstance(value, str) else value
+
+
+def with_lf(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class NoControlCharacters:
@@ -41,7 +45,7 @@ class NoControlCharacters:
         if not isinstance(raw, str):
             return
         if self.allow_line_breaks:
-            raw = line_breaks_filter(raw).replace("\n", " ")
+            raw = with_lf(raw).replace("\n", " ")
         if has_control_characters(raw.strip()):
             raise ValidationError(self.message)
 

@@ -98,6 +98,11 @@ def server_said(code: int, text: bytes | str) -> str:
     return f"{code} {readable}"
 
 
+def text_of(message: EmailMessage) -> str:
+    plain = message.get_body(("plain",))
+    return plain.get_content() if plain is not None else ""
+
+
 class ConsoleTransport:
     """Development: print each email so a person can follow the links without a mail server."""
 
@@ -113,7 +118,7 @@ class ConsoleTransport:
             "Email (no MAIL_SERVER set, so not sent)\nTo: %s\nSubject: %s\n\n%s",
             message["To"],
             message["Subject"],
-            message.get_body(("plain",)).get_content(),
+            text_of(message),
         )
 
 
