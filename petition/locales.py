@@ -51,6 +51,10 @@ def select_locale() -> str:
         return DEFAULT
     if getattr(g, "url_lang", None):
         return g.url_lang
+    if request.url_rule is None:  # no page here (a 404): a /zh/ address is still read in Chinese
+        first = request.path.split("/", 2)[1]
+        if first in SUPPORTED:
+            return first
     g.language_negotiated = True  # headers.py tells caches the page varies by reader
     chosen = request.cookies.get(COOKIE)
     if chosen in SUPPORTED:

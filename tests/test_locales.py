@@ -245,3 +245,12 @@ def test_endless_different_accept_language_headers_hold_a_bounded_memory(client)
     for n in range(600):
         assert client.get("/privacy", headers={"Accept-Language": f"zh;q=0.{n:03d}, en"}).status_code == 200
     assert browser_language.cache_info().currsize <= 256
+
+
+@pytest.mark.parametrize("path, words", [("/zh/no-such-page", "此网址没有对应的页面"), ("/en/no-such-page", "There is no page")])
+def test_a_missing_page_under_a_language_is_told_in_that_language(client, path, words):
+    """A reader who followed a /zh/ link that is wrong reads why in Chinese, whatever the browser says."""
+    browser = "en-GB,en;q=0.9" if path.startswith("/zh/") else "zh-CN,zh;q=0.9"
+    response = client.get(path, headers={"Accept-Language": browser})
+    assert response.status_code == 404
+    assert words in response.get_data(as_text=True)
