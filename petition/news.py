@@ -41,6 +41,15 @@ def published_updates() -> Sequence[Update]:
     )
 
 
+def last_change() -> datetime | None:
+    """When the news last changed: published, corrected or withdrawn (the feeds' Last-Modified)."""
+    latest = db.session.execute(
+        select(func.max(Update.changed_at), func.max(Update.withdrawn_at), func.max(Update.created_at))
+    ).one()
+    moments = [moment for moment in latest if moment is not None]
+    return max(moments) if moments else None
+
+
 def all_updates() -> Sequence[Update]:
     """What organisers see: withdrawn ones too."""
     return db.session.execute(select(Update).order_by(Update.published_on.desc(), Update.id.desc())).scalars().all()

@@ -270,3 +270,43 @@ def test_news_still_refuses_invisible_characters_other_than_a_bodys_line_breaks(
     response = organiser_client.post("/organisers/updates", data=data)
     assert response.status_code == 422
     assert "Remove the invisible control characters" in response.get_data(as_text=True)
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RFC_3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+
+
+def assert_valid_atom(xml):
+    """What RFC 4287 requires of a feed, as a strict validator checks it (section 4.1.1: author,
+    id, title, updated; 4.1.2: each entry's id, title, updated; dates in RFC 3339)."""
+    feed = ElementTree.fromstring(xml)
+    for name in ("id", "title", "updated"):
+        assert feed.find(f"{ATOM}{name}") is not None, f"the feed has no atom:{name}"
+    assert RFC_3339.fullmatch(feed.find(f"{ATOM}updated").text)
+    feed_author = feed.find(f"{ATOM}author/{ATOM}name")
+    assert feed_author is not None and feed_author.text.strip(), "atom:author with a name"
+    for entry in feed.findall(f"{ATOM}entry"):
+        for name in ("id", "title", "updated"):
+            assert entry.find(f"{ATOM}{name}") is not None, f"an entry has no atom:{name}"
+        for name in ("updated", "published"):
+            assert RFC_3339.fullmatch(entry.find(f"{ATOM}{name}").text)
+    return feed
+
+
+def test_each_feed_is_valid_atom_and_a_poll_with_nothing_new_downloads_nothing(client, organiser_client):
+    for language in ("en", "zh"):
+        assert_valid_atom(client.get(f"/{language}/updates.atom").get_data())  # no news yet
+    publish(organiser_client, email=False)
+    tags = {}
+    for language in ("en", "zh"):
+        first = client.get(f"/{language}/updates.atom")
+        tags[language] = first.headers["ETag"]
+        assert_valid_atom(first.get_data())
+        assert first.headers["ETag"] and first.headers["Last-Modified"]
+        again = client.get(f"/{language}/updates.atom", headers={"If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and again.get_data() == b""
+        since = client.get(f"/{language}/updates.atom", headers={"If-Modified-Since": first.headers["Last-Modified"]})
+        assert since.status_code == 304
+    publish(organiser_client, email=False, title="Newer")
+    changed = client.get("/en/updates.atom", headers={"If-None-Match": tags["en"]})
+    assert changed.status_code == 200 and b"Newer" in changed.get_data()

@@ -266,14 +266,23 @@ def unsubscribe(signature: Signature, token: str) -> ResponseReturnValue:
 def updates_feed() -> ResponseReturnValue:
     """The news as an Atom feed, in this address's language."""
     language = _language()
+    changed = news.last_change()
     xml = render_template(
         "updates.atom.xml",
         updates=news.published_updates(),
+        updated=changed or FEED_EPOCH,
         language=language,
         letter_url=site_link("public.index", lang=language),
         feed_url=site_link("public.updates_feed", lang=language),
     )
-    return Response(xml, mimetype="application/atom+xml")
+    # Feed readers poll: one that has this version gets 304 and no body (ETag and Last-Modified).
+    response = Response(xml, mimetype="application/atom+xml")
+    response.last_modified = changed or FEED_EPOCH
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+FEED_EPOCH = datetime(2012, 1, 1, tzinfo=UTC)  # the feeds' date before any news: the year of the events
 
 
 @localized_route(bp, "/signatories/growth")
