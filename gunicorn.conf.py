@@ -5,7 +5,9 @@ Every value can be changed with an environment variable (GUNICORN_WORKERS, PORT,
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# Only the machine itself: the reverse proxy on it is the way in. Listening everywhere would let a
+# client skip the proxy (its buffering, TLS and the X-Forwarded-For the app believes from it).
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Sync workers: the work is short and CPU-bound; two per core, plus one, keeps the cores busy
 # while a worker waits on the database.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .catalogues import ensure_compiled
 from .config import check_list_review, check_production_secret, check_shared_limits, config_for_environment
@@ -60,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     from .accounts import organiser_by_id
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .locales import select_locale
+    from .proxies import FromTrustedProxies, networks
 
     db.init_app(app)
     database.configure(app)
@@ -73,11 +73,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(organiser_by_id)
     limiter.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
-        # Believe X-Forwarded-For only as far as our own proxies wrote it.
+        # Believe X-Forwarded-For only from our own proxies' addresses, and only as far as they wrote it.
         hops = app.config["TRUSTED_PROXIES"]
+        proxies = networks(app.config["TRUSTED_PROXY_ADDRESSES"])
         # Flask's documented way to wrap the WSGI app; mypy sees a method being replaced.
-        proxied = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
-        app.wsgi_app = proxied  # type: ignore[method-assign]
+        app.wsgi_app = FromTrustedProxies(app.wsgi_app, hops, proxies)  # type: ignore[method-assign]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -168,6 +168,9 @@ class Config:
     LIST_INDEXABLE = env_flag("LIST_INDEXABLE", "false")
     # Number of reverse proxies in front of the app whose X-Forwarded-For may be believed.
     TRUSTED_PROXIES = env_number("TRUSTED_PROXIES", "0")
+    # The addresses those proxies connect from (addresses or networks): forwarded headers from any
+    # other address are ignored. The default suits a proxy on the same machine.
+    TRUSTED_PROXY_ADDRESSES = env_list("TRUSTED_PROXY_ADDRESSES") or ["127.0.0.1", "::1"]
     # A form sent back faster than this is probably not a person (0 turns the check off).
     SIGN_MIN_SECONDS = env_seconds("SIGN_MIN_SECONDS", "3")
     # How fast news emails go out (the mail server and the recipients' servers like a steady pace).

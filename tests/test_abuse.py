@@ -3,6 +3,7 @@ lockout, trusted proxies, hashed IP addresses."""
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from petition import abuse, lockout
@@ -200,3 +201,46 @@ def test_logging_in_starts_a_fresh_session_with_safe_cookies(client, app):
         assert "planted" not in session
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_client_that_reaches_the_app_directly_cannot_forge_its_address(app_factory):
+    """TRUSTED_PROXIES=1 believes X-Forwarded-For only from the proxy's own addresses: a client that
+    reached gunicorn itself (not through the proxy) and writes the header gets its own address."""
+    proxied = app_factory(TRUSTED_PROXIES=1, SIGN_LIMIT_PER_IP="2 per hour")
+    client = proxied.test_client()
+    client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
+    limiter.reset()
+    statuses = [post_from(client, f"203.0.113.{i}", f"f{i}@example.org") for i in range(3)]
+    assert statuses == [302, 302, 429]
+    with proxied.app_context():
+        hashes = set(db.session.execute(select(Signature.ip_hash)).scalars())
+        assert hashes == {abuse.ip_hash("198.51.100.7")}
+    limiter.reset()
+
+
+def test_the_proxys_own_addresses_can_be_named(app_factory):
+    proxied = app_factory(TRUSTED_PROXIES=1, TRUSTED_PROXY_ADDRESSES=["10.1.0.0/16"], SIGN_LIMIT_PER_IP="9 per hour")
+    client = proxied.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.1.2.3"
+    limiter.reset()
+    assert post_from(client, "192.0.2.44", "named@example.org") == 302
+    with proxied.app_context():
+        assert db.session.execute(select(Signature.ip_hash)).scalar_one() == abuse.ip_hash("192.0.2.44")
+    limiter.reset()
+
+
+def test_gunicorn_listens_only_on_the_machine_itself_unless_told_otherwise(monkeypatch):
+    import runpy
+
+    from tests.support import PROJECT_ROOT
+
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))["bind"] == "127.0.0.1:8000"
+
+
+def test_a_mistyped_proxy_address_stops_the_site_with_a_message(app_factory):
+    from petition.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match=r"TRUSTED_PROXY_ADDRESSES: '10\.0\.0\.300'"):
+        app_factory(TRUSTED_PROXIES=1, TRUSTED_PROXY_ADDRESSES=["10.0.0.300"])

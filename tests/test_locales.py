@@ -247,7 +247,9 @@ def test_endless_different_accept_language_headers_hold_a_bounded_memory(client)
     assert browser_language.cache_info().currsize <= 256
 
 
-@pytest.mark.parametrize("path, words", [("/zh/no-such-page", "此网址没有对应的页面"), ("/en/no-such-page", "There is no page")])
+@pytest.mark.parametrize(
+    "path, words", [("/zh/no-such-page", "此网址没有对应的页面"), ("/en/no-such-page", "There is no page")]
+)
 def test_a_missing_page_under_a_language_is_told_in_that_language(client, path, words):
     """A reader who followed a /zh/ link that is wrong reads why in Chinese, whatever the browser says."""
     browser = "en-GB,en;q=0.9" if path.startswith("/zh/") else "zh-CN,zh;q=0.9"
