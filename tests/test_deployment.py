@@ -491,9 +491,8 @@ def test_the_proxy_compresses_text_and_sets_the_headers_the_site_expects(site):
     moved = connection.getresponse()
     connection.close()
     assert moved.status == 301 and moved.getheader("Location") == f"https://{HOST}/en/sign"
-    with socket.create_connection(("127.0.0.1", site["https_port"]), timeout=10) as raw:
-        with pytest.raises(ssl.SSLError):
-            site["tls"].wrap_socket(raw, server_hostname="elsewhere.example.net")
+    with socket.create_connection(("127.0.0.1", site["https_port"]), timeout=10) as raw, pytest.raises(ssl.SSLError):
+        site["tls"].wrap_socket(raw, server_hostname="elsewhere.example.net")
 
 
 def test_no_client_can_forge_its_address(site):
