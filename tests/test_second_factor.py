@@ -187,3 +187,40 @@ def test_an_organiser_logged_in_before_2fa_was_required_must_enrol_before_anythi
             response = organiser_client.get(path)
             assert response.status_code == 302 and response.headers["Location"].endswith("/organisers/enrol"), path
         assert organiser_client.get("/organisers/enrol").status_code == 200
+
+
+def shown_secret(client):
+    page = client.get("/organisers/enrol").get_data(as_text=True)
+    return re.search(r'<code class="secret" id="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+
+
+@pytest.mark.usefixtures("account")
+def test_a_secret_seen_with_the_password_alone_never_opens_the_account_once_the_owner_enrols(app, client, clock):
+    thief = app.test_client()
+    assert log_in(thief, EMAIL, PASSWORD).headers["Location"].endswith("/organisers/enrol")
+    seen = shown_secret(thief)
+    secret, _ = enrol(client, clock)
+    clock.tick()
+    assert log_in(thief, EMAIL, PASSWORD).headers["Location"].endswith("/organisers/login/code")
+    assert post_code(thief, "/organisers/login/code", code_at(seen, clock)).status_code == 422
+    assert thief.get("/organisers/").status_code == 302
+    assert secret != seen, "each enrolment has a secret of its own"
+
+
+@pytest.mark.usefixtures("account")
+def test_the_secret_is_kept_on_the_account_only_once_a_code_confirms_it(app, client, clock):
+    log_in(client, EMAIL, PASSWORD)
+    first = shown_secret(client)
+    assert shown_secret(client) == first, "reloading the page keeps the secret the app has scanned"
+    assert post_code(client, "/organisers/enrol", "000000").status_code == 422
+    assert shown_secret(client) == first, "so does a wrong code"
+    with app.app_context():
+        assert db.session.execute(select(Organiser.totp_secret)).scalar_one() is None
+    clock.tick()
+    log_in(client, EMAIL, PASSWORD)
+    second = shown_secret(client)
+    assert second != first, "a new login enrols with a new secret"
+    assert post_code(client, "/organisers/enrol", code_at(first, clock)).status_code == 422
+    assert post_code(client, "/organisers/enrol", code_at(second, clock)).status_code == 200
+    with app.app_context():
+        assert db.session.execute(select(Organiser.totp_secret)).scalar_one() == second

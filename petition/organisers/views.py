@@ -163,24 +163,40 @@ def enrol() -> ResponseReturnValue:
         return redirect(url_for(".login"))
     if organiser.has_second_factor:
         return redirect(url_for(".account"))
+    secret = _enrolment_secret(organiser)
     form = CodeForm()
     error = None
     if form.validate_on_submit():
         codes = second_factor.confirm_enrolment(
-            organiser, form.code.data, abuse.ip_hash(request.remote_addr), accounts.clock()
+            organiser, secret, form.code.data, abuse.ip_hash(request.remote_addr), accounts.clock()
         )
         if codes:
+            session.pop(ENROLMENT, None)
             audit.record(organiser, "enrol-2fa", f"organiser {organiser.email}")
             target = url_for(".account") if logged_in else _complete_login(organiser)
             return render_template("organisers/recovery_codes.html", codes=codes, target=target)
+        if organiser.has_second_factor:  # another enrolment of the account was confirmed meanwhile
+            return redirect(url_for(".account") if logged_in else url_for(".login_code"))
         error = _l(
             "That code is not right. Check that the app shows this site's entry, and enter the code it shows now."
         )
-    secret = second_factor.start_enrolment(organiser)
     page = render_template(
-        "organisers/enrol.html", form=form, error=error, secret=secret, qr=second_factor.qr_svg(organiser)
+        "organisers/enrol.html", form=form, error=error, secret=secret, qr=second_factor.qr_svg(organiser, secret)
     )
     return page, 422 if form.is_submitted() else 200
+
+
+# The secret this browser is enrolling with: its own, kept until a code confirms it or the session ends.
+ENROLMENT = "enrolment"
+
+
+def _enrolment_secret(organiser: Organiser) -> str:
+    kept = session.get(ENROLMENT)
+    if isinstance(kept, dict) and kept.get("id") == organiser.id and isinstance(kept.get("secret"), str):
+        return kept["secret"]
+    secret = second_factor.new_secret()
+    session[ENROLMENT] = {"id": organiser.id, "secret": secret}
+    return secret
 
 
 @bp.get("/account")
