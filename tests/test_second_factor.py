@@ -224,3 +224,38 @@ def test_the_secret_is_kept_on_the_account_only_once_a_code_confirms_it(app, cli
     assert post_code(client, "/organisers/enrol", code_at(second, clock)).status_code == 200
     with app.app_context():
         assert db.session.execute(select(Organiser.totp_secret)).scalar_one() == second
+
+
+def change_password(client, current, new):
+    token = csrf_token(client, "/organisers/account")
+    data = {"csrf_token": token, "current": current, "new": new, "again": new}
+    return client.post("/organisers/account/password", data=data)
+
+
+def log_out_everywhere(client):
+    token = csrf_token(client, "/organisers/account")
+    return client.post("/organisers/account/logout-everywhere", data={"csrf_token": token})
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize(
+    "owner_acts",
+    [
+        lambda owner: change_password(owner, PASSWORD, "a brand new passphrase"),
+        log_out_everywhere,
+    ],
+    ids=["password changed", "logged out everywhere"],
+)
+def test_a_half_made_login_ends_when_the_owner_changes_the_password_or_logs_out_everywhere(
+    app, client, clock, owner_acts
+):
+    secret, _ = enrol(client, clock)
+    clock.tick()
+    thief = app.test_client()
+    assert log_in(thief, EMAIL, PASSWORD).headers["Location"].endswith("/organisers/login/code")
+    token = csrf_token(thief, "/organisers/login/code")
+    assert owner_acts(client).status_code == 302
+    clock.tick()
+    late = thief.post("/organisers/login/code", data={"csrf_token": token, "code": code_at(secret, clock)})
+    assert late.status_code == 302 and late.headers["Location"].endswith("/organisers/login")
+    assert thief.get("/organisers/").status_code == 302

@@ -88,6 +88,7 @@ def _begin_second_step(organiser: Organiser) -> ResponseReturnValue:
         "id": organiser.id,
         "at": accounts.clock().timestamp(),
         "next": safe_local_path(request.args.get("next"), url_for(".dashboard")),
+        "token": accounts.start_pending_login(organiser),
     }
     return redirect(url_for(".login_code" if organiser.has_second_factor else ".enrol"))
 
@@ -98,13 +99,19 @@ def _pending_organiser() -> Organiser | None:
     if not isinstance(pending, dict) or accounts.clock().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     organiser = db.session.get(Organiser, pending.get("id"))
-    return organiser if organiser is not None and organiser.is_active else None
+    if organiser is None or not organiser.is_active:
+        return None
+    # Ended, with the account's sessions, by a new password or logging out everywhere meanwhile.
+    token = pending.get("token")
+    return organiser if isinstance(token, str) and accounts.pending_login_is_live(organiser, token) else None
 
 
 def _complete_login(organiser: Organiser) -> str:
     """Log the organiser in; where they were going."""
     pending = session.get(PENDING_LOGIN)
     target = pending.get("next") if isinstance(pending, dict) else None
+    if isinstance(pending, dict) and isinstance(pending.get("token"), str):
+        accounts.end_pending_login(pending["token"])
     session.clear()  # a fresh session: nothing from before the login carries over
     accounts.start_session(organiser)
     login_user(organiser)
