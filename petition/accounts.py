@@ -150,10 +150,23 @@ def change_password(email: str, password: str) -> Organiser:
     return organiser
 
 
-def change_own_password(organiser: Organiser, current: str, new: str) -> bool:
+class TooManyAttempts(AccountError):
+    pass
+
+
+def change_own_password(organiser: Organiser, current: str, new: str, ip_hash: str) -> bool:
     """An organiser changes their password on the site: the current one must be right. Every other
-    session of the account ends (this one stays). False when the current password is wrong."""
-    if not check_password_hash(organiser.password_hash, current):
+    session of the account ends (this one stays). False when the current password is wrong.
+
+    Each try counts with the account's logins for the lockout, so a session in other hands cannot
+    guess the password here any faster than at the login page: while the account or the network is
+    locked, even the right password raises TooManyAttempts."""
+    key = login_key(organiser.email)
+    if lockout.is_locked_out(key, ip_hash):
+        raise TooManyAttempts("There have been too many wrong passwords for this account.")
+    right = check_password_hash(organiser.password_hash, current)
+    lockout.record_attempt(key, ip_hash, succeeded=right)
+    if not right:
         return False
     _check_password_length(new)
     organiser.password_hash = generate_password_hash(new)

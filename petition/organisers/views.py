@@ -215,10 +215,20 @@ def account() -> str:
 def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if accounts.change_own_password(current_user, form.current.data, form.new.data):
-            flash(_l("Your password is changed. Every other session of your account has ended."), "success")
-            return redirect(url_for(".account"))
-        form.current.errors = [_l("That is not your current password.")]
+        ip_hash = abuse.ip_hash(request.remote_addr)
+        try:
+            if accounts.change_own_password(current_user, form.current.data, form.new.data, ip_hash):
+                flash(_l("Your password is changed. Every other session of your account has ended."), "success")
+                return redirect(url_for(".account"))
+            form.current.errors = [_l("That is not your current password.")]
+        except accounts.TooManyAttempts:
+            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+            form.current.errors = [
+                _l(
+                    "There have been too many attempts with a wrong password. Wait %(minutes)s minutes and try again.",
+                    minutes=minutes,
+                )
+            ]
     return render_template("organisers/account.html", form=form, logout_form=LogoutForm()), 422
 
 
