@@ -14,6 +14,7 @@ import hmac
 import io
 import re
 import secrets
+import unicodedata
 from datetime import datetime
 
 import pyotp
@@ -56,13 +57,29 @@ def qr_svg(organiser: Organiser, secret: str) -> str:
     return out.getvalue().decode("utf-8")
 
 
-def _digits(code: str) -> str:
-    return re.sub(r"[\s-]", "", code or "")
+# The forms a code may take once normalised: six digits from the app, or a recovery code.
+TOTP_CODE = re.compile(r"[0-9]{6}\Z")
+CODE_OR_RECOVERY_CODE = re.compile(r"(?:[0-9]{6}|[0-9a-fA-F]{10})\Z")
+_DASHES = {"\u2212"}  # the minus sign, besides Unicode's dashes (category Pd)
+
+
+def normalise_code(typed: str | None) -> str:
+    """A code as typed, in ASCII: input methods type full-width (１２３４５６) or Arabic-Indic
+    (١٢٣٤٥٦) digits, phones add spaces, recovery codes have a hyphen. NFKC folds the full-width
+    forms; any other digit becomes its ASCII digit; white space and dashes go. What is left must
+    then match TOTP_CODE or CODE_OR_RECOVERY_CODE, ASCII only."""
+    kept = []
+    for ch in unicodedata.normalize("NFKC", typed or ""):
+        if ch.isspace() or ch in _DASHES or unicodedata.category(ch) == "Pd":
+            continue
+        digit = unicodedata.digit(ch, None) if not ch.isascii() else None
+        kept.append(str(digit) if digit is not None else ch)
+    return "".join(kept)
 
 
 def _matching_step(secret: str, code: str, after: int, now: datetime) -> int | None:
     """The time step, later than `after`, whose code from `secret` this is; None if none is."""
-    if not re.fullmatch(r"[0-9]{6}", code):
+    if not TOTP_CODE.match(code):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS
@@ -115,7 +132,7 @@ def check_code(organiser: Organiser, code: str, ip_hash: str, now: datetime) -> 
     key = lockout_key(organiser)
     accepted = False
     if organiser.has_second_factor and not lockout.is_locked_out(key, ip_hash, now=now):
-        code = _digits(code)
+        code = normalise_code(code)
         accepted = _accept_totp(organiser, code, now) or _accept_recovery_code(organiser, code, now)
     lockout.record_attempt(key, ip_hash, succeeded=accepted)
     return accepted
@@ -128,7 +145,7 @@ def confirm_enrolment(organiser: Organiser, secret: str, code: str, ip_hash: str
     key = lockout_key(organiser)
     step = None
     if not lockout.is_locked_out(key, ip_hash, now=now):
-        step = _matching_step(secret, _digits(code), organiser.totp_last_step, now)
+        step = _matching_step(secret, normalise_code(code), organiser.totp_last_step, now)
     accepted = step is not None and (
         rows_changed(
             update(Organiser)

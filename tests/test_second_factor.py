@@ -259,3 +259,55 @@ def test_a_half_made_login_ends_when_the_owner_changes_the_password_or_logs_out_
     late = thief.post("/organisers/login/code", data={"csrf_token": token, "code": code_at(secret, clock)})
     assert late.status_code == 302 and late.headers["Location"].endswith("/organisers/login")
     assert thief.get("/organisers/").status_code == 302
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda code: code.translate(FULL_WIDTH),
+        lambda code: code.translate(ARABIC_INDIC),
+        lambda code: code.translate(DEVANAGARI),
+        lambda code: f"{code[:3]}\u3000{code[3:]}",
+        lambda code: f" {code[:3]} {code[3:]} ",
+    ],
+    ids=["full-width", "arabic-indic", "devanagari", "ideographic space", "spaces"],
+)
+def test_a_code_typed_by_an_input_method_in_other_digits_is_read_as_its_digits(app, client, clock, typed):
+    log_in(client, EMAIL, PASSWORD)
+    secret = shown_secret(client)
+    assert post_code(client, "/organisers/enrol", typed(code_at(secret, clock))).status_code == 200
+    log_out(client)
+    clock.tick()
+    log_in(client, EMAIL, PASSWORD)
+    assert post_code(client, "/organisers/login/code", typed(code_at(secret, clock))).status_code == 302
+    assert client.get("/organisers/").status_code == 200
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize(
+    "typed",
+    ["12345", "1234567", "12345x", "１２３４５", "½23456", "١٢٣٤٥٦٧", "123 456 7", "\U0001d7ce" * 6 + "0"],
+)
+def test_a_code_that_is_not_six_digits_gets_the_form_back_with_a_message(client, clock, typed):
+    log_in(client, EMAIL, PASSWORD)
+    refused = post_code(client, "/organisers/enrol", typed)
+    assert refused.status_code == 422
+    assert "Enter the six digits" in refused.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize("typed", ["12345", "1234567", "12345x", "１２３４５６７", "abcde-fghij", "0123456789abc"])
+def test_a_login_code_that_is_neither_six_digits_nor_a_recovery_code_gets_the_form_back(client, clock, typed):
+    enrol(client, clock)
+    log_out(client)
+    clock.tick()
+    log_in(client, EMAIL, PASSWORD)
+    refused = post_code(client, "/organisers/login/code", typed)
+    assert refused.status_code == 422
+    assert "Enter the six digits" in refused.get_data(as_text=True)

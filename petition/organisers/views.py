@@ -36,6 +36,7 @@ from .forms import (
     ApprovalForm,
     BulkHideForm,
     CodeForm,
+    EnrolmentCodeForm,
     LoginForm,
     LogoutForm,
     ModerationForm,
@@ -171,7 +172,7 @@ def enrol() -> ResponseReturnValue:
     if organiser.has_second_factor:
         return redirect(url_for(".account"))
     secret = _enrolment_secret(organiser)
-    form = CodeForm()
+    form = EnrolmentCodeForm()
     error = None
     if form.validate_on_submit():
         codes = second_factor.confirm_enrolment(
