@@ -8,7 +8,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from .addresses import is_disposable
-from .text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
+from .text import (
+    EmailNotValidError,
+    has_control_characters,
+    has_visible_letter_or_digit,
+    mail_domain,
+    normalise_email,
+    tidy,
+)
 
 if TYPE_CHECKING:
     from wtforms import Field, Form
@@ -59,7 +66,7 @@ class NotDisposable:
 
     def __call__(self, form: Form, field: Field) -> None:
         if field.data and "@" in field.data and is_disposable(field.data):
-            domain = field.data.rsplit("@", 1)[-1].lower()
+            domain = mail_domain(field.data)
             raise ValidationError(
                 _l(
                     "Addresses at %(domain)s are throwaway addresses and cannot sign. Use an address you will keep, such as your university's.",  # noqa: E501 (one message for the catalogue)

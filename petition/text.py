@@ -86,4 +86,28 @@ def normalise_email(value: str) -> str:
     return address
 
 
-__all__ = ["EmailNotValidError", "has_control_characters", "has_visible_letter_or_digit", "normalise_email", "tidy"]
+# The full stops other scripts type, which IDNA reads as dots: ideographic, full-width, half-width.
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+@functools.lru_cache(maxsize=4096)
+def mail_domain(value: str) -> str:
+    """The domain an address's mail goes to, as DNS spells it: what the confirmation email is sent
+    to, whatever the spelling typed (ｍａｉｌｉｎａｔｏｒ.com and mailinator。com are mailinator.com).
+    For an address email_validator refuses, the typed domain with the same folding done by hand
+    (NFKC, the full stops of other scripts as dots, lower case, no final dot)."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).ascii_domain.lower()
+    except EmailNotValidError:
+        domain = unicodedata.normalize("NFKC", value.rsplit("@", 1)[-1]).translate(_FULL_STOPS)
+        return domain.strip().lower().rstrip(".")
+
+
+__all__ = [
+    "EmailNotValidError",
+    "has_control_characters",
+    "has_visible_letter_or_digit",
+    "mail_domain",
+    "normalise_email",
+    "tidy",
+]
