@@ -373,7 +373,7 @@ def resend() -> ResponseReturnValue:
 
 
 @localized_route(bp, "/signatories")
-@limiter.limit(abuse.configured_limit("LIST_LIMIT_PER_IP"))
+@abuse.list_limit()
 @reads_only
 @list_exposure
 def signatories() -> str:
