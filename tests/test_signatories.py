@@ -158,6 +158,24 @@ def test_search_engines_are_asked_not_to_index_the_list_unless_the_organisers_al
         assert "X-Robots-Tag" not in client.get(path).headers
 
 
+def robots_allow(client, path):
+    from urllib.robotparser import RobotFileParser
+
+    parser = RobotFileParser()
+    parser.parse(client.get("/robots.txt").get_data(as_text=True).splitlines())
+    return parser.can_fetch("AnyBot", path)
+
+
+def test_robots_disallows_every_address_that_serves_the_list_including_the_menus(client, app):
+    menu_links = set(re.findall(r'href="([^"]*signatories[^"]*)"', client.get("/").get_data(as_text=True)))
+    assert "/signatories" in menu_links
+    paths = {*menu_links, "/signatories", "/en/signatories", "/zh/signatories", "/api/signatories"}
+    paths |= {f"{path}?group=chinese" for path in paths}
+    assert [path for path in sorted(paths) if robots_allow(client, path)] == []
+    with settings(app, LIST_INDEXABLE=True):
+        assert [path for path in sorted(paths) if not robots_allow(client, path)] == []
+
+
 def test_robots_and_the_sitemap_agree_with_the_lists_setting(client, app):
     rules = client.get("/robots.txt").get_data(as_text=True).splitlines()
     assert {"Disallow: /en/signatories", "Disallow: /zh/signatories", "Disallow: /api/signatories"} <= set(rules)
