@@ -43,6 +43,17 @@ def tidy(value: str | None) -> str:
     return _WHITESPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+# What XML 1.0 has no place for (its Char production): C0 controls but tab, LF and CR; surrogates;
+# U+FFFE and U+FFFF. One of them makes a whole feed malformed, and feed readers drop it.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_forbidden_character(value: str) -> str | None:
+    """The first character of `value` that XML 1.0 forbids, or None."""
+    found = _XML_FORBIDDEN.search(value)
+    return found.group() if found else None
+
+
 def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value)
 
@@ -110,4 +121,5 @@ __all__ = [
     "mail_domain",
     "normalise_email",
     "tidy",
+    "xml_forbidden_character",
 ]

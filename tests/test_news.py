@@ -202,3 +202,50 @@ def test_a_signer_changes_the_choice_on_the_private_page(client, app):
     assert client.post(manage, data=data).status_code == 302
     with app.app_context():
         assert db.session.execute(select(Signature.wants_updates)).scalar_one() is True
+
+
+def post_news(organiser_client, **fields):
+    data = {
+        "csrf_token": csrf_token(organiser_client, "/organisers/updates"),
+        "published_on": "2026-12-01",
+        "title_en": "A title",
+        "title_zh": "标题",
+        "body_en": "Some text.",
+        "body_zh": "正文。",
+        **fields,
+    }
+    return organiser_client.post("/organisers/updates", data=data)
+
+
+def feed_entries(client, language="en"):
+    feed = ElementTree.fromstring(client.get(f"/{language}/updates.atom").get_data())  # fails on invalid XML
+    return feed.findall("{http://www.w3.org/2005/Atom}entry")
+
+
+@pytest.mark.parametrize("character", ["\uffff", "\ufffe", "\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title_en", "Delivered{}today"),
+        ("title_zh", "已递交{}省政府"),
+        ("body_en", "We handed{} the letter over."),
+        ("body_zh", "我们已递交。{}"),
+        ("body_en", "We handed the letter over.{}"),
+    ],
+)
+def test_news_with_a_character_xml_forbids_is_refused_beside_the_field_and_the_feed_stays_valid(
+    client, organiser_client, character, field, value
+):
+    """Feed readers drop a whole feed that is not well-formed XML, as one such character makes it."""
+    refused = post_news(organiser_client, **{field: value.format(character)})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert f'id="{field}-errors"' in html
+    assert f"cannot be published: U+{ord(character):04X}" in html
+    publish(organiser_client, email=False)
+    assert len(feed_entries(client)) == 1 and len(feed_entries(client, "zh")) == 1
+
+
+def test_the_message_names_the_character_that_cannot_be_published(organiser_client):
+    html = post_news(organiser_client, title_en="Delivered\uffff today").get_data(as_text=True)
+    assert "U+FFFF" in html and "cannot be published" in html

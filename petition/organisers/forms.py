@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from .. import news, second_factor
 from ..accounts import PASSWORD_MIN
-from ..fields import NoControlCharacters, TooLong, tidy_filter
+from ..fields import NoControlCharacters, Publishable, TooLong, tidy_filter
 from ..models import EMAIL_MAX
 
 if TYPE_CHECKING:
@@ -166,7 +166,12 @@ def _text(label: LazyString, limit: int, area: bool = False) -> UnboundField:
     return field(
         label,
         filters=[tidy_filter] if not area else [],
-        validators=[DataRequired(_l("Write this in both languages.")), TooLong(limit), NoControlCharacters()],
+        validators=[
+            DataRequired(_l("Write this in both languages.")),
+            Publishable(),
+            TooLong(limit),
+            NoControlCharacters(),
+        ],
         render_kw={"maxlength": limit, **({"rows": 8} if area else {})},
     )
 
