@@ -249,3 +249,36 @@ def test_news_with_a_character_xml_forbids_is_refused_beside_the_field_and_the_f
 def test_the_message_names_the_character_that_cannot_be_published(organiser_client):
     html = post_news(organiser_client, title_en="Delivered\uffff today").get_data(as_text=True)
     assert "U+FFFF" in html and "cannot be published" in html
+
+
+REMOTE_IMAGES = [
+    "http://other.example/pixel.png",
+    "https://other.example/pixel.png",
+    "//other.example/pixel.png",
+    "HTTP://other.example/pixel.png",
+    "http:other.example/pixel.png",
+    "https://letter.example.org.other.example/pixel.png",
+    "https://letter.example.org@other.example/pixel.png",
+]
+
+
+@pytest.mark.parametrize("source", REMOTE_IMAGES)
+def test_news_never_puts_a_remote_image_into_the_page_or_the_feed(client, organiser_client, source):
+    body = f'Look: ![the pixel]({source}) and ![a *card*]({source} "its title").'
+    assert post_news(organiser_client, body_en=body).status_code == 302
+    page = client.get("/en/").get_data(as_text=True)
+    [entry] = feed_entries(client)
+    in_feed = entry.find("{http://www.w3.org/2005/Atom}content").text
+    for html in (page, in_feed):
+        assert not re.search(r"<img[^>]*other\.example", html) and 'alt="the pixel"' not in html
+        assert ">the pixel</a>" in html and ">a card</a>" in html
+
+
+def test_news_keeps_images_from_the_site_itself(client, organiser_client):
+    body = "![card](/static/share/card-en.png) ![whole](https://letter.example.org/static/share/card-zh.png)"
+    assert post_news(organiser_client, body_en=body).status_code == 302
+    [entry] = feed_entries(client)
+    in_feed = entry.find("{http://www.w3.org/2005/Atom}content").text
+    for html in (client.get("/en/").get_data(as_text=True), in_feed):
+        assert '<img src="/static/share/card-en.png" alt="card"' in html
+        assert '<img src="https://letter.example.org/static/share/card-zh.png" alt="whole"' in html
