@@ -7,16 +7,27 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from .extensions import limiter
 from .tokens import signing_keys
+
+if TYPE_CHECKING:
+    from flask_limiter._limits import RouteLimit
 
 
 def configured_limit(setting: str) -> Callable[[], str]:
     """A Flask-Limiter limit read from the configuration when a request comes (tests lower it)."""
     return lambda: current_app.config[setting]
+
+
+def list_limit() -> RouteLimit:
+    """The list of names, on every page address and in the API, draws on one budget per client
+    (LIST_LIMIT_PER_IP): a harvester gets no more by spreading its requests over them."""
+    return limiter.shared_limit(configured_limit("LIST_LIMIT_PER_IP"), scope="signatories-list")
 
 
 def ip_hash(address: str | None) -> str:

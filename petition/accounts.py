@@ -1,7 +1,8 @@
 """Organiser accounts: creating them, their roles, checking their passwords, and their login sessions.
 
 A session ends when its organiser logs out (here or everywhere), changes the password, is disabled,
-or after ORGANISER_IDLE_MINUTES without a request or ORGANISER_SESSION_HOURS in all.
+or after ORGANISER_IDLE_MINUTES without a request or ORGANISER_SESSION_HOURS in all. A half-made
+login (the password accepted, the code still to come) ends with the account's sessions too.
 """
 
 from __future__ import annotations
@@ -149,10 +150,23 @@ def change_password(email: str, password: str) -> Organiser:
     return organiser
 
 
-def change_own_password(organiser: Organiser, current: str, new: str) -> bool:
+class TooManyAttempts(AccountError):
+    pass
+
+
+def change_own_password(organiser: Organiser, current: str, new: str, ip_hash: str) -> bool:
     """An organiser changes their password on the site: the current one must be right. Every other
-    session of the account ends (this one stays). False when the current password is wrong."""
-    if not check_password_hash(organiser.password_hash, current):
+    session of the account ends (this one stays). False when the current password is wrong.
+
+    Each try counts with the account's logins for the lockout, so a session in other hands cannot
+    guess the password here any faster than at the login page: while the account or the network is
+    locked, even the right password raises TooManyAttempts."""
+    key = login_key(organiser.email)
+    if lockout.is_locked_out(key, ip_hash):
+        raise TooManyAttempts("There have been too many wrong passwords for this account.")
+    right = check_password_hash(organiser.password_hash, current)
+    lockout.record_attempt(key, ip_hash, succeeded=right)
+    if not right:
         return False
     _check_password_length(new)
     organiser.password_hash = generate_password_hash(new)
@@ -186,6 +200,38 @@ def start_session(organiser: Organiser) -> None:
     )
     db.session.flush()
     session[SESSION_KEY] = token
+
+
+def _pending_hash(token: str) -> str:
+    # Hashed apart from a login's token: a half-made login's token never opens anything as a login.
+    return _token_hash("pending-login:" + token)
+
+
+def start_pending_login(organiser: Organiser) -> str:
+    """A password accepted, a code still to come: recorded beside the account's logins, so whatever
+    ends every session of the account (a new password, logging out everywhere, disabling it,
+    resetting its second factor) ends this too. The token goes into the (signed) session cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(OrganiserSession(organiser_id=organiser.id, token_hash=_pending_hash(token), created_at=clock()))
+    db.session.flush()
+    return token
+
+
+def pending_login_is_live(organiser: Organiser, token: str) -> bool:
+    return (
+        db.session.execute(
+            select(OrganiserSession.id).where(
+                OrganiserSession.organiser_id == organiser.id,
+                OrganiserSession.token_hash == _pending_hash(token),
+                OrganiserSession.ended_at.is_(None),
+            )
+        ).first()
+        is not None
+    )
+
+
+def end_pending_login(token: str) -> None:
+    _end_sessions(OrganiserSession.token_hash == _pending_hash(token))
 
 
 def end_session() -> None:

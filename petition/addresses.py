@@ -10,6 +10,8 @@ import hmac
 from disposable_email_domains import blocklist
 from flask import current_app
 
+from .text import mail_domain
+
 # Providers that deliver "a.b+anything@" to "ab@" (dots ignored), or "a+anything@" to "a@" (tags).
 IGNORES_DOTS = {"gmail.com", "googlemail.com"}
 IGNORES_TAGS = IGNORES_DOTS | {
@@ -32,13 +34,10 @@ IGNORES_TAGS = IGNORES_DOTS | {
 SAME_PROVIDER = {"googlemail.com": "gmail.com"}
 
 
-def _domain(email: str) -> str:
-    return email.rsplit("@", 1)[-1].lower().rstrip(".")
-
-
 def is_disposable(email: str) -> bool:
-    """At a known throwaway-mail domain, or a subdomain of one (the maintained list)."""
-    labels = _domain(email).split(".")
+    """At a known throwaway-mail domain, or a subdomain of one (the maintained list), however the
+    domain is spelt: the list is asked about the domain the mail would go to (text.mail_domain)."""
+    labels = mail_domain(email).split(".")
     return any(".".join(labels[i:]) in blocklist for i in range(len(labels) - 1))
 
 

@@ -162,7 +162,7 @@ class Config:
     # Days after the letter closes before `privacy purge` erases the addresses of signers who did not
     # ask for news (a keyed hash is kept, so an address still cannot sign twice).
     ERASE_EMAILS_AFTER_DAYS = env_number("ERASE_EMAILS_AFTER_DAYS", "90")
-    # Review before a name is listed: none, all, or unverified (addresses that do not look institutional).
+    # Review before a name is listed: none, all, or unverified (addresses not at an academic domain).
     LIST_REVIEW = os.environ.get("LIST_REVIEW", "none").strip().lower()
     # Whether search engines may index the list of names (robots.txt, X-Robots-Tag, the sitemap).
     LIST_INDEXABLE = env_flag("LIST_INDEXABLE", "false")

@@ -3,16 +3,49 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, has_app_context
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
 from markupsafe import Markup
+
+from .links import site_origin
 
 # Raw HTML off: a content file cannot inject markup or scripts into the page.
 _markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
     ["replacements", "smartquotes", "table"]
 )
+
+
+def is_on_this_site(source: str) -> bool:
+    """An address on this site: a path (/static/...), or an absolute address under SITE_URL's origin."""
+    parts = urlsplit(source)
+    if not parts.scheme and not parts.netloc and not source.startswith("//") and "\\" not in source:
+        return True
+    return has_app_context() and source.startswith(site_origin() + "/")
+
+
+def _image(self: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
+    """Images from this site as images; any other as a link to it (its alt text, or its address, as
+    the words), so nothing on a page or in a feed is fetched from elsewhere when it is read: no
+    tracking pixel, no picture that can change after publishing."""
+    token = tokens[idx]
+    source = str(token.attrGet("src") or "")
+    if is_on_this_site(source):
+        return self.image(tokens, idx, options, env)
+    words = escapeHtml(self.renderInlineAsText(token.children, options, env) or source)
+    if urlsplit(source).scheme.lower() in ("http", "https") or source.startswith("//"):
+        return f'<a href="{escapeHtml(source)}">{words}</a>'
+    return words  # data: and the like: not an address to send a reader to
+
+
+_markdown.add_render_rule("image", _image)
 _cache: dict[Path, tuple[tuple[int, int], Markup]] = {}  # path -> ((mtime_ns, size), rendered)
 
 
@@ -29,7 +62,8 @@ def render_file(path: Path) -> Markup:
 
 
 def markdown(text: str) -> Markup:
-    """Markdown an organiser wrote (an update), rendered with raw HTML off, as the letter is."""
+    """Markdown an organiser wrote (an update), rendered with raw HTML off, as the letter is, and
+    images from elsewhere as links (see _image)."""
     return Markup(_markdown.render(text))
 
 

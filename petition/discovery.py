@@ -50,10 +50,16 @@ def robots() -> ResponseReturnValue:
 
 
 def _unindexed_list() -> list[str]:
-    """The list of names and its API, unless the organisers let search engines index it."""
+    """Every address that serves the list of names (the page without a language, as the menu links
+    it, and in each language; its API), unless the organisers let search engines index it."""
     if current_app.config["LIST_INDEXABLE"]:
         return []
-    return [*(f"Disallow: /{language}/signatories" for language in SUPPORTED), "Disallow: /api/signatories"]
+    paths = [
+        url_for("public.signatories"),
+        *(url_for("public.signatories", lang=language) for language in SUPPORTED),
+        url_for("api.signatories"),
+    ]
+    return [f"Disallow: {path}" for path in paths]
 
 
 @bp.get("/sitemap.xml")

@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from .addresses import is_disposable
-from .text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
+from .text import (
+    EmailNotValidError,
+    has_control_characters,
+    has_visible_letter_or_digit,
+    mail_domain,
+    normalise_email,
+    tidy,
+    xml_forbidden_character,
+)
 
 if TYPE_CHECKING:
     from wtforms import Field, Form
@@ -50,6 +58,25 @@ class NoControlCharacters:
             raise ValidationError(self.message)
 
 
+class Publishable:
+    """Refuses what XML 1.0 forbids (C0 controls but tab and line breaks, U+FFFE, U+FFFF, lone
+    surrogates), as typed or as cleaned, with the character named: published text goes into the Atom
+    feeds, and one such character makes a whole feed malformed, so feed readers drop it. Stops the
+    field's other checks, which would only repeat that something is wrong."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        raw = field.raw_data[0] if field.raw_data else ""
+        for value in (raw, field.data):
+            found = xml_forbidden_character(value) if isinstance(value, str) else None
+            if found is not None:
+                raise StopValidation(
+                    _l(
+                        "This has a character that cannot be published: %(character)s. Remove it and send again.",
+                        character=f"U+{ord(found):04X}",
+                    )
+                )
+
+
 class VisibleText:
     """A name or affiliation made only of invisible characters would be listed as a blank."""
 
@@ -76,7 +103,7 @@ class NotDisposable:
 
     def __call__(self, form: Form, field: Field) -> None:
         if field.data and "@" in field.data and is_disposable(field.data):
-            domain = field.data.rsplit("@", 1)[-1].lower()
+            domain = mail_domain(field.data)
             raise ValidationError(
                 _l(
                     "Addresses at %(domain)s are throwaway addresses and cannot sign. Use an address you will keep, such as your university's.",  # noqa: E501 (one message for the catalogue)

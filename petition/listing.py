@@ -3,8 +3,8 @@ false name on the list can endanger the person named. With review on, a confirme
 once but its name waits for an organiser: approved, it is listed; declined, it stays counted and
 unlisted and its signer is told by email, with their private link.
 
-LIST_REVIEW is `none` (no review), `all`, or `unverified`: only addresses that do not look like
-they belong to the signer's institution (institutions.institutional_hint).
+LIST_REVIEW is `none` (no review), `all`, or `unverified`: only addresses whose domain is not on
+the maintained list of academic domains (institutions.institutional_hint).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def needs_review(signature: Signature) -> bool:
     if policy == "all":
         return True
     if policy == "unverified":
-        return signature.email is None or institutional_hint(signature.email, signature.affiliation) is None
+        return signature.email is None or institutional_hint(signature.email) is None
     return False
 
 

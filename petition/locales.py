@@ -38,6 +38,9 @@ def language_in_url(name: str) -> str:
 
 URL_PREFIX = "/" + language_in_url("lang")
 LOCALIZED_ENDPOINTS: set[str | None] = set()  # the pages with an address per language (localized_route)
+# The query arguments each of those pages reads (?group= on the list ...): the only ones its links to
+# itself carry over (see page_in).
+QUERY_ARGUMENTS: dict[str | None, tuple[str, ...]] = {}
 
 
 def current_language() -> str:
@@ -70,11 +73,16 @@ def browser_language(accept_language: str) -> str:
     return parse_accept_header(accept_language, LanguageAccept).best_match(SUPPORTED) or DEFAULT
 
 
-def localized_route(blueprint: Blueprint, rule: str, **options: Any) -> Callable[[View], View]:
-    """Register a view at `rule` and at each language's `/<lang>rule`."""
+def localized_route(
+    blueprint: Blueprint, rule: str, query: tuple[str, ...] = (), **options: Any
+) -> Callable[[View], View]:
+    """Register a view at `rule` and at each language's `/<lang>rule`; `query` names the query
+    arguments the view reads."""
 
     def decorate(view: View) -> View:
-        LOCALIZED_ENDPOINTS.add(f"{blueprint.name}.{options.get('endpoint', view.__name__)}")
+        endpoint = f"{blueprint.name}.{options.get('endpoint', view.__name__)}"
+        LOCALIZED_ENDPOINTS.add(endpoint)
+        QUERY_ARGUMENTS[endpoint] = query
         blueprint.route(rule, **options)(view)
         blueprint.route(URL_PREFIX + rule, **options)(view)
         return view
@@ -99,10 +107,16 @@ def is_localized(endpoint: str | None) -> bool:
 
 
 def page_in(language: str) -> str:
-    """This page's address in `language`: its /<lang>/ URL where it has one, else this path."""
+    """This page's address in `language`: its /<lang>/ URL where it has one, else this path.
+
+    Only the query arguments the page reads are carried over. Anything else a visitor adds would
+    reach url_for, which reads _external, _scheme, _anchor and _method itself: ?_external=1 made the
+    page's links to itself absolute from the Host header (and the page cache kept them for the next
+    readers), ?_method=DELETE made every localized page a 500."""
     if request.endpoint is not None and is_localized(request.endpoint) and request.url_rule is not None:
-        args = {**request.args.to_dict(), **(request.view_args or {}), "lang": language}
-        return url_for(request.endpoint, **args)
+        known = QUERY_ARGUMENTS.get(request.endpoint, ())
+        args = {name: request.args[name] for name in known if name in request.args}
+        return url_for(request.endpoint, **{**args, **(request.view_args or {}), "lang": language})
     return request.full_path.rstrip("?")
 
 

@@ -404,7 +404,7 @@ class Organiser(UserMixin, Model):
     role: Mapped[str] = mapped_column(String(20), default="admin", server_default="admin")
     # A disabled account cannot log in and its sessions are ended; the row stays for the audit log.
     disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # TOTP (RFC 6238): the secret is set when enrolment starts and counts once a code confirms it.
+    # TOTP (RFC 6238): the secret is set only when a code from it confirms an enrolment.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The time step of the last code accepted: a code is taken only for a later step, so an

@@ -14,6 +14,7 @@ import hmac
 import io
 import re
 import secrets
+import unicodedata
 from datetime import datetime
 
 import pyotp
@@ -35,49 +36,74 @@ def lockout_key(organiser: Organiser) -> str:
     return f"code:{organiser.id}"
 
 
-def start_enrolment(organiser: Organiser) -> str:
-    """The secret the organiser's app will share (made once, until enrolment is reset)."""
-    if organiser.totp_secret is None:
-        organiser.totp_secret = pyotp.random_base32()
-        db.session.flush()
-    return organiser.totp_secret
+def new_secret() -> str:
+    """A secret for one enrolment. It is kept in the enrolling browser's (signed) session and goes
+    onto the account only when a code from it confirms it: a secret shown to someone who had only the
+    password is never the one the owner later enrols with."""
+    return pyotp.random_base32()
 
 
-def provisioning_uri(organiser: Organiser) -> str:
+def provisioning_uri(organiser: Organiser, secret: str) -> str:
     """The otpauth:// address an authenticator app reads from the QR code."""
-    return pyotp.TOTP(start_enrolment(organiser)).provisioning_uri(name=organiser.email, issuer_name=ISSUER)
+    return pyotp.TOTP(secret).provisioning_uri(name=organiser.email, issuer_name=ISSUER)
 
 
-def qr_svg(organiser: Organiser) -> str:
+def qr_svg(organiser: Organiser, secret: str) -> str:
     """The enrolment QR code, drawn by the site as inline SVG (no third party sees the secret)."""
     out = io.BytesIO()
-    segno.make(provisioning_uri(organiser), error="m").save(
+    segno.make(provisioning_uri(organiser, secret), error="m").save(
         out, kind="svg", scale=5, border=4, dark="#000", light="#fff", xmldecl=False, svgns=True
     )
     return out.getvalue().decode("utf-8")
 
 
-def _digits(code: str) -> str:
-    return re.sub(r"[\s-]", "", code or "")
+# The forms a code may take once normalised: six digits from the app, or a recovery code.
+TOTP_CODE = re.compile(r"[0-9]{6}\Z")
+CODE_OR_RECOVERY_CODE = re.compile(r"(?:[0-9]{6}|[0-9a-fA-F]{10})\Z")
+_DASHES = {"\u2212"}  # the minus sign, besides Unicode's dashes (category Pd)
+
+
+def normalise_code(typed: str | None) -> str:
+    """A code as typed, in ASCII: input methods type full-width (１２３４５６) or Arabic-Indic
+    (١٢٣٤٥٦) digits, phones add spaces, recovery codes have a hyphen. NFKC folds the full-width
+    forms; any other digit becomes its ASCII digit; white space and dashes go. What is left must
+    then match TOTP_CODE or CODE_OR_RECOVERY_CODE, ASCII only."""
+    kept = []
+    for ch in unicodedata.normalize("NFKC", typed or ""):
+        if ch.isspace() or ch in _DASHES or unicodedata.category(ch) == "Pd":
+            continue
+        digit = unicodedata.digit(ch, None) if not ch.isascii() else None
+        kept.append(str(digit) if digit is not None else ch)
+    return "".join(kept)
+
+
+def _matching_step(secret: str, code: str, after: int, now: datetime) -> int | None:
+    """The time step, later than `after`, whose code from `secret` this is; None if none is."""
+    if not TOTP_CODE.match(code):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(now.timestamp()) // STEP_SECONDS
+    for step in (current - 1, current, current + 1):
+        if step > after and hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
+            return step
+    return None
 
 
 def _accept_totp(organiser: Organiser, code: str, now: datetime) -> bool:
-    if organiser.totp_secret is None or not re.fullmatch(r"\d{6}", code):
+    if organiser.totp_secret is None:
         return False
-    totp = pyotp.TOTP(organiser.totp_secret)
-    current = int(now.timestamp()) // STEP_SECONDS
-    for step in (current - 1, current, current + 1):
-        if step > organiser.totp_last_step and hmac.compare_digest(totp.at(step * STEP_SECONDS), code):
-            # Taken only if no other request took this step (or a later one) meanwhile.
-            taken = rows_changed(
-                update(Organiser)
-                .where(Organiser.id == organiser.id, Organiser.totp_last_step < step)
-                .values(totp_last_step=step)
-                .execution_options(synchronize_session=False)
-            )
-            db.session.refresh(organiser)
-            return taken == 1
-    return False
+    step = _matching_step(organiser.totp_secret, code, organiser.totp_last_step, now)
+    if step is None:
+        return False
+    # Taken only if no other request took this step (or a later one) meanwhile.
+    taken = rows_changed(
+        update(Organiser)
+        .where(Organiser.id == organiser.id, Organiser.totp_last_step < step)
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(organiser)
+    return taken == 1
 
 
 def _code_hash(code: str) -> str:
@@ -106,21 +132,33 @@ def check_code(organiser: Organiser, code: str, ip_hash: str, now: datetime) -> 
     key = lockout_key(organiser)
     accepted = False
     if organiser.has_second_factor and not lockout.is_locked_out(key, ip_hash, now=now):
-        code = _digits(code)
+        code = normalise_code(code)
         accepted = _accept_totp(organiser, code, now) or _accept_recovery_code(organiser, code, now)
     lockout.record_attempt(key, ip_hash, succeeded=accepted)
     return accepted
 
 
-def confirm_enrolment(organiser: Organiser, code: str, ip_hash: str, now: datetime) -> list[str] | None:
-    """The first code from the app proves it holds the secret: the second factor is on from now,
-    and here are its recovery codes (shown once, kept only as hashes). None for a wrong code."""
+def confirm_enrolment(organiser: Organiser, secret: str, code: str, ip_hash: str, now: datetime) -> list[str] | None:
+    """The first code from the app proves it holds this enrolment's secret: the secret goes onto the
+    account, the second factor is on from now, and here are its recovery codes (shown once, kept only
+    as hashes). None for a wrong code, or when another enrolment of the account was confirmed first."""
     key = lockout_key(organiser)
-    accepted = not lockout.is_locked_out(key, ip_hash, now=now) and _accept_totp(organiser, _digits(code), now)
+    step = None
+    if not lockout.is_locked_out(key, ip_hash, now=now):
+        step = _matching_step(secret, normalise_code(code), organiser.totp_last_step, now)
+    accepted = step is not None and (
+        rows_changed(
+            update(Organiser)
+            .where(Organiser.id == organiser.id, Organiser.totp_enrolled_at.is_(None))
+            .values(totp_secret=secret, totp_enrolled_at=now, totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        == 1
+    )
+    db.session.refresh(organiser)
     lockout.record_attempt(key, ip_hash, succeeded=accepted)
     if not accepted:
         return None
-    organiser.totp_enrolled_at = now
     return new_recovery_codes(organiser)
 
 

@@ -43,6 +43,17 @@ def tidy(value: str | None) -> str:
     return _WHITESPACE_RUN.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
+# What XML 1.0 has no place for (its Char production): C0 controls but tab, LF and CR; surrogates;
+# U+FFFE and U+FFFF. One of them makes a whole feed malformed, and feed readers drop it.
+_XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_forbidden_character(value: str) -> str | None:
+    """The first character of `value` that XML 1.0 forbids, or None."""
+    found = _XML_FORBIDDEN.search(value)
+    return found.group() if found else None
+
+
 def has_control_characters(value: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in value)
 
@@ -86,4 +97,29 @@ def normalise_email(value: str) -> str:
     return address
 
 
-__all__ = ["EmailNotValidError", "has_control_characters", "has_visible_letter_or_digit", "normalise_email", "tidy"]
+# The full stops other scripts type, which IDNA reads as dots: ideographic, full-width, half-width.
+_FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
+
+
+@functools.lru_cache(maxsize=4096)
+def mail_domain(value: str) -> str:
+    """The domain an address's mail goes to, as DNS spells it: what the confirmation email is sent
+    to, whatever the spelling typed (ｍａｉｌｉｎａｔｏｒ.com and mailinator。com are mailinator.com).
+    For an address email_validator refuses, the typed domain with the same folding done by hand
+    (NFKC, the full stops of other scripts as dots, lower case, no final dot)."""
+    try:
+        return validate_email(value.strip(), check_deliverability=False).ascii_domain.lower()
+    except EmailNotValidError:
+        domain = unicodedata.normalize("NFKC", value.rsplit("@", 1)[-1]).translate(_FULL_STOPS)
+        return domain.strip().lower().rstrip(".")
+
+
+__all__ = [
+    "EmailNotValidError",
+    "has_control_characters",
+    "has_visible_letter_or_digit",
+    "mail_domain",
+    "normalise_email",
+    "tidy",
+    "xml_forbidden_character",
+]

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from petition import abuse, accounts, lockout
 from petition.extensions import db
 from petition.models import AuditEntry, now_utc
 from tests.support import csrf_token, log_in, settings
@@ -91,6 +92,23 @@ def test_a_refused_password_change_says_why_beside_the_field_and_changes_nothing
     html = refused.get_data(as_text=True)
     assert f'id="{field}-errors"' in html
     assert log_in(app.test_client(), EMAIL, PASSWORD).status_code == 302
+
+
+def test_guessing_the_current_password_counts_with_login_failures_and_locks_out_the_same_way(app, organiser_client):
+    """Someone with a session but not the password (a borrowed laptop, a stolen cookie) cannot guess it
+    on the account page: the guesses count with wrong logins, and five of them lock both."""
+    for _ in range(2):
+        assert log_in(app.test_client(), EMAIL, "a wrong guess at login").status_code == 422
+    for n in range(3):
+        assert change_password(organiser_client, f"wrong guess number {n}", "a brand new passphrase").status_code == 422
+    right = change_password(organiser_client, PASSWORD, "a brand new passphrase")
+    assert right.status_code == 422
+    assert "too many attempts" in right.get_data(as_text=True)
+    assert log_in(app.test_client(), EMAIL, "a brand new passphrase").status_code == 422
+    assert log_in(app.test_client(), EMAIL, PASSWORD).status_code == 422, "the login is locked too"
+    with app.app_context():
+        assert accounts.authenticate(EMAIL, PASSWORD) is not None, "the password is unchanged"
+        assert not lockout.is_locked_out(EMAIL, abuse.ip_hash("127.0.0.1"), now=now_utc() + timedelta(minutes=16))
 
 
 def test_logging_out_everywhere_ends_every_session_of_the_account(app, organiser_client):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from petition.addresses import is_disposable, mailbox_key
 from petition.extensions import db
 from petition.models import Signature
-from tests.support import sign_and_confirm, sign_as
+from tests.support import emails_to, sign_and_confirm, sign_as
 
 
 @pytest.mark.parametrize(
@@ -17,6 +17,13 @@ from tests.support import sign_and_confirm, sign_as
         ("someone@mailinator.com", True),
         ("someone@inbox.mailinator.com", True),
         ("someone@MAILINATOR.COM", True),
+        # Spellings that IDNA and NFKC make into the same domain, as the confirmation email does.
+        ("someone@ｍａｉｌｉｎａｔｏｒ.com", True),
+        ("someone@mailinator。com", True),
+        ("someone@mailinator．com", True),
+        ("someone@mailinator｡com", True),
+        ("someone@inbox。ｍａｉｌｉｎａｔｏｒ．ＣＯＭ", True),
+        ("someone@mailinator.com.", True),
         ("someone@ox.ac.uk", False),
         ("someone@gmail.com", False),
         ("someone@com", False),
@@ -57,6 +64,25 @@ def test_a_throwaway_address_is_refused_beside_the_field_with_everything_kept(cl
     assert 'id="email-errors"' in html and 'value="Kept Name"' in html
     assert ("mailinator.com" in html) and (("university" in html) if language == "en" else ("大学" in html))
     assert stored(app) == 0
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "x@ｍａｉｌｉｎａｔｏｒ.com",
+        "x@mailinator。com",
+        "x@mailinator．com",
+        "x@MAILINATOR｡com",
+        "x@inbox。mailinator.com",
+    ],
+)
+def test_a_throwaway_domain_in_full_width_letters_or_ideographic_full_stops_is_refused(client, app, address):
+    response = sign_as(client, email=address, name="Kept Name")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="email-errors"' in html
+    assert "mailinator.com are throwaway addresses" in html
+    assert stored(app) == 0
+    assert emails_to(app, "x@mailinator.com") == [] and emails_to(app, "x@inbox.mailinator.com") == []
 
 
 def test_another_spelling_of_one_mailbox_is_accepted_and_shown_to_organisers(client, app, organiser_client):

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from petition.content import render_file
+from petition.content import markdown, render_file
 
 
 def test_raw_html_in_a_content_file_is_shown_as_text(tmp_path):
@@ -33,3 +33,22 @@ def test_the_content_files_cite_their_source(app, name):
     text = " ".join((Path(app.config["CONTENT_DIR"]) / f"{name}.en.md").read_text(encoding="utf-8").split())
     assert "Why is the local authority so nervous about labour NGOs?" in text
     assert "China Policy Institute" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("![a pixel](http://other.example/p.png)", '<a href="http://other.example/p.png">a pixel</a>'),
+        ("![](https://other.example/p.png)", '<a href="https://other.example/p.png">https://other.example/p.png</a>'),
+        ("![a *b*][ref]\n\n[ref]: //other.example/p.png", '<a href="//other.example/p.png">a b</a>'),
+        ('!["x" <y>](http://other.example/p.png)', '<a href="http://other.example/p.png">&quot;x&quot; &lt;y&gt;</a>'),
+        ("![a dot](data:image/png;base64,AAAA)", "<p>a dot</p>"),
+        ("![local](/static/share/card-en.png)", '<img src="/static/share/card-en.png" alt="local" />'),
+    ],
+)
+def test_news_markdown_renders_only_the_sites_own_images_as_images(app, text, html):
+    with app.app_context():
+        rendered = str(markdown(text))
+    assert html in rendered
+    if "/static/" not in text:
+        assert "<img" not in rendered

@@ -70,6 +70,82 @@ def test_a_forged_host_never_reaches_a_page_or_the_cache_other_readers_get(app, 
         assert links and all(link.startswith("https://letter.example.org/") for link in links)
 
 
+# Every localized page without a token in its address, at its unprefixed and language addresses.
+LOCALIZED_PAGES = [
+    "/",
+    "/en/",
+    "/zh/",
+    "/en/background",
+    "/zh/privacy",
+    "/sign",
+    "/en/sign",
+    "/en/sign/check-your-email",
+    "/signatories",
+    "/zh/signatories",
+    "/en/signatories/growth",
+    "/signatories/growth",
+    "/en/letter/versions",
+    "/zh/thanks",
+    "/en/signature/withdrawn",
+    "/en/resend",
+    "/en/updates.atom",
+]
+
+
+@pytest.mark.parametrize("path", LOCALIZED_PAGES)
+def test_a_forged_host_asked_for_in_the_query_never_reaches_a_page_or_the_cache(app, client, path):
+    """?_external=1 once made the links a page carries about itself (canonical, og:url, hreflang, the
+    language switch) absolute from the Host header, and the page cache kept that page for the next
+    readers (300 s for the growth chart)."""
+    from petition import page_cache
+
+    app.config["PAGE_CACHE_SECONDS"] = 60
+    try:
+        forged = [
+            client.get(f"{path}?{query}", headers={"Host": "evil.example"})
+            for query in ("_external=1", "_external=1&_scheme=https", "_external=true&_anchor=x")
+        ]
+        honest = [client.get(path), client.get(f"{path}?_external=1")]
+    finally:
+        app.config["PAGE_CACHE_SECONDS"] = 0
+        page_cache._memory.clear()
+    for response in forged + honest:
+        assert response.status_code == 200
+        assert "evil.example" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", LOCALIZED_PAGES)
+@pytest.mark.parametrize(
+    "query",
+    [
+        "_method=DELETE",
+        "_method=POST",
+        "_method=",
+        "_external=1&_scheme=javascript",
+        "_scheme=javascript",
+        "_anchor=%22%3E%3Cscript%3E",
+        "_external=1&_scheme=data",
+        "lang=xx",
+        "next=https%3A%2F%2Fevil.example%2F",
+    ],
+)
+def test_query_arguments_a_page_does_not_know_give_the_normal_page(client, path, query):
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "javascript:" not in html and "data:" not in html and "<script>" not in html
+    assert "evil.example" not in html
+
+
+def test_the_language_switch_keeps_the_lists_own_query_arguments(client):
+    html = client.get("/en/signatories?group=chinese&q=%E7%8E%8B&_method=DELETE&utm_source=x").get_data(as_text=True)
+    [switch] = re.findall(r'href="(/language/zh\?next=[^"]+)"', html)
+    target = client.get(switch.replace("&amp;", "&")).headers["Location"]
+    assert target.startswith("/zh/signatories?")
+    assert "group=chinese" in target and "q=%E7%8E%8B" in target
+    assert "_method" not in target and "utm_source" not in target
+
+
 @pytest.mark.parametrize(
     "host",
     [

@@ -85,6 +85,16 @@ def test_unverified_reviews_only_addresses_that_do_not_look_institutional(app, c
     assert listed_names() == ["Ada"] and current_counts().total == 2
 
 
+def test_unverified_reviews_look_alike_addresses_named_after_the_affiliation_typed(app, ctx):
+    with settings(app, LIST_REVIEW="unverified"):
+        confirmed_signature(name="Wei", affiliation="Peking University", email="wei@pku.edu.cn")
+        confirmed_signature(name="Li", affiliation="Peking University", email="li@peking.attacker-owned.example.net")
+        confirmed_signature(name="Mei", affiliation="Peking University", email="mei@scientist.com")
+        confirmed_signature(name="Zhang", affiliation="Fudan University", email="zhang@univ-mail.example.net")
+        confirmed_signature(name="Chen", affiliation="Fudan University", email="chen@fudan.example.org")
+    assert listed_names() == ["Wei"] and current_counts().total == 5
+
+
 def test_an_unknown_policy_is_refused_at_start(database):
     from tests.support import make_app
 

@@ -310,3 +310,83 @@ def test_each_feed_is_valid_atom_and_a_poll_with_nothing_new_downloads_nothing(c
     publish(organiser_client, email=False, title="Newer")
     changed = client.get("/en/updates.atom", headers={"If-None-Match": tags["en"]})
     assert changed.status_code == 200 and b"Newer" in changed.get_data()
+
+
+def post_news(organiser_client, **fields):
+    data = {
+        "csrf_token": csrf_token(organiser_client, "/organisers/updates"),
+        "published_on": "2026-12-01",
+        "title_en": "A title",
+        "title_zh": "标题",
+        "body_en": "Some text.",
+        "body_zh": "正文。",
+        **fields,
+    }
+    return organiser_client.post("/organisers/updates", data=data)
+
+
+def feed_entries(client, language="en"):
+    feed = ElementTree.fromstring(client.get(f"/{language}/updates.atom").get_data())  # fails on invalid XML
+    return feed.findall("{http://www.w3.org/2005/Atom}entry")
+
+
+@pytest.mark.parametrize("character", ["\uffff", "\ufffe", "\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f"])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("title_en", "Delivered{}today"),
+        ("title_zh", "已递交{}省政府"),
+        ("body_en", "We handed{} the letter over."),
+        ("body_zh", "我们已递交。{}"),
+        ("body_en", "We handed the letter over.{}"),
+    ],
+)
+def test_news_with_a_character_xml_forbids_is_refused_beside_the_field_and_the_feed_stays_valid(
+    client, organiser_client, character, field, value
+):
+    """Feed readers drop a whole feed that is not well-formed XML, as one such character makes it."""
+    refused = post_news(organiser_client, **{field: value.format(character)})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert f'id="{field}-errors"' in html
+    assert f"cannot be published: U+{ord(character):04X}" in html
+    publish(organiser_client, email=False)
+    assert len(feed_entries(client)) == 1 and len(feed_entries(client, "zh")) == 1
+
+
+def test_the_message_names_the_character_that_cannot_be_published(organiser_client):
+    html = post_news(organiser_client, title_en="Delivered\uffff today").get_data(as_text=True)
+    assert "U+FFFF" in html and "cannot be published" in html
+
+
+REMOTE_IMAGES = [
+    "http://other.example/pixel.png",
+    "https://other.example/pixel.png",
+    "//other.example/pixel.png",
+    "HTTP://other.example/pixel.png",
+    "http:other.example/pixel.png",
+    "https://letter.example.org.other.example/pixel.png",
+    "https://letter.example.org@other.example/pixel.png",
+]
+
+
+@pytest.mark.parametrize("source", REMOTE_IMAGES)
+def test_news_never_puts_a_remote_image_into_the_page_or_the_feed(client, organiser_client, source):
+    body = f'Look: ![the pixel]({source}) and ![a *card*]({source} "its title").'
+    assert post_news(organiser_client, body_en=body).status_code == 302
+    page = client.get("/en/").get_data(as_text=True)
+    [entry] = feed_entries(client)
+    in_feed = entry.find("{http://www.w3.org/2005/Atom}content").text
+    for html in (page, in_feed):
+        assert not re.search(r"<img[^>]*other\.example", html) and 'alt="the pixel"' not in html
+        assert ">the pixel</a>" in html and ">a card</a>" in html
+
+
+def test_news_keeps_images_from_the_site_itself(client, organiser_client):
+    body = "![card](/static/share/card-en.png) ![whole](https://letter.example.org/static/share/card-zh.png)"
+    assert post_news(organiser_client, body_en=body).status_code == 302
+    [entry] = feed_entries(client)
+    in_feed = entry.find("{http://www.w3.org/2005/Atom}content").text
+    for html in (client.get("/en/").get_data(as_text=True), in_feed):
+        assert '<img src="/static/share/card-en.png" alt="card"' in html
+        assert '<img src="https://letter.example.org/static/share/card-zh.png" alt="whole"' in html

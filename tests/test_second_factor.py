@@ -187,3 +187,127 @@ def test_an_organiser_logged_in_before_2fa_was_required_must_enrol_before_anythi
             response = organiser_client.get(path)
             assert response.status_code == 302 and response.headers["Location"].endswith("/organisers/enrol"), path
         assert organiser_client.get("/organisers/enrol").status_code == 200
+
+
+def shown_secret(client):
+    page = client.get("/organisers/enrol").get_data(as_text=True)
+    return re.search(r'<code class="secret" id="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+
+
+@pytest.mark.usefixtures("account")
+def test_a_secret_seen_with_the_password_alone_never_opens_the_account_once_the_owner_enrols(app, client, clock):
+    thief = app.test_client()
+    assert log_in(thief, EMAIL, PASSWORD).headers["Location"].endswith("/organisers/enrol")
+    seen = shown_secret(thief)
+    secret, _ = enrol(client, clock)
+    clock.tick()
+    assert log_in(thief, EMAIL, PASSWORD).headers["Location"].endswith("/organisers/login/code")
+    assert post_code(thief, "/organisers/login/code", code_at(seen, clock)).status_code == 422
+    assert thief.get("/organisers/").status_code == 302
+    assert secret != seen, "each enrolment has a secret of its own"
+
+
+@pytest.mark.usefixtures("account")
+def test_the_secret_is_kept_on_the_account_only_once_a_code_confirms_it(app, client, clock):
+    log_in(client, EMAIL, PASSWORD)
+    first = shown_secret(client)
+    assert shown_secret(client) == first, "reloading the page keeps the secret the app has scanned"
+    assert post_code(client, "/organisers/enrol", "000000").status_code == 422
+    assert shown_secret(client) == first, "so does a wrong code"
+    with app.app_context():
+        assert db.session.execute(select(Organiser.totp_secret)).scalar_one() is None
+    clock.tick()
+    log_in(client, EMAIL, PASSWORD)
+    second = shown_secret(client)
+    assert second != first, "a new login enrols with a new secret"
+    assert post_code(client, "/organisers/enrol", code_at(first, clock)).status_code == 422
+    assert post_code(client, "/organisers/enrol", code_at(second, clock)).status_code == 200
+    with app.app_context():
+        assert db.session.execute(select(Organiser.totp_secret)).scalar_one() == second
+
+
+def change_password(client, current, new):
+    token = csrf_token(client, "/organisers/account")
+    data = {"csrf_token": token, "current": current, "new": new, "again": new}
+    return client.post("/organisers/account/password", data=data)
+
+
+def log_out_everywhere(client):
+    token = csrf_token(client, "/organisers/account")
+    return client.post("/organisers/account/logout-everywhere", data={"csrf_token": token})
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize(
+    "owner_acts",
+    [
+        lambda owner: change_password(owner, PASSWORD, "a brand new passphrase"),
+        log_out_everywhere,
+    ],
+    ids=["password changed", "logged out everywhere"],
+)
+def test_a_half_made_login_ends_when_the_owner_changes_the_password_or_logs_out_everywhere(
+    app, client, clock, owner_acts
+):
+    secret, _ = enrol(client, clock)
+    clock.tick()
+    thief = app.test_client()
+    assert log_in(thief, EMAIL, PASSWORD).headers["Location"].endswith("/organisers/login/code")
+    token = csrf_token(thief, "/organisers/login/code")
+    assert owner_acts(client).status_code == 302
+    clock.tick()
+    late = thief.post("/organisers/login/code", data={"csrf_token": token, "code": code_at(secret, clock)})
+    assert late.status_code == 302 and late.headers["Location"].endswith("/organisers/login")
+    assert thief.get("/organisers/").status_code == 302
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+DEVANAGARI = str.maketrans("0123456789", "०१२३४५६७८९")
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize(
+    "typed",
+    [
+        lambda code: code.translate(FULL_WIDTH),
+        lambda code: code.translate(ARABIC_INDIC),
+        lambda code: code.translate(DEVANAGARI),
+        lambda code: f"{code[:3]}\u3000{code[3:]}",
+        lambda code: f" {code[:3]} {code[3:]} ",
+    ],
+    ids=["full-width", "arabic-indic", "devanagari", "ideographic space", "spaces"],
+)
+def test_a_code_typed_by_an_input_method_in_other_digits_is_read_as_its_digits(app, client, clock, typed):
+    log_in(client, EMAIL, PASSWORD)
+    secret = shown_secret(client)
+    assert post_code(client, "/organisers/enrol", typed(code_at(secret, clock))).status_code == 200
+    log_out(client)
+    clock.tick()
+    log_in(client, EMAIL, PASSWORD)
+    assert post_code(client, "/organisers/login/code", typed(code_at(secret, clock))).status_code == 302
+    assert client.get("/organisers/").status_code == 200
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize(
+    "typed",
+    ["12345", "1234567", "12345x", "１２３４５", "½23456", "١٢٣٤٥٦٧", "123 456 7", "\U0001d7ce" * 6 + "0"],
+)
+def test_a_code_that_is_not_six_digits_gets_the_form_back_with_a_message(client, clock, typed):
+    log_in(client, EMAIL, PASSWORD)
+    refused = post_code(client, "/organisers/enrol", typed)
+    assert refused.status_code == 422
+    assert "Enter the six digits" in refused.get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("account")
+@pytest.mark.parametrize("typed", ["12345", "1234567", "12345x", "１２３４５６７", "abcde-fghij", "0123456789abc"])
+def test_a_login_code_that_is_neither_six_digits_nor_a_recovery_code_gets_the_form_back(client, clock, typed):
+    enrol(client, clock)
+    log_out(client)
+    clock.tick()
+    log_in(client, EMAIL, PASSWORD)
+    refused = post_code(client, "/organisers/login/code", typed)
+    assert refused.status_code == 422
+    assert "Enter the six digits" in refused.get_data(as_text=True)

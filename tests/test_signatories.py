@@ -132,6 +132,17 @@ def test_the_list_and_its_api_are_limited_per_client_with_a_clear_answer(client,
     assert other_reader.status_code == 200  # one harvester does not shut out everyone else
 
 
+def test_the_list_pages_and_the_api_share_one_budget_per_client(client, app):
+    """A harvester gets LIST_LIMIT_PER_IP names in all, however it spreads its requests over the
+    page's addresses and the API."""
+    paths = ["/en/signatories", "/api/signatories", "/signatories", "/api/signatories?group=chinese"]
+    with settings(app, LIST_LIMIT_PER_IP="3 per minute"):
+        statuses = [client.get(path, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code for path in paths]
+        refused_too = [client.get(path, environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code for path in paths]
+    assert statuses == [200, 200, 200, 429]
+    assert refused_too == [429, 429, 429, 429]
+
+
 def test_a_refused_list_page_says_why_in_the_readers_language(client, app):
     with settings(app, LIST_LIMIT_PER_IP="1 per minute"):
         client.get("/zh/signatories")
@@ -145,6 +156,24 @@ def test_search_engines_are_asked_not_to_index_the_list_unless_the_organisers_al
     assert client.get(path).headers.get("X-Robots-Tag") == "noindex"
     with settings(app, LIST_INDEXABLE=True):
         assert "X-Robots-Tag" not in client.get(path).headers
+
+
+def robots_allow(client, path):
+    from urllib.robotparser import RobotFileParser
+
+    parser = RobotFileParser()
+    parser.parse(client.get("/robots.txt").get_data(as_text=True).splitlines())
+    return parser.can_fetch("AnyBot", path)
+
+
+def test_robots_disallows_every_address_that_serves_the_list_including_the_menus(client, app):
+    menu_links = set(re.findall(r'href="([^"]*signatories[^"]*)"', client.get("/").get_data(as_text=True)))
+    assert "/signatories" in menu_links
+    paths = {*menu_links, "/signatories", "/en/signatories", "/zh/signatories", "/api/signatories"}
+    paths |= {f"{path}?group=chinese" for path in paths}
+    assert [path for path in sorted(paths) if robots_allow(client, path)] == []
+    with settings(app, LIST_INDEXABLE=True):
+        assert [path for path in sorted(paths) if not robots_allow(client, path)] == []
 
 
 def test_robots_and_the_sitemap_agree_with_the_lists_setting(client, app):

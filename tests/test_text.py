@@ -74,3 +74,20 @@ def test_invisible_or_empty_text_has_no_visible_letter(value):
 @pytest.mark.parametrize("value", ["Ada", "王小明", "3M", "\u200bAda", "Ｏ"])
 def test_names_people_write_have_a_visible_letter(value):
     assert has_visible_letter_or_digit(value)
+
+
+@pytest.mark.parametrize(
+    "character",
+    ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff"],
+)
+def test_characters_xml_forbids_are_found(character):
+    from petition.text import xml_forbidden_character
+
+    assert xml_forbidden_character(f"News{character}today") == character
+
+
+@pytest.mark.parametrize("value", ["Tab\tand\r\nline breaks", "王小明", "\ue000\ufffd\U0010ffff", "emoji 🎉", ""])
+def test_what_xml_allows_is_not_found(value):
+    from petition.text import xml_forbidden_character
+
+    assert xml_forbidden_character(value) is None

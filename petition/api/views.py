@@ -9,7 +9,6 @@ from flask import Blueprint, current_app, jsonify, request
 from .. import abuse
 from ..counts import current_counts
 from ..database import reads_only
-from ..extensions import limiter
 from ..headers import list_exposure
 from ..page_cache import cached_page
 from ..signatories import page_from_args
@@ -47,7 +46,7 @@ def counts() -> ResponseReturnValue:
 
 
 @bp.get("/signatories")
-@limiter.limit(abuse.configured_limit("LIST_LIMIT_PER_IP"))
+@abuse.list_limit()
 @reads_only
 @list_exposure
 def signatories() -> ResponseReturnValue:

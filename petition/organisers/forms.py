@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
@@ -7,9 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from .. import news
+from .. import news, second_factor
 from ..accounts import PASSWORD_MIN
-from ..fields import NoControlCharacters, TooLong, line_breaks_filter, tidy_filter
+from ..fields import NoControlCharacters, Publishable, TooLong, line_breaks_filter, tidy_filter
 from ..models import EMAIL_MAX
 
 if TYPE_CHECKING:
@@ -33,15 +34,32 @@ class LoginForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
-    """The second step of a login, or of enrolling: six digits from the app (or a recovery code)."""
-
-    code = StringField(
+def _code_field(pattern: re.Pattern[str], message: LazyString) -> UnboundField:
+    return StringField(
         _l("Code"),
-        filters=[tidy_filter],
-        validators=[DataRequired(_l("Enter the code your authenticator app shows.")), TooLong(32)],
+        filters=[second_factor.normalise_code],
+        validators=[
+            DataRequired(_l("Enter the code your authenticator app shows.")),
+            Regexp(pattern, message=message),
+        ],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autocapitalize": "off", "maxlength": 32},
     )
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login: six digits from the app, or a recovery code. Digits typed in other
+    scripts or full width, spaces and hyphens are read as the code they spell."""
+
+    code = _code_field(
+        second_factor.CODE_OR_RECOVERY_CODE,
+        _l("Enter the six digits your app shows, or one of your recovery codes."),
+    )
+
+
+class EnrolmentCodeForm(FlaskForm):
+    """Enrolling: the six digits the app shows for the new secret."""
+
+    code = _code_field(second_factor.TOTP_CODE, _l("Enter the six digits your app shows."))
 
 
 def _new_password_field(label: LazyString) -> UnboundField:
@@ -150,6 +168,7 @@ def _text(label: LazyString, limit: int, area: bool = False) -> UnboundField:
         filters=[line_breaks_filter] if area else [tidy_filter],
         validators=[
             DataRequired(_l("Write this in both languages.")),
+            Publishable(),
             TooLong(limit),
             NoControlCharacters(allow_line_breaks=area),
         ],

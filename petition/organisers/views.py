@@ -36,6 +36,7 @@ from .forms import (
     ApprovalForm,
     BulkHideForm,
     CodeForm,
+    EnrolmentCodeForm,
     LoginForm,
     LogoutForm,
     ModerationForm,
@@ -88,6 +89,7 @@ def _begin_second_step(organiser: Organiser) -> ResponseReturnValue:
         "id": organiser.id,
         "at": accounts.clock().timestamp(),
         "next": safe_local_path(request.args.get("next"), url_for(".dashboard")),
+        "token": accounts.start_pending_login(organiser),
     }
     return redirect(url_for(".login_code" if organiser.has_second_factor else ".enrol"))
 
@@ -98,13 +100,19 @@ def _pending_organiser() -> Organiser | None:
     if not isinstance(pending, dict) or accounts.clock().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
         return None
     organiser = db.session.get(Organiser, pending.get("id"))
-    return organiser if organiser is not None and organiser.is_active else None
+    if organiser is None or not organiser.is_active:
+        return None
+    # Ended, with the account's sessions, by a new password or logging out everywhere meanwhile.
+    token = pending.get("token")
+    return organiser if isinstance(token, str) and accounts.pending_login_is_live(organiser, token) else None
 
 
 def _complete_login(organiser: Organiser) -> str:
     """Log the organiser in; where they were going."""
     pending = session.get(PENDING_LOGIN)
     target = pending.get("next") if isinstance(pending, dict) else None
+    if isinstance(pending, dict) and isinstance(pending.get("token"), str):
+        accounts.end_pending_login(pending["token"])
     session.clear()  # a fresh session: nothing from before the login carries over
     accounts.start_session(organiser)
     login_user(organiser)
@@ -163,24 +171,40 @@ def enrol() -> ResponseReturnValue:
         return redirect(url_for(".login"))
     if organiser.has_second_factor:
         return redirect(url_for(".account"))
-    form = CodeForm()
+    secret = _enrolment_secret(organiser)
+    form = EnrolmentCodeForm()
     error = None
     if form.validate_on_submit():
         codes = second_factor.confirm_enrolment(
-            organiser, form.code.data, abuse.ip_hash(request.remote_addr), accounts.clock()
+            organiser, secret, form.code.data, abuse.ip_hash(request.remote_addr), accounts.clock()
         )
         if codes:
+            session.pop(ENROLMENT, None)
             audit.record(organiser, "enrol-2fa", f"organiser {organiser.email}")
             target = url_for(".account") if logged_in else _complete_login(organiser)
             return render_template("organisers/recovery_codes.html", codes=codes, target=target)
+        if organiser.has_second_factor:  # another enrolment of the account was confirmed meanwhile
+            return redirect(url_for(".account") if logged_in else url_for(".login_code"))
         error = _l(
             "That code is not right. Check that the app shows this site's entry, and enter the code it shows now."
         )
-    secret = second_factor.start_enrolment(organiser)
     page = render_template(
-        "organisers/enrol.html", form=form, error=error, secret=secret, qr=second_factor.qr_svg(organiser)
+        "organisers/enrol.html", form=form, error=error, secret=secret, qr=second_factor.qr_svg(organiser, secret)
     )
     return page, 422 if form.is_submitted() else 200
+
+
+# The secret this browser is enrolling with: its own, kept until a code confirms it or the session ends.
+ENROLMENT = "enrolment"
+
+
+def _enrolment_secret(organiser: Organiser) -> str:
+    kept = session.get(ENROLMENT)
+    if isinstance(kept, dict) and kept.get("id") == organiser.id and isinstance(kept.get("secret"), str):
+        return kept["secret"]
+    secret = second_factor.new_secret()
+    session[ENROLMENT] = {"id": organiser.id, "secret": secret}
+    return secret
 
 
 @bp.get("/account")
@@ -192,10 +216,20 @@ def account() -> str:
 def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if accounts.change_own_password(current_user, form.current.data, form.new.data):
-            flash(_l("Your password is changed. Every other session of your account has ended."), "success")
-            return redirect(url_for(".account"))
-        form.current.errors = [_l("That is not your current password.")]
+        ip_hash = abuse.ip_hash(request.remote_addr)
+        try:
+            if accounts.change_own_password(current_user, form.current.data, form.new.data, ip_hash):
+                flash(_l("Your password is changed. Every other session of your account has ended."), "success")
+                return redirect(url_for(".account"))
+            form.current.errors = [_l("That is not your current password.")]
+        except accounts.TooManyAttempts:
+            minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+            form.current.errors = [
+                _l(
+                    "There have been too many attempts with a wrong password. Wait %(minutes)s minutes and try again.",
+                    minutes=minutes,
+                )
+            ]
     return render_template("organisers/account.html", form=form, logout_form=LogoutForm()), 422
 
 

@@ -381,8 +381,8 @@ def resend() -> ResponseReturnValue:
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
 
-@localized_route(bp, "/signatories")
-@limiter.limit(abuse.configured_limit("LIST_LIMIT_PER_IP"))
+@localized_route(bp, "/signatories", query=("group", "q", "cursor"))
+@abuse.list_limit()
 @reads_only
 @list_exposure
 def signatories() -> str:
