@@ -515,3 +515,10 @@ def local_addresses():
         return sorted(set(socket.gethostbyname_ex(socket.gethostname())[2]))
     except OSError:
         return []
+
+
+@pytest.mark.parametrize("name, fence", [("nginx.conf", "nginx"), ("petition.env", "sh")])
+def test_the_readme_shows_the_deployment_files_exactly_as_this_test_runs_them(name, fence):
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    text = (DEPLOY / name).read_text().rstrip("\n")
+    assert f"```{fence}\n{text}\n```" in readme, f"README.md's copy of deploy/{name} differs from the file"
