@@ -16,10 +16,11 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from .links import site_origin
+from .markdown_cjk import chinese_aware
 
 # Raw HTML off: a content file cannot inject markup or scripts into the page.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
-    ["replacements", "smartquotes", "table"]
+_markdown = chinese_aware(
+    MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["replacements", "smartquotes", "table"])
 )
 
 
