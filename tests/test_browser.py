@@ -222,7 +222,7 @@ def test_a_signer_lands_on_a_thank_you_page_copies_the_link_and_the_qr_code_open
 
     page.wait_for_url("**/zh/thanks")
     assert "/signature/" not in page.url and "/confirm/" not in page.url, "no secret in the address bar"
-    assert page.get_by_role("heading", name="感谢你的联署").is_visible()
+    assert page.get_by_role("heading", name="感谢您的联署").is_visible()
     page.get_by_role("button", name="复制链接").click()
     page.get_by_text("链接已复制").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == live_server + "/zh/"

@@ -357,7 +357,7 @@ def test_a_signer_in_each_language_signs_confirms_corrects_withdraws_and_resends
     typed = {"姓名": "王小明", "所属机构": "中山大学", "电子邮箱": "wang@example.edu.cn"}
     sign(chinese, site, "/zh/sign", typed, ["中国学者"], "联署")
     message = confirm(chinese, site, "wang@example.edu.cn", "确认我的签名")
-    assert message["Subject"] == "请确认你在公开信上的签名"
+    assert message["Subject"] == "请确认您在公开信上的签名"
 
     # Correct, with the private link from the email.
     chinese.goto(site["base"] + link_in(message, MANAGE_LINK))

@@ -102,6 +102,8 @@ class SignatoryDetailsForm(FlaskForm):
 
 class SignatureForm(SignatoryDetailsForm):
     email = email_field(NotDisposable())
+    # The page shows the address under the affiliation: its error summary lists mistakes in that order.
+    shown_in_order = ("name", "affiliation", "email", "group", "listed", "updates")
     # Bots fill every field; people never see this one (hidden by a CSS class, not an inline style).
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     # When the form was shown, signed; a form sent back faster than a person can type is suspect.
