@@ -68,6 +68,18 @@ def markdown(text: str) -> Markup:
     return Markup(_markdown.render(text))
 
 
+def hint(name: str) -> Markup | None:
+    """A short content file shown beside a form field (who counts as which group), in the page's
+    language, or None when the site has none: organisers word it, not the code."""
+    from .locales import current_language
+
+    path = content_path(name, current_language())
+    if not path.exists():
+        return None
+    html = render_file(path).strip()
+    return Markup(html.removeprefix("<p>").removesuffix("</p>"))
+
+
 def content_path(name: str, language: str) -> Path:
     """petition/content/letter.en.md, falling back to English when a translation is missing."""
     directory = Path(current_app.config["CONTENT_DIR"])

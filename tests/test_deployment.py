@@ -303,8 +303,9 @@ def browse(chromium, site):
         context.close()
 
 
-SCHOLAR = ["International scholar"]
-WITH_NEWS = ["International scholar", "Email me news about this letter"]
+NAMED = "Show my name and affiliation in the public list"
+SCHOLAR = ["International scholar", NAMED]
+WITH_NEWS = ["International scholar", NAMED, "Email me news about this letter"]
 
 
 def mail_to(site, address, wanted=lambda message: True, seconds=30):
@@ -355,7 +356,7 @@ def test_a_signer_in_each_language_signs_confirms_corrects_withdraws_and_resends
 
     chinese = browse(width=390, language="zh-CN")
     typed = {"姓名": "王小明", "所属机构": "中山大学", "电子邮箱": "wang@example.edu.cn"}
-    sign(chinese, site, "/zh/sign", typed, ["中国学者"], "联署")
+    sign(chinese, site, "/zh/sign", typed, ["中国学者", "在公开名单中显示我的姓名和所属机构"], "联署")
     message = confirm(chinese, site, "wang@example.edu.cn", "确认我的签名")
     assert message["Subject"] == "请确认您在公开信上的签名"
 

@@ -103,3 +103,22 @@ def test_chinese_pages_join_a_label_and_its_message_with_chinese_punctuation(cli
     assert "姓名：" in summary and "姓名:" not in summary
     growth = client.get("/zh/signatories/growth").get_data(as_text=True)
     assert "国际学者：" in growth and "国际学者:" not in growth
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        ("en", ["Chinese scholars</strong> are citizens", "copy delivered to the authorities"]),
+        ("zh", ["<strong>中国学者</strong>指", "递交给当局的公开信文本"]),
+    ],
+)
+def test_the_form_says_who_counts_as_which_group_and_what_being_named_means(client, language, words):
+    """Beside the choices, in the reader's language; the box to be named starts unticked."""
+    import re
+
+    page = client.get(f"/{language}/sign").get_data(as_text=True)
+    for text in words:
+        assert text in page
+    assert 'aria-describedby="group-hint"' in page
+    box = re.search(r'<input[^>]*name="listed"[^>]*>', page).group(0)
+    assert "checked" not in box

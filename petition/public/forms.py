@@ -88,10 +88,16 @@ class SignatoryDetailsForm(FlaskForm):
         validate_choice=False,  # KnownGroup below gives the message a person can act on
         validators=[DataRequired(CHOOSE_GROUP), KnownGroup()],
     )
+    # Unticked until the signer ticks it: being named on this letter can carry personal risk, and a
+    # name once public is copied (the delivery copy, mirrors of the list) beyond recall. Missing an
+    # unticked box costs the letter one name on its list, never a signer their safety.
     listed = BooleanField(
         _l("Show my name and affiliation in the public list"),
-        description=_l("Untick this to be counted without being named anywhere public."),
-        default=True,
+        description=_l(
+            "If you tick this, your name and affiliation are public: on this site, on copies of the list "
+            "and in the copy delivered to the authorities. Without it you are counted but not named."
+        ),
+        default=False,
     )
     updates = BooleanField(
         _l("Email me news about this letter"),
