@@ -119,15 +119,16 @@ def register_static_files(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from flask_babel import format_date, format_decimal
+    from flask_babel import format_decimal
 
     from .content import hint, markdown
     from .groups import all_groups, label_of
     from .links import site_link
+    from .locales import local_date
     from .sharing import letter_url, share_links
 
     app.jinja_env.filters["number"] = format_decimal
-    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["date"] = local_date
     app.jinja_env.globals["site_link"] = site_link
     app.jinja_env.globals["signatory_groups"] = all_groups
     app.jinja_env.globals["group_label"] = label_of

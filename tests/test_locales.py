@@ -126,7 +126,7 @@ def test_group_names_and_dates_read_naturally_in_chinese(client, app):
         confirmed_signature(name="李华", affiliation="香港中文大学", email="li@example.hk", group="chinese")
     html = client.get("/zh/signatories").get_data(as_text=True)
     assert "中国学者" in html and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", html)
-    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", client.get("/en/signatories").get_data(as_text=True))
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}", client.get("/en/signatories").get_data(as_text=True)), "6 Dec 2026"
 
 
 @pytest.mark.parametrize("path, formatted", [("/en/", "1,234,567"), ("/zh/", "1,234,567")])
@@ -265,3 +265,14 @@ def test_chinese_addresses_the_reader_as_您_throughout():
     assert informal == []
     for path in (PROJECT_ROOT / "petition" / "content").glob("*.zh.md"):
         assert "你" not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("language, written", [("en", "1 December 2026"), ("zh", "2026年12月1日")])
+def test_dates_are_written_as_each_language_writes_them(client, organiser_client, language, written):
+    """British English on an English site (not "Dec 1, 2026"); the Chinese long date in Chinese."""
+    token = csrf_token(organiser_client, "/organisers/updates")
+    data = {"csrf_token": token, "published_on": "2026-12-01", "title_en": "News", "title_zh": "消息"}
+    data |= {"body_en": "Text.", "body_zh": "正文。"}
+    assert organiser_client.post("/organisers/updates", data=data).status_code == 302
+    page = client.get(f"/{language}/").get_data(as_text=True)
+    assert written in page and "Dec 1, 2026" not in page
