@@ -1,4 +1,5 @@
-"""The documentation keeps up with the code: every setting the code reads is in docs/configuration.md."""
+"""The documentation keeps up with the code: every setting the code reads is in docs/configuration.md,
+and every module of the package is on docs/architecture.md's map."""
 
 import ast
 import re
@@ -6,6 +7,7 @@ import re
 from tests.support import PROJECT_ROOT
 
 CONFIGURATION = PROJECT_ROOT / "docs" / "configuration.md"
+ARCHITECTURE = PROJECT_ROOT / "docs" / "architecture.md"
 # The helpers in petition/config.py whose first argument names an environment variable.
 HELPERS = {"env_flag", "env_number", "env_seconds", "env_list", "env_moment"}
 NAME = re.compile(r"[A-Z][A-Z0-9_]*")
@@ -96,3 +98,35 @@ def test_every_setting_in_docs_configuration_is_read_by_the_code():
     site, _, _tests = markdown.partition("## For the test suite")
     read = set().union(*(variables_read(path.read_text(encoding="utf-8")) for path in app_sources()))
     assert not documented(site) - read, "docs/configuration.md lists settings that nothing reads"
+
+
+def the_map():
+    """The fenced block under docs/architecture.md's "Map of the code" heading."""
+    after_heading = ARCHITECTURE.read_text().split("\n## Map of the code\n", 1)[1]
+    return after_heading.split("```", 2)[1]
+
+
+def named_in(text, path):
+    """`path` (views.py, public/views.py) is written in the text as a name of its own."""
+    return re.search(rf"(?<![\w./]){re.escape(path)}(?![\w.])", text) is not None
+
+
+def test_every_module_of_the_package_is_on_the_architecture_map():
+    package = PROJECT_ROOT / "petition"
+    modules = [
+        path.relative_to(package).as_posix()
+        for path in [*package.glob("*.py"), *package.glob("*/*.py")]
+        if path.name != "__init__.py"
+    ]
+    assert "proxies.py" in modules and "public/views.py" in modules
+    missing = [module for module in sorted(modules) if not named_in(the_map(), module)]
+    assert not missing, f"modules not on docs/architecture.md's map: {missing}"
+
+
+def test_every_module_on_the_architecture_map_exists():
+    named = re.findall(r"(?<![\w./])((?:[a-z_]+/)*[a-z_]+\.py)(?![\w.])", the_map())
+    assert "signing.py" in named
+    gone = [
+        name for name in named if not (PROJECT_ROOT / "petition" / name).exists() and not (PROJECT_ROOT / name).exists()
+    ]
+    assert not gone, f"docs/architecture.md's map names files that do not exist: {gone}"
