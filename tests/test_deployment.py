@@ -1,4 +1,4 @@
-"""The README's production set-up, run as written, walked in Chromium over HTTPS.
+"""The production set-up of docs/deploying.md, run as written, walked in Chromium over HTTPS.
 
 nginx from Debian with deploy/nginx.conf as it is (only the certificate paths and the ports are this
 machine's), a self-signed certificate; gunicorn with gunicorn.conf.py; the settings named in
@@ -7,7 +7,7 @@ worker as its own process, sending over STARTTLS with a login to a local SMTP se
 who signs in with a code. Nothing here sets a Referer: Chromium behaves as every reader's does.
 
 The database is the suite's kind: a fresh PostgreSQL database in the PostgreSQL run, a SQLite file in
-the SQLite run (the README's single-machine set-up).
+the SQLite run (the guide's single-machine set-up).
 """
 
 import gzip
@@ -519,7 +519,9 @@ def local_addresses():
 
 
 @pytest.mark.parametrize("name, fence", [("nginx.conf", "nginx"), ("petition.env", "sh")])
-def test_the_readme_shows_the_deployment_files_exactly_as_this_test_runs_them(name, fence):
-    readme = (PROJECT_ROOT / "README.md").read_text()
+def test_the_readme_leads_to_the_deployment_files_exactly_as_this_test_runs_them(name, fence):
+    """README.md links to docs/deploying.md, whose copies of the files are these files, to the letter."""
+    assert "(docs/deploying.md)" in (PROJECT_ROOT / "README.md").read_text(), "README.md no longer links the guide"
+    guide = (PROJECT_ROOT / "docs" / "deploying.md").read_text()
     text = (DEPLOY / name).read_text().rstrip("\n")
-    assert f"```{fence}\n{text}\n```" in readme, f"README.md's copy of deploy/{name} differs from the file"
+    assert f"```{fence}\n{text}\n```" in guide, f"docs/deploying.md's copy of deploy/{name} differs from the file"

@@ -198,7 +198,8 @@ def data_when_valid(form_class: type[FlaskForm], formdata: MultiDict[str, Any]) 
     with the form's own fields, filters, validators and CSRF check but without building the form;
     None when it would not validate, and then the caller builds the form, which checks again and says
     what is wrong next to each field. WTForms binds an object per field for every form it builds:
-    under load that was a fifth of a signing's CPU (issue 13), and a form sent right needs none of it."""
+    under load that was a fifth of a signing's CPU, and a form sent right needs none of it (see
+    docs/decisions/0004-sign-form-fast-path.md)."""
     try:
         validate_csrf(formdata.get("csrf_token"))
     except ValidationError:
