@@ -9,7 +9,13 @@ from typing import Any
 from flask import Flask
 
 from .catalogues import ensure_compiled
-from .config import check_list_review, check_production_secret, check_shared_limits, config_for_environment
+from .config import (
+    check_address_key,
+    check_list_review,
+    check_production_secret,
+    check_shared_limits,
+    config_for_environment,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +30,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     app.config.from_object(config_object or config_for_environment())
     app.config.update(overrides or {})
     check_production_secret(app.config)
+    check_address_key(app.config)
     check_shared_limits(app.config)
     check_list_review(app.config)
     ensure_compiled(app)
