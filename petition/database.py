@@ -316,7 +316,8 @@ def driver_statement(statement: ClauseElement, dialect: Dialect) -> DriverStatem
     return DriverStatement(
         sql=compiled.string,
         positional=tuple(compiled.positiontup or ()) if dialect.positional else None,
-        processors={name: bind.type.bind_processor(dialect) for name, bind in binds.items()},
+        # The dialect's own form of each type (PostgreSQL's JSON, say), as SQLAlchemy itself uses.
+        processors={name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()},
         defaults={name: bind.value for name, bind in binds.items() if bind.value is not None},
     )
 
