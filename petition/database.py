@@ -12,8 +12,8 @@ Transactions end at the boundary: services only flush (so a broken rule or a row
 surfaces in the view that called them), and each request commits once when it answered without a
 server error (`commit_unless_failed`), each CLI command once when it finishes. The mail worker is a
 boundary of its own: every claim and every delivery is its own short transaction; so is the sign
-form's write of a new signature with its confirmation (`own_transaction`, see signing.sign_now),
-whose writers wait their turn for SQLite's lock in a line kept by the kernel (`writers_queue`).
+form's write of its signing (`own_transaction`, see signing.sign_now), whose writers wait their
+turn for SQLite's lock in a line kept by the kernel (`writers_queue`).
 """
 
 from __future__ import annotations
@@ -170,8 +170,8 @@ def _queue_of_this_process(path: str) -> _WritersQueue:
 
 @contextlib.contextmanager
 def own_transaction() -> Iterator[Any]:
-    """A short transaction of its own on a driver connection, for the hottest write (a new signature
-    and its confirmation): begun, run and committed with no ORM work in between, so SQLite's single
+    """A short transaction of its own on a driver connection, for the hottest write (a signing on the
+    sign form): begun, run and committed with no ORM work in between, so SQLite's single
     write lock is held for the statements alone. Committed on leaving (a transaction boundary, like a
     request's commit), rolled back on an error. On SQLite, writers wait their turn in writers_queue;
     one that has waited BUSY_TIMEOUT_MS in all gets "database is locked". Yields a driver cursor."""

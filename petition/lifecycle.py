@@ -133,6 +133,12 @@ def replace_unconfirmed(
     _set_state(signature, suspected_bot=bool(suspected_bot))
 
 
+def may_replace(signature: Signature, suspected_bot: bool) -> bool:
+    """Whether a new signing with this signature's address may replace its details: only while nobody
+    has confirmed it, and a suspected bot's signing never replaces a person's details."""
+    return signature.status != Status.CONFIRMED and (signature.suspected_bot or not suspected_bot)
+
+
 def hold_for_listing_review(signature: Signature) -> None:
     """The name waits for an organiser before it is listed (it counts meanwhile)."""
     signature.listing_review = ListingReview.PENDING.value

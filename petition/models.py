@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
@@ -301,6 +302,10 @@ class OutgoingEmail(Model):
     # A notice that the letter changed: which version (one per version and signer).
     version_notice: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"))
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    # What a signing on the form gave (a row whose template is signer_emails.SIGNED): the worker reads
+    # it when the signing replaces an unconfirmed signature's details, and clears it once it has
+    # decided which email the row is. Read only then (deferred), so loading an email never reads it.
+    signing_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
 
 class LetterVersion(Model):

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.models import OutgoingEmail, now_utc
+from petition.models import OutgoingEmail, Signature, now_utc
 from petition.outbox import deliver_due
 from petition.signing import sign
-from tests.support import CONFIRM_LINK
+from tests.support import CONFIRM_LINK, confirmed_signature, csrf_token, signature_form
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -79,3 +79,52 @@ def test_an_email_the_worker_cannot_write_fails_with_its_reason_and_the_others_g
     db.session.expire_all()
     failed = the_email_to("n1@example.org")
     assert failed.failed_at is not None and "no_such_email email could not be written" in failed.last_error
+
+
+def post_sign_form(client, **fields):
+    """The sign form sent as a browser does; the mail worker has not looked yet."""
+    form = {**signature_form(**fields), "csrf_token": csrf_token(client, "/sign")}
+    assert client.post("/sign", data=form).status_code == 302
+
+
+def test_the_worker_settles_each_signing_from_the_form_and_sends_what_it_became(smtp_server, client):
+    """The form writes the same row whoever signs; the worker adds the newcomer's signature and sends
+    its confirmation, tells the owner of a confirmed signature that they have signed, and sends a
+    suspected bot nothing (its signature is kept, flagged, for organisers)."""
+    confirmed_signature(name="Owner", email="owner@example.org")
+    assert deliver_due().sent == 1  # the owner's own confirmation, long ago
+    smtp_server.messages.clear()
+    post_sign_form(client, name="Newcomer", email="new@example.org")
+    post_sign_form(client, name="Impostor", email="Owner@Example.org")
+    post_sign_form(client, name="Bot", email="bot@example.org", website="http://spam.example")
+
+    assert deliver_due().sent == 2
+    by_address = {message["To"]: message for message in smtp_server.messages}
+    assert set(by_address) == {"new@example.org", "owner@example.org"}
+    welcome = by_address["new@example.org"].get_content()
+    assert "Newcomer" in welcome and CONFIRM_LINK.search(welcome)
+    assert by_address["owner@example.org"]["Subject"] == "You have already signed the open letter"
+    assert "Impostor" not in by_address["owner@example.org"].get_content()
+    stored = {s.name: s for s in db.session.execute(select(Signature)).scalars()}
+    assert sorted(stored) == ["Bot", "Newcomer", "Owner"] and stored["Bot"].suspected_bot
+    assert client.get(CONFIRM_LINK.search(welcome).group(1)).status_code == 200
+    assert deliver_due().sent == 0, "each signing is settled and sent once"
+
+
+def test_a_signing_the_worker_cannot_record_fails_with_its_reason_and_the_others_go(smtp_server, client):
+    """A signing whose group was removed before the worker took it, say: its row fails with a reason an
+    organiser can read (with the address, so nobody is dropped unseen); the signers around it sign."""
+    for i in range(3):
+        post_sign_form(client, name=f"Neighbour {i}", email=f"n{i}@example.org")
+    odd = the_email_to("n1@example.org")
+    odd.signing_details = {**odd.signing_details, "group": "no-such-group"}
+    db.session.commit()
+
+    report = deliver_due()
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(m["To"] for m in smtp_server.messages) == ["n0@example.org", "n2@example.org"]
+    db.session.expire_all()
+    failed = the_email_to("n1@example.org")
+    assert failed.failed_at is not None and "the signing could not be recorded" in failed.last_error
+    names = db.session.execute(select(Signature.name).order_by(Signature.name)).scalars().all()
+    assert names == ["Neighbour 0", "Neighbour 2"]
