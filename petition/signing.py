@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, func, or
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
@@ -197,26 +198,34 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
     time. What the signer gave is cleared from the row once settled, and the row names its signature.
     Gives back the emails left to write and send, in their order (the rows that become no email are
     deleted), and why, for each signing that could not be settled (its row stays as it is, for the
-    worker to fail with that reason); each is settled on its own, so one cannot stop the others."""
+    worker to fail with that reason); one that cannot be settled never stops the others."""
     signings = sorted((email for email in emails if email.template == SIGNED), key=lambda e: (e.created_at, e.id))
     if not signings:
         return list(emails), {}
     read = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
         OutgoingEmail.id.in_([email.id for email in signings])
     )
-    given: dict[int, dict[str, Any] | None] = {row.id: row.signing_details for row in db.session.execute(read)}
+    given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
+    added = _add_signatures([email for email in signings if given.get(email.id)], given)
     dropped: set[int] = set()
     problems: dict[int, str] = {}
     for email in signings:
         if email.id in dropped:
             continue
-        try:
-            with db.session.begin_nested():
-                kind = _settled(email, given.get(email.id) or {}, emails, dropped)
-        except Exception as error:  # one signing that cannot be settled never stops the others
-            current_app.logger.exception("Signing %s could not be settled", email.id)
-            problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
-            continue
+        details = given.get(email.id)
+        if email.id in added:
+            email.signature_id = added[email.id]
+            kind = None if details and details["suspected_bot"] else "confirm"
+        else:
+            try:
+                with db.session.begin_nested():
+                    if details is None:
+                        raise ValueError("what the signer gave is missing")
+                    kind = _settled(email, details, emails, dropped)
+            except Exception as error:  # one signing that cannot be settled never stops the others
+                current_app.logger.exception("Signing %s could not be settled", email.id)
+                problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
+                continue
         email.signing_details = None
         if kind is None:
             dropped.add(email.id)
@@ -228,11 +237,46 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
     return [email for email in emails if email.id not in dropped], problems
 
 
+def _given(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What new_signing gave, and nothing else, from a signing's row; None if it is not all there."""
+    if not isinstance(stored, dict) or not all(key in stored for key in DETAILS):
+        return None
+    return {key: stored[key] for key in DETAILS}
+
+
+def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str, Any] | None]) -> dict[int, int]:
+    """The new signatures of a batch of signings, in one statement (INSERT ... ON CONFLICT DO NOTHING,
+    a row per signing, the oldest first): the id of each signing's signature that was added. A taken
+    address adds nothing (nor does a second signing with an address in the batch): settle_signings
+    looks at those one by one. If the statement fails (one row breaks a rule), nothing is added here
+    and every signing is looked at on its own."""
+    if not signings:
+        return {}
+    published = db.session.execute(select(LetterVersion.number, LetterVersion.published_at)).all()
+    rows: list[dict[str, Any]] = []
+    firsts: dict[str, int] = {}  # the first signing in the batch with each address (by its hash)
+    for email in signings:
+        values = signature_values(email.to_address, given[email.id] or {}, email.created_at)
+        row = {column: values.get(key) for key, column in _COLUMNS}
+        row["letter_version"] = max((n for n, at in published if at <= email.created_at), default=None)
+        rows.append(row)
+        firsts.setdefault(values["email_hash"], email.id)
+    table = cast("Table", Signature.__table__)
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.email_hash)
+    try:
+        with db.session.begin_nested():  # the savepoint begins when the session's connection is asked for
+            inserted = db.session.connection().execute(statement, rows).all()
+    except SQLAlchemyError:
+        current_app.logger.warning("A batch of signings broke a rule: each is recorded on its own", exc_info=True)
+        return {}
+    return {firsts[email_hash]: signature_id for signature_id, email_hash in inserted}
+
+
 def _settled(
     email: OutgoingEmail, details: dict[str, Any], batch: Sequence[OutgoingEmail], dropped: set[int]
 ) -> str | None:
     """Record one signing (see settle_signings): which of the signer emails its row becomes, or None."""
-    details = {key: details[key] for key in DETAILS}  # what new_signing gave, and nothing else
     bot = bool(details["suspected_bot"])
     signature = Signature(**signature_values(email.to_address, details, email.created_at))
     existing = insert_or_find_taken(signature, while_open=False)
