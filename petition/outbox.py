@@ -250,7 +250,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparat
         with open_transport() as transport:
             for chunk in chunks:
                 claimed = claim(chunk, now)
-                signings = any(email.template == signer_emails.SIGNED for email in claimed)
+                signings = any(email.template in signer_emails.TO_SETTLE for email in claimed)
                 claimed, unsettled = settle_signings(claimed)
                 unwritten = signer_emails.write_waiting([email for email in claimed if email.id not in unsettled])
                 if signings:  # the signatures they added or changed are kept before any email about them goes

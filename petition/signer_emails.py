@@ -65,9 +65,12 @@ def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -
     outbox.queue_email(*_addressed(signature, kind, to))
 
 
-# The template of the row a signing on the form queues (signing.sign_now), whatever its address: the
-# worker decides which of SIGNER_EMAILS it becomes, or that it is none (signing.settle_signings).
+# The template of the row a signing on the form queues (signing.sign_now), and of the row a request
+# for the email again queues (signing.ask_again), whatever the address: the worker decides which of
+# SIGNER_EMAILS each becomes, or that it is none (signing.settle_signings).
 SIGNED = "signed"
+ASKED_AGAIN = "asked_again"
+TO_SETTLE = (SIGNED, ASKED_AGAIN)
 
 
 def signing_row(address: str, signed_at: datetime | None, details: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from .addresses import email_hash, mailbox_key
 from .database import driver_statement, own_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
-from .signer_emails import SIGNED, queue_already_signed, queue_confirmation, signing_row
+from .outbox import queue_email
+from .signer_emails import ASKED_AGAIN, SIGNED, TO_SETTLE, queue_already_signed, queue_confirmation, signing_row
 from .text import normalise_email, tidy
 
 if TYPE_CHECKING:
@@ -181,8 +182,9 @@ def _signing_statement(dialect: str) -> Insert:
 
 
 def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail], dict[int, str]]:
-    """The mail worker's part of each signing on the form among `emails` (rows whose template is
-    SIGNED), in the order they were signed, with sign()'s rules:
+    """The mail worker's part of each signing on the form, and each request for the email again, among
+    `emails` (rows whose template is SIGNED or ASKED_AGAIN), in the order they were made. A signing
+    follows sign()'s rules:
 
     - the address is free: the new signature is added (pending; a suspected bot's flagged) and the
       row becomes its confirmation;
@@ -194,19 +196,23 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
       older than the details the signature holds changes nothing;
     - a suspected bot's signing is never emailed.
 
+    A request for the email again becomes a fresh confirmation link for an unconfirmed signature, its
+    private link ("you have already signed") for a confirmed one, and nothing for an address that has
+    not signed or a suspected bot's signature.
+
     A signing the form accepted is recorded even if signing has closed since: its signer signed in
     time. What the signer gave is cleared from the row once settled, and the row names its signature.
     Gives back the emails left to write and send, in their order (the rows that become no email are
     deleted), and why, for each signing that could not be settled (its row stays as it is, for the
     worker to fail with that reason); one that cannot be settled never stops the others."""
-    signings = sorted((email for email in emails if email.template == SIGNED), key=lambda e: (e.created_at, e.id))
+    signings = sorted((email for email in emails if email.template in TO_SETTLE), key=lambda e: (e.created_at, e.id))
     if not signings:
         return list(emails), {}
     read = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
         OutgoingEmail.id.in_([email.id for email in signings])
     )
     given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
-    added = _add_signatures([email for email in signings if given.get(email.id)], given)
+    added = _add_signatures([email for email in signings if email.template == SIGNED and given.get(email.id)], given)
     dropped: set[int] = set()
     problems: dict[int, str] = {}
     for email in signings:
@@ -219,9 +225,12 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
         else:
             try:
                 with db.session.begin_nested():
-                    if details is None:
+                    if email.template == ASKED_AGAIN:
+                        kind = _asked_again(email)
+                    elif details is None:
                         raise ValueError("what the signer gave is missing")
-                    kind = _settled(email, details, emails, dropped)
+                    else:
+                        kind = _settled(email, details, emails, dropped)
             except Exception as error:  # one signing that cannot be settled never stops the others
                 current_app.logger.exception("Signing %s could not be settled", email.id)
                 problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
@@ -271,6 +280,16 @@ def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str
         current_app.logger.warning("A batch of signings broke a rule: each is recorded on its own", exc_info=True)
         return {}
     return {firsts[email_hash]: signature_id for signature_id, email_hash in inserted}
+
+
+def _asked_again(email: OutgoingEmail) -> str | None:
+    """Which email a request for the email again becomes (see settle_signings), or None."""
+    signature = signature_by_email(email.to_address)
+    # Asked before the signing that gave the signature its details: that signing sends its own link.
+    if signature is None or signature.suspected_bot or signature.signed_at > email.created_at:
+        return None
+    email.signature_id = signature.id
+    return "already_confirmed" if signature.is_confirmed else "confirm"
 
 
 def _settled(
@@ -452,19 +471,10 @@ def withdraw_signature(signature: Signature) -> None:
     db.session.flush()
 
 
-def resend_confirmation(email: str) -> None:
-    """Queue the email its owner needs (a fresh confirmation link, or their private link).
-
-    Says nothing about whether the address has signed: the page looks the same either way.
-    """
-    try:
-        signature = signature_by_email(email)
-    except ValueError:
-        return
-    if signature is None or signature.suspected_bot:
-        return
-    if signature.is_confirmed:
-        queue_already_signed(signature, to=normalise_email(email))
-    else:
-        queue_confirmation(signature)
-    db.session.flush()
+def ask_again(email: str) -> None:
+    """Someone asked for the email again (the resend form) for this address: one outbox row, whatever
+    the address, so that neither the page nor the time it takes says whether the address has signed.
+    The mail worker decides what the row becomes (settle_signings): a fresh confirmation link for an
+    unconfirmed signature, the private link for a confirmed one, nothing for an address that has not
+    signed or a suspected bot. Takes the address as the form checked it."""
+    queue_email(normalise_email(email), None, None, None, ASKED_AGAIN)

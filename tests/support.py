@@ -90,13 +90,14 @@ def sign_as(client, follow_redirects=False, **fields):
 
 
 def settle_signings_now(app):
-    """What the mail worker does first with each signing the form queued (signing.settle_signings):
-    the signature is added or found, and which email the signing becomes decided; nothing is sent."""
+    """What the mail worker does first with each signing and each request for the email again that the
+    forms queued (signing.settle_signings): the signature is added or found, and which email each
+    becomes decided; nothing is sent."""
     from flask import current_app, has_app_context
     from sqlalchemy import select
 
     from petition.models import OutgoingEmail
-    from petition.signer_emails import SIGNED
+    from petition.signer_emails import TO_SETTLE
     from petition.signing import settle_signings
 
     # In the test's own app context (its session), or in one of its own.
@@ -106,7 +107,7 @@ def settle_signings_now(app):
         else app.app_context()
     ):
         waiting = select(OutgoingEmail).where(
-            OutgoingEmail.template == SIGNED, OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None)
+            OutgoingEmail.template.in_(TO_SETTLE), OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None)
         )
         _, problems = settle_signings(db.session.execute(waiting.order_by(OutgoingEmail.id)).scalars().all())
         db.session.commit()

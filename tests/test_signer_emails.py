@@ -128,3 +128,24 @@ def test_a_signing_the_worker_cannot_record_fails_with_its_reason_and_the_others
     assert failed.failed_at is not None and "the signing could not be recorded" in failed.last_error
     names = db.session.execute(select(Signature.name).order_by(Signature.name)).scalars().all()
     assert names == ["Neighbour 0", "Neighbour 2"]
+
+
+def test_the_worker_answers_each_request_for_the_email_again_and_keeps_no_stranger_address(smtp_server, client):
+    """The resend form writes the same row whoever asks; the worker sends an unconfirmed signer a
+    fresh link and a confirmed one the private link, and keeps nothing of an address that never signed."""
+    confirmed_signature(name="Confirmed", email="confirmed@example.org")
+    sign(name="Pending", affiliation="Uni", email="pending@example.org", group="chinese")
+    db.session.commit()
+    assert deliver_due().sent == 2
+    smtp_server.messages.clear()
+    for address in ("confirmed@example.org", "PENDING@example.org", "stranger@example.org"):
+        token = csrf_token(client, "/resend")
+        assert client.post("/resend", data={"email": address, "csrf_token": token}).status_code == 302
+
+    assert deliver_due().sent == 2
+    by_address = {message["To"]: message for message in smtp_server.messages}
+    assert set(by_address) == {"confirmed@example.org", "pending@example.org"}
+    assert by_address["confirmed@example.org"]["Subject"] == "You have already signed the open letter"
+    assert client.get(CONFIRM_LINK.search(by_address["pending@example.org"].get_content()).group(1)).status_code == 200
+    stranger = select(OutgoingEmail).where(OutgoingEmail.to_address == "stranger@example.org")
+    assert db.session.execute(stranger).first() is None

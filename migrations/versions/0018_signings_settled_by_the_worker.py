@@ -29,9 +29,11 @@ def upgrade():
 
 
 def downgrade():
-    # Before this revision the worker knew no 'signed' row: one it has not settled cannot go back.
+    # Before this revision the worker knew no 'signed' (nor 'asked_again') row: one it has not
+    # settled cannot go back.
     waiting = op.get_bind().exec_driver_sql(
-        "SELECT count(*) FROM outgoing_emails WHERE template = 'signed' AND sent_at IS NULL AND failed_at IS NULL"
+        "SELECT count(*) FROM outgoing_emails WHERE template IN ('signed', 'asked_again') "
+        "AND sent_at IS NULL AND failed_at IS NULL"
     ).scalar_one()
     if waiting:
         raise RuntimeError(

@@ -367,7 +367,7 @@ def withdrawn() -> str:
 def resend() -> ResponseReturnValue:
     form = ResendForm()
     if form.validate_on_submit():
-        signing.resend_confirmation(form.email.data)
+        signing.ask_again(form.email.data)
         return redirect(url_for(".check_email"))
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
