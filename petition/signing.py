@@ -196,9 +196,10 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
       older than the details the signature holds changes nothing;
     - a suspected bot's signing is never emailed.
 
-    A request for the email again becomes a fresh confirmation link for an unconfirmed signature, its
-    private link ("you have already signed") for a confirmed one, and nothing for an address that has
-    not signed or a suspected bot's signature.
+    A request for the email again becomes a fresh confirmation link for an unconfirmed signature while
+    signing is open (never once it has closed: closing's rule), its private link ("you have already
+    signed") for a confirmed one, and nothing for an address that has not signed or a suspected bot's
+    signature.
 
     A signing the form accepted is recorded even if signing has closed since: its signer signed in
     time. What the signer gave is cleared from the row once settled, and the row names its signature.
@@ -289,7 +290,10 @@ def _asked_again(email: OutgoingEmail) -> str | None:
     if signature is None or signature.suspected_bot or signature.signed_at > email.created_at:
         return None
     email.signature_id = signature.id
-    return "already_confirmed" if signature.is_confirmed else "confirm"
+    if signature.is_confirmed:
+        return "already_confirmed"
+    # No new confirmation link once signing has closed (closing's rule).
+    return "confirm" if closing.issues_confirmation_links(email.created_at) else None
 
 
 def _settled(
@@ -475,6 +479,6 @@ def ask_again(email: str) -> None:
     """Someone asked for the email again (the resend form) for this address: one outbox row, whatever
     the address, so that neither the page nor the time it takes says whether the address has signed.
     The mail worker decides what the row becomes (settle_signings): a fresh confirmation link for an
-    unconfirmed signature, the private link for a confirmed one, nothing for an address that has not
-    signed or a suspected bot. Takes the address as the form checked it."""
+    unconfirmed signature while signing is open, the private link for a confirmed one, nothing for an
+    address that has not signed or a suspected bot. Takes the address as the form checked it."""
     queue_email(normalise_email(email), None, None, None, ASKED_AGAIN)
