@@ -162,10 +162,18 @@ def approve(signature: Signature) -> None:
 
 
 def delete_with_emails(signature: Signature) -> None:
-    """Withdrawn by its signer or deleted by an organiser: the row and every email about it."""
+    """Withdrawn by its signer or deleted by an organiser: the row and every email about it, and the
+    emails done with (sent or failed) that went to its address without naming it (a request for the
+    email again that failed, say). A request still waiting for the worker stays: it is a new one."""
     from .models import OutgoingEmail
 
-    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id))
+    about_it = OutgoingEmail.signature_id == signature.id
+    if signature.email is not None:
+        done = OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None)
+        about_it = about_it | (
+            OutgoingEmail.signature_id.is_(None) & (OutgoingEmail.to_address == signature.email) & done
+        )
+    db.session.execute(delete(OutgoingEmail).where(about_it).execution_options(synchronize_session=False))
     db.session.delete(signature)
 
 

@@ -213,7 +213,9 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
         OutgoingEmail.id.in_([email.id for email in signings])
     )
     given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
-    added = _add_signatures([email for email in signings if email.template == SIGNED and given.get(email.id)], given)
+    added = _add_signatures(
+        [email for email in signings if email.template == SIGNED and email.to_address and given.get(email.id)], given
+    )
     dropped: set[int] = set()
     problems: dict[int, str] = {}
     for email in signings:
@@ -226,12 +228,14 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
         else:
             try:
                 with db.session.begin_nested():
+                    if email.to_address is None:
+                        raise ValueError("its address was erased")
                     if email.template == ASKED_AGAIN:
-                        kind = _asked_again(email)
+                        kind = _asked_again(email, email.to_address)
                     elif details is None:
                         raise ValueError("what the signer gave is missing")
                     else:
-                        kind = _settled(email, details, emails, dropped)
+                        kind = _settled(email, email.to_address, details, emails, dropped)
             except Exception as error:  # one signing that cannot be settled never stops the others
                 current_app.logger.exception("Signing %s could not be settled", email.id)
                 problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
@@ -266,7 +270,7 @@ def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str
     rows: list[dict[str, Any]] = []
     firsts: dict[str, int] = {}  # the first signing in the batch with each address (by its hash)
     for email in signings:
-        values = signature_values(email.to_address, given[email.id] or {}, email.created_at)
+        values = signature_values(email.to_address or "", given[email.id] or {}, email.created_at)
         row = {column: values.get(key) for key, column in _COLUMNS}
         row["letter_version"] = max((n for n, at in published if at <= email.created_at), default=None)
         rows.append(row)
@@ -283,9 +287,9 @@ def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str
     return {firsts[email_hash]: signature_id for signature_id, email_hash in inserted}
 
 
-def _asked_again(email: OutgoingEmail) -> str | None:
+def _asked_again(email: OutgoingEmail, address: str) -> str | None:
     """Which email a request for the email again becomes (see settle_signings), or None."""
-    signature = signature_by_email(email.to_address)
+    signature = signature_by_email(address)
     # Asked before the signing that gave the signature its details: that signing sends its own link.
     if signature is None or signature.suspected_bot or signature.signed_at > email.created_at:
         return None
@@ -297,11 +301,11 @@ def _asked_again(email: OutgoingEmail) -> str | None:
 
 
 def _settled(
-    email: OutgoingEmail, details: dict[str, Any], batch: Sequence[OutgoingEmail], dropped: set[int]
+    email: OutgoingEmail, address: str, details: dict[str, Any], batch: Sequence[OutgoingEmail], dropped: set[int]
 ) -> str | None:
     """Record one signing (see settle_signings): which of the signer emails its row becomes, or None."""
     bot = bool(details["suspected_bot"])
-    signature = Signature(**signature_values(email.to_address, details, email.created_at))
+    signature = Signature(**signature_values(address, details, email.created_at))
     existing = insert_or_find_taken(signature, while_open=False)
     if existing is None:
         email.signature_id = signature.id

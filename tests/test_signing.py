@@ -209,7 +209,7 @@ def test_a_signing_the_outbox_refuses_leaves_nothing_and_the_next_signers_sign(m
     from petition.signer_emails import signing_row
 
     def refused_by_the_outbox(address, signed_at, details):
-        return {**signing_row(address, signed_at, details), "to_address": None}  # NOT NULL
+        return {**signing_row(address, signed_at, details), "next_attempt_at": None}  # NOT NULL
 
     monkeypatch.setattr(signing, "signing_row", refused_by_the_outbox)
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
