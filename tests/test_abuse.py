@@ -10,7 +10,15 @@ from petition import abuse, lockout
 from petition.counts import current_counts
 from petition.extensions import db, limiter
 from petition.models import Signature, now_utc
-from tests.support import create_organiser_account, csrf_token, emails_to, log_in, settings, sign_as
+from tests.support import (
+    create_organiser_account,
+    csrf_token,
+    emails_to,
+    log_in,
+    settings,
+    settle_signings_now,
+    sign_as,
+)
 
 
 def stored(app, email):
@@ -160,6 +168,7 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_is_used(app_factory
     limiter.reset()
     statuses = [post_from(client, f"192.0.2.{i}", f"p{i}@example.org") for i in range(2)]
     assert statuses == [302, 302]
+    settle_signings_now(proxied)
     with proxied.app_context():
         hashes = db.session.execute(select(Signature.ip_hash).order_by(Signature.id)).scalars().all()
         assert hashes == [abuse.ip_hash("192.0.2.0"), abuse.ip_hash("192.0.2.1")]
