@@ -225,7 +225,7 @@ def test_an_erased_address_is_nowhere_in_the_outbox_nor_on_the_organisers_page(a
     sign_as(client, email=address, name="Quiet Scholar")
     with app.app_context():
         assert deliver_due().sent == 1
-    press_confirm(client, CONFIRM_LINK.search(smtp_server.messages[-1].get_content()).group(1))
+    press_confirm(client, CONFIRM_LINK.search(smtp_server.messages[-1].text()).group(1))
 
     refuse = smtp_server.handler.handle_RCPT
 

@@ -124,10 +124,10 @@ def test_the_worker_settles_each_signing_from_the_form_and_sends_what_it_became(
     assert deliver_due().sent == 2
     by_address = {message["To"]: message for message in smtp_server.messages}
     assert set(by_address) == {"new@example.org", "owner@example.org"}
-    welcome = by_address["new@example.org"].get_content()
+    welcome = by_address["new@example.org"].text()
     assert "Newcomer" in welcome and CONFIRM_LINK.search(welcome)
     assert by_address["owner@example.org"]["Subject"] == "You have already signed the open letter"
-    assert "Impostor" not in by_address["owner@example.org"].get_content()
+    assert "Impostor" not in by_address["owner@example.org"].text()
     stored = {s.name: s for s in db.session.execute(select(Signature)).scalars()}
     assert sorted(stored) == ["Bot", "Newcomer", "Owner"] and stored["Bot"].suspected_bot
     assert client.get(CONFIRM_LINK.search(welcome).group(1)).status_code == 200
@@ -169,6 +169,6 @@ def test_the_worker_answers_each_request_for_the_email_again_and_keeps_no_strang
     by_address = {message["To"]: message for message in smtp_server.messages}
     assert set(by_address) == {"confirmed@example.org", "pending@example.org"}
     assert by_address["confirmed@example.org"]["Subject"] == "You have already signed the open letter"
-    assert client.get(CONFIRM_LINK.search(by_address["pending@example.org"].get_content()).group(1)).status_code == 200
+    assert client.get(CONFIRM_LINK.search(by_address["pending@example.org"].text()).group(1)).status_code == 200
     stranger = select(OutgoingEmail).where(OutgoingEmail.to_address == "stranger@example.org")
     assert db.session.execute(stranger).first() is None
