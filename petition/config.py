@@ -141,6 +141,10 @@ class Config:
     MAIL_LEASE_SECONDS = env_number("MAIL_LEASE_SECONDS", "300")
     # An email the server keeps deferring (4xx) or that keeps failing is marked failed after this many tries.
     MAIL_MAX_ATTEMPTS = env_number("MAIL_MAX_ATTEMPTS", "12")
+    # The delivery copy is made by the mail worker (delivery_jobs): it holds a job this long between two
+    # signs of progress; if it dies, another worker takes the job up after that, at most this many times.
+    DELIVERY_LEASE_SECONDS = env_number("DELIVERY_LEASE_SECONDS", "120")
+    DELIVERY_MAX_ATTEMPTS = env_number("DELIVERY_MAX_ATTEMPTS", "3")
     # How long a confirmation link works.
     CONFIRM_MAX_AGE = env_number("CONFIRM_MAX_AGE", str(7 * 24 * 3600))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,6 +53,9 @@ class DeliveryCopy:
     version: int | None = None
     version_date: datetime | None = None
     signed_per_version: dict[int | None, int] = field(default_factory=dict)
+
+    def listed_names(self) -> int:
+        return sum(len(entry.names) for entry in self.groups)
 
     def versions_signed(self) -> list[tuple[int, int]]:
         """(version, signatures made under it), newest first."""
@@ -171,14 +174,15 @@ def _parts(copy: DeliveryCopy) -> Iterator[tuple[str, dict[str, Any]]]:
             )
 
 
-def write_pdf(copy: DeliveryCopy, target: IO[bytes] | str) -> int:
+def write_pdf(copy: DeliveryCopy, target: IO[bytes] | str, progress: Callable[[int], None] | None = None) -> int:
     """Write the A4 PDF; return its number of pages. Each part is laid out by WeasyPrint, numbered
-    on from the one before, and kept in a temporary file; pypdf joins them at the end."""
+    on from the one before, and kept in a temporary file; pypdf joins them at the end. After each
+    part, `progress` is told how many names are done."""
     from pypdf import PdfWriter
     from weasyprint import CSS, HTML  # loads Pango; only the delivery copy needs it
 
     stylesheet = CSS(filename=str(Path(current_app.static_folder or "static") / STYLESHEET))
-    pages = 0
+    pages = done = 0
     with tempfile.TemporaryDirectory(prefix="delivery-") as folder:
         files = []
         for index, (template, values) in enumerate(_parts(copy)):
@@ -189,6 +193,9 @@ def write_pdf(copy: DeliveryCopy, target: IO[bytes] | str) -> int:
             document.write_pdf(files[-1])
             pages += len(document.pages)
             del document
+            done += len(values.get("run", ()))
+            if progress is not None:
+                progress(done)
         writer = PdfWriter()
         for part in files:
             writer.append(str(part))
