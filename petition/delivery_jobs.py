@@ -36,12 +36,13 @@ from .outbox import Preparation
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from .typeset import Report
+
 OPEN = ("queued", "making")
 ERROR_MAX = 500
 COMMAND_LINE = "command line"
-# What a copy's file depends on besides the list and the letter; a change of layout changes it too,
-# so a copy made by an older version of the code is made again.
-LAYOUT = "1"
+# Part of what a copy's file depends on: a new layout makes copies anew.
+LAYOUT = "2"
 
 
 class LeaseLost(RuntimeError):
@@ -49,8 +50,9 @@ class LeaseLost(RuntimeError):
 
 
 def content_key(copy: delivery.DeliveryCopy) -> str:
-    """What makes two copies the same file: the language, the list, the letter and the layout."""
-    parts = [LAYOUT, copy.language, copy.list_fingerprint, copy.letter_fingerprint]
+    """What makes two copies the same file: the language, the list, the letter, the cover's settings
+    and the layout."""
+    parts = [LAYOUT, copy.language, copy.list_fingerprint, copy.letter_fingerprint, delivery.cover_settings()]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
@@ -261,7 +263,7 @@ def _made_already(key: str) -> DeliveryFile | None:
     return db.session.execute(select(DeliveryFile).where(DeliveryFile.content_key == key)).scalar_one_or_none()
 
 
-def make(job_id: int, attempt: int, language: str) -> None:
+def make(job_id: int, attempt: int, language: str, report: Report | None = None) -> None:
     """Make a claimed job's copy, or find it made already, and write the outcome on the job."""
     try:
         reading_only()  # reading the list holds up no signer
@@ -277,7 +279,7 @@ def make(job_id: int, attempt: int, language: str) -> None:
         db.session.execute(update(DeliveryJob).where(DeliveryJob.id == job_id).values(names_total=names, names_done=0))
         db.session.commit()
         out = io.BytesIO()
-        pages = delivery.write_pdf(copy, out, progress=_progress(job_id, attempt))
+        pages = delivery.write_pdf(copy, out, progress=_progress(job_id, attempt), report=report)
         _keep(job_id, copy, key, made, out.getvalue(), pages, names)
     except LeaseLost:
         db.session.rollback()
@@ -325,7 +327,7 @@ def _keep(
     db.session.commit()
 
 
-def make_due_jobs() -> int:
+def make_due_jobs(report: Report | None = None) -> int:
     """Make every job that is due, one after another; how many were taken."""
     now = now_utc()
     _give_up_on_stalled(now)
@@ -336,7 +338,7 @@ def make_due_jobs() -> int:
     for job_id in due:
         claimed = claim(job_id, now)
         if claimed is not None:
-            make(job_id, *claimed)
+            make(job_id, *claimed, report=report)
             taken += 1
     return taken
 
