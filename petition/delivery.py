@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from babel.dates import format_date
@@ -515,3 +516,28 @@ def write_pdf(
 
     items, widest = list_items(copy)
     return typeset.typeset(document(copy), items, widest, target, progress, report)
+
+
+@dataclass
+class Printed:
+    """The fingerprints a delivery copy carries in its document information, as it was made."""
+
+    language: str
+    list_sha256: str
+    letter_sha256: str
+
+
+def fingerprints_in(path: str | Path) -> Printed:
+    """Read a delivery copy's fingerprints back from the PDF; ValueError when it carries none."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        info = PdfReader(path).metadata
+    except (PdfReadError, OSError) as error:
+        raise ValueError(f"{path} cannot be read as a PDF: {error}") from None
+    keys = ("/DeliveryLanguage", "/ListSHA256", "/LetterSHA256")
+    found = [str(info.get(key) or "") if info is not None else "" for key in keys]
+    if not all(found) or found[0] not in ("en", "zh"):
+        raise ValueError(f"{path} carries no fingerprints: it is not a delivery copy made by this site.")
+    return Printed(*found)

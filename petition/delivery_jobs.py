@@ -30,7 +30,7 @@ from . import delivery
 from .database import reading_only, rows_changed
 from .extensions import db
 from .locales import SUPPORTED
-from .models import DeliveryFile, DeliveryJob, now_utc
+from .models import DeliveryFile, DeliveryJob, LetterVersion, now_utc
 from .outbox import Preparation
 
 if TYPE_CHECKING:
@@ -139,6 +139,22 @@ def file_pdf(file_id: int) -> tuple[DeliveryFile, bytes] | None:
     if found is None or found[1] is None:
         return None
     return found[0], found[1]
+
+
+def file_made_as(pdf: bytes) -> DeliveryFile | None:
+    """The copy the site made that is exactly this file, if any."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    return db.session.execute(
+        select(DeliveryFile).where(DeliveryFile.sha256 == digest).order_by(DeliveryFile.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def version_with_text(language: str, sha256: str) -> int | None:
+    """The published version of the letter whose text in this language has this SHA-256."""
+    column = LetterVersion.sha256_zh if language == "zh" else LetterVersion.sha256_en
+    return db.session.execute(
+        select(LetterVersion.number).where(column == sha256).order_by(LetterVersion.number.desc()).limit(1)
+    ).scalar_one_or_none()
 
 
 def file_name(file: DeliveryFile) -> str:

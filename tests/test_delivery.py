@@ -137,8 +137,8 @@ def test_the_copy_carries_its_title_author_subject_language_and_fingerprints(
     assert info["Subject"].strip() == "公开信及联署人名单：递交文本"
     assert copy.list_fingerprint in info["Keywords"] and int(info["Pages"]) == pages
     assert PdfReader(out).trailer["/Root"]["/Lang"] == "zh-Hans"
-    info = PdfReader(out).metadata
-    assert (info["/DeliveryLanguage"], info["/ListSHA256"]) == ("zh", copy.list_fingerprint)
+    printed = delivery.fingerprints_in(out)
+    assert (printed.language, printed.list_sha256) == ("zh", copy.list_fingerprint)
 
 
 def test_english_text_is_set_in_a_latin_font(app, tmp_path):
@@ -163,6 +163,32 @@ def test_names_in_other_scripts_are_printed_in_a_font_that_has_them(app, tmp_pat
     assert "ნინო ბერიძე, Ελληνικό Πανεπιστήμιο" in pdf_text(out)
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
     assert "DejaVu" in fonts, fonts
+
+
+def test_the_check_command_says_whether_a_copy_matches_the_database(app, runner, signatories, tmp_path):
+    out = tmp_path / "delivered.pdf"
+    assert runner.invoke(args=["delivery", "pdf", str(out), "--language", "zh"]).exit_code == 0
+    same = runner.invoke(args=["delivery", "check", str(out)])
+    assert same.exit_code == 0, same.output
+    assert "List of signatories: match" in same.output and "Letter (zh): match" in same.output
+    assert "byte for byte, the copy the site made" in same.output
+    with app.app_context():
+        confirmed_signature(name="Late Signer", email="late@example.org")
+    changed = runner.invoke(args=["delivery", "check", str(out)])
+    assert changed.exit_code == 1
+    assert "List of signatories: no match" in changed.output and "Letter (zh): match" in changed.output
+    with app.app_context():
+        from petition.extensions import db
+        from petition.models import LetterVersion
+
+        db.session.add(LetterVersion(number=1, reason="r", text_en="A", text_zh="乙", sha256_en="a", sha256_zh="b"))
+        db.session.commit()
+    edited = runner.invoke(args=["delivery", "check", str(out)])
+    assert edited.exit_code == 1 and "Letter (zh): no match" in edited.output
+    other = tmp_path / "other.pdf"
+    other.write_bytes(b"%PDF-1.4 not a copy")
+    refused = runner.invoke(args=["delivery", "check", str(other)])
+    assert refused.exit_code != 0 and "cannot be read as a PDF" in refused.output
 
 
 def test_chinese_names_sort_by_their_pinyin_among_the_others():
