@@ -534,3 +534,20 @@ def test_a_hostile_name_is_printed_as_text_and_a_huge_one_does_not_stop_the_copy
     text = pdf_text(out).replace("\n", "")
     assert '<img src="http://evil.example/x.png">Mallory' in text
     assert "Plain Person" in text and "W" * 200 in text and "A" * 300 in text, "printed whole, never clipped"
+
+
+def test_the_cover_settings_are_read_as_written_and_a_wrong_date_is_refused(app, monkeypatch):
+    from datetime import date
+
+    from petition.config import ConfigurationError, env_date, env_entries
+
+    monkeypatch.setenv("INITIATORS", " 陈杰，华南理工大学 ; Anita Chan, University of Technology, Sydney ;")
+    assert env_entries("INITIATORS") == ["陈杰，华南理工大学", "Anita Chan, University of Technology, Sydney"]
+    with app.app_context():
+        monkeypatch.setitem(app.config, "INITIATORS", env_entries("INITIATORS"))
+        assert delivery.initiators() == [("陈杰", "华南理工大学"), ("Anita Chan", "University of Technology, Sydney")]
+    monkeypatch.setenv("DELIVERY_DATE", "2026-12-10")
+    assert env_date("DELIVERY_DATE") == date(2026, 12, 10)
+    monkeypatch.setenv("DELIVERY_DATE", "10/12/2026")
+    with pytest.raises(ConfigurationError, match="DELIVERY_DATE"):
+        env_date("DELIVERY_DATE")
