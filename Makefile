@@ -1,7 +1,8 @@
 # Two commands set everything up on a fresh machine with Python 3.11+:
 #   make run    creates .venv, installs, migrates the SQLite database, serves http://127.0.0.1:5000
 #               with the mail worker beside it
-#   make test   the same set-up with the test dependencies, then the whole suite
+#   make test   the same set-up with the test dependencies, then the suite without the browser tests
+#               (make test-all runs those too, as CI does)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -11,7 +12,7 @@ PORT ?= 5000
 # Links in the emails the worker prints point here: `make run PORT=5822` gives links to port 5822.
 SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test bench lint lock install install-dev migrate translations clean
+.PHONY: run test test-all bench lint lock install install-dev migrate translations clean
 
 TRANSLATIONS := petition/translations
 CATALOGUES := $(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po)
@@ -61,7 +62,12 @@ $(AXE): tests/axe/package.json tests/axe/package-lock.json
 	@if command -v npm >/dev/null; then npm ci --prefix tests/axe --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: the accessibility tests will be skipped (apt-get install npm)"; fi
 
-test: install-dev $(AXE)
+# The quick loop (about two minutes here): every test but those that drive Chromium.
+test: install-dev
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+# Everything, browser and deployment tests included (what CI runs, on both databases).
+test-all: install-dev $(AXE)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Seeds 1,000,000 signatures, serves with gunicorn, loads with wrk; prints a table (several minutes).

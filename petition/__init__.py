@@ -9,7 +9,13 @@ from typing import Any
 from flask import Flask
 
 from .catalogues import ensure_compiled
-from .config import check_list_review, check_production_secret, check_shared_limits, config_for_environment
+from .config import (
+    check_address_key,
+    check_list_review,
+    check_production_secret,
+    check_shared_limits,
+    config_for_environment,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +30,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     app.config.from_object(config_object or config_for_environment())
     app.config.update(overrides or {})
     check_production_secret(app.config)
+    check_address_key(app.config)
     check_shared_limits(app.config)
     check_list_review(app.config)
     ensure_compiled(app)
@@ -119,20 +126,22 @@ def register_static_files(app: Flask) -> None:
 
 
 def register_template_context(app: Flask) -> None:
-    from flask_babel import format_date, format_decimal
+    from flask_babel import format_decimal
 
-    from .content import markdown
+    from .content import hint, markdown
     from .groups import all_groups, label_of
     from .links import site_link
+    from .locales import local_date
     from .sharing import letter_url, share_links
 
     app.jinja_env.filters["number"] = format_decimal
-    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["date"] = local_date
     app.jinja_env.globals["site_link"] = site_link
     app.jinja_env.globals["signatory_groups"] = all_groups
     app.jinja_env.globals["group_label"] = label_of
     app.jinja_env.globals["letter_url"] = letter_url
     app.jinja_env.globals["markdown"] = markdown
+    app.jinja_env.globals["content_hint"] = hint
     app.jinja_env.globals["share_links"] = share_links
 
     app.context_processor(language_context)

@@ -16,10 +16,11 @@ from markdown_it.token import Token
 from markupsafe import Markup
 
 from .links import site_origin
+from .markdown_cjk import chinese_aware
 
 # Raw HTML off: a content file cannot inject markup or scripts into the page.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(
-    ["replacements", "smartquotes", "table"]
+_markdown = chinese_aware(
+    MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["replacements", "smartquotes", "table"])
 )
 
 
@@ -70,6 +71,18 @@ def markdown(text: str) -> Markup:
     """Markdown an organiser wrote (an update), rendered with raw HTML off, as the letter is, and
     images from elsewhere as links (see _image)."""
     return Markup(_markdown.render(text))
+
+
+def hint(name: str) -> Markup | None:
+    """A short content file shown beside a form field (who counts as which group), in the page's
+    language, or None when the site has none: organisers word it, not the code."""
+    from .locales import current_language
+
+    path = content_path(name, current_language())
+    if not path.exists():
+        return None
+    html = render_file(path).strip()
+    return Markup(html.removeprefix("<p>").removesuffix("</p>"))
 
 
 def content_path(name: str, language: str) -> Path:

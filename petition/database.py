@@ -130,11 +130,12 @@ def writers_queue(engine: Engine, deadline: float) -> Iterator[_WritersQueue | N
     threads) that write through own_transaction hold an exclusive flock on a file beside the database
     while they take SQLite's write lock, write and commit. A writer that finishes wakes the next one
     at once; without the line, five workers on two cores polled for the lock every fraction of a
-    millisecond, which cost a sixth of signing's CPU (issue 13). The line only makes waiting
-    cheaper: SQLite's own lock still decides, so a writer outside the line (a request's transaction,
-    the CLI) is kept apart as before, and a lock file that cannot be opened (another user's, say)
-    only means writers poll for the lock as they did before. Yields this process's place in the
-    line; None (and no line) for another database or a database in memory."""
+    millisecond, which cost a sixth of signing's CPU (docs/decisions/0003-sqlite-writers-line.md).
+    The line only makes waiting cheaper: SQLite's own lock still decides, so a writer outside the
+    line (a request's transaction, the CLI) is kept apart as before, and a lock file that cannot be
+    opened (another user's, say) only means writers poll for the lock as they did before. Yields
+    this process's place in the line; None (and no line) for another database or a database in
+    memory."""
     path = engine.url.database
     if engine.dialect.name != "sqlite" or not path or path == ":memory:" or path.startswith("file:"):
         yield None
@@ -213,7 +214,7 @@ def _line_connection(engine: Engine, queue: _WritersQueue) -> sqlite3.Connection
     """The connection this process writes with in line, kept out of the pool: made by the engine (so
     with its settings), with SQLite's busy handler off for good, since writers in line poll for the
     lock themselves. Taking one from the pool and giving it back for each signature, and switching
-    the busy handler off and on around each BEGIN, cost a thirtieth of signing's CPU (issue 13)."""
+    the busy handler off and on around each BEGIN, cost a thirtieth of signing's CPU."""
     pooled = engine.raw_connection()
     connection = cast("sqlite3.Connection", pooled.dbapi_connection)
     pooled.detach()

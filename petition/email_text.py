@@ -14,8 +14,12 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import escape
 
+from .markdown_cjk import chinese_aware
+
 # The same dialect as the site's pages (content.markdown), with raw HTML off.
-_markdown = MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["replacements", "smartquotes"])
+_markdown = chinese_aware(
+    MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["replacements", "smartquotes"])
+)
 
 _URL = re.compile(r"https?://[^\s<>\"'）」】，。]+[^\s<>\"'）」】，。.,:;!?)]")
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from babel.dates import format_date
 from flask import g, has_request_context, request, url_for
 from flask_babel import get_locale
 from werkzeug.datastructures import LanguageAccept
@@ -29,6 +31,8 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 OG_LOCALES = {"en": "en_GB", "zh": "zh_CN"}  # OpenGraph's language_TERRITORY form
 NAMES = {"en": "English", "zh": "中文"}  # short: it shares a phone-width line with the menu
+# How dates are written: the site's English is British (6 December 2026), its Chinese mainland (2026年12月6日).
+DATE_LOCALES = {"en": "en_GB", "zh": "zh_Hans_CN"}
 
 
 def language_in_url(name: str) -> str:
@@ -46,6 +50,13 @@ QUERY_ARGUMENTS: dict[str | None, tuple[str, ...]] = {}
 def current_language() -> str:
     """The language this request is in (Flask-Babel's choice, see select_locale), as "en" or "zh"."""
     return str(get_locale() or DEFAULT)
+
+
+def local_date(value: date | datetime, format: str = "medium") -> str:
+    """A date (or a moment, taken in UTC, the site's time) as the page's language writes it."""
+    if isinstance(value, datetime):
+        value = (value.astimezone(UTC) if value.tzinfo else value).date()
+    return format_date(value, format, locale=DATE_LOCALES.get(current_language(), DATE_LOCALES[DEFAULT]))
 
 
 def select_locale() -> str:

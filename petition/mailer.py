@@ -35,8 +35,11 @@ def message_id(outgoing: OutgoingEmail) -> str:
     """The same for every attempt at one outbox row: if a worker dies after the server accepted the
     email but before the row said so, the email goes again with this id, and mail systems that
     de-duplicate by Message-ID show it once."""
-    domain = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
-    return f"<outbox.{outgoing.id}.{int(outgoing.created_at.timestamp())}@{domain}>"
+    return f"<outbox.{outgoing.id}.{int(outgoing.created_at.timestamp())}@{site_domain()}>"
+
+
+def site_domain() -> str:
+    return urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
 
 
 class UnsendableAddress(ValueError):
@@ -75,6 +78,9 @@ def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     if outgoing.unsubscribe_url:  # news: a one-click unsubscribe that mail programs show (RFC 8058)
         message.set_raw("List-Unsubscribe", f"<{one_line(outgoing.unsubscribe_url)}>")
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        # The list these emails belong to (RFC 2919): mail programs group and filter by it, and
+        # spam filters count an unsubscribe header without one as a half-made mailing list.
+        message["List-Id"] = f"News about the open letter <news.{site_domain()}>"
     message.set_content(outgoing.body)
     message.add_alternative(html_version(outgoing.body, language_of(outgoing.subject)), subtype="html")
     return message

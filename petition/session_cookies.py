@@ -16,8 +16,9 @@ if TYPE_CHECKING:
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's cookie session, unchanged but for one cost: Flask makes a new serializer each time a
     request opens or saves its session, and making one serializes a test value to learn what kind of
-    output it gives (a sixtieth of signing's CPU, issue 13). The serializer keeps no state between
-    uses, so one per set of keys serves every request; a new SECRET_KEY or fallback gets its own."""
+    output it gives (a sixtieth of signing's CPU, measured under load). The serializer keeps no
+    state between uses, so one per set of keys serves every request; a new SECRET_KEY or fallback
+    gets its own."""
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         if not app.secret_key:

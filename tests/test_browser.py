@@ -12,11 +12,17 @@ def count_on(page, key):
     return int(page.locator(f'.letter-aside [data-count="{key}"]').text_content().replace(",", ""))
 
 
-def fill_in(page, name, affiliation, email, group_label):
+NAMED = "Show my name and affiliation in the public list"
+
+
+def fill_in(page, name, affiliation, email, group_label, named=True):
+    """As a signer does; `named`: they tick the box to be named in public (it starts unticked)."""
     page.get_by_label("Full name", exact=True).fill(name)
     page.get_by_label("Affiliation", exact=True).fill(affiliation)
     page.get_by_label("Email address", exact=True).fill(email)
     page.get_by_label(group_label).check()
+    if named:
+        page.get_by_label(NAMED).check()
 
 
 def test_a_scholar_on_a_phone_signs_confirms_and_sees_the_count_go_up(page_for, live_server, app):
@@ -26,8 +32,8 @@ def test_a_scholar_on_a_phone_signs_confirms_and_sees_the_count_go_up(page_for, 
 
     page.get_by_role("link", name="Sign this letter").first.click()
     page.wait_for_url("**/sign")
+    assert not page.get_by_label(NAMED).is_checked(), "nobody is named in public unless they ask to be"
     fill_in(page, "王小明", "中山大学社会学与人类学学院", "wang.browser@example.edu.cn", "Chinese scholar")
-    assert page.get_by_label("Show my name and affiliation in the public list").is_checked()
     page.get_by_role("button", name="Sign").click()
     page.wait_for_url("**/sign/check-your-email")
     page.goto(live_server + "/")
@@ -222,7 +228,7 @@ def test_a_signer_lands_on_a_thank_you_page_copies_the_link_and_the_qr_code_open
 
     page.wait_for_url("**/zh/thanks")
     assert "/signature/" not in page.url and "/confirm/" not in page.url, "no secret in the address bar"
-    assert page.get_by_role("heading", name="感谢你的联署").is_visible()
+    assert page.get_by_role("heading", name="感谢您的联署").is_visible()
     page.get_by_role("button", name="复制链接").click()
     page.get_by_text("链接已复制").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == live_server + "/zh/"

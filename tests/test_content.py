@@ -52,3 +52,32 @@ def test_news_markdown_renders_only_the_sites_own_images_as_images(app, text, ht
     assert html in rendered
     if "/static/" not in text:
         assert "<img" not in rendered
+
+
+MARKDOWN_PAGES = ["/", "/background", "/privacy", "/letter/versions", "/sign", "/signatories", "/thanks"]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("path", MARKDOWN_PAGES)
+def test_no_public_page_shows_markdown_marks_to_its_reader(client, language, path):
+    """Emphasis that ends with a full-width full stop right before a Chinese character is emphasis
+    (CommonMark alone would leave the ** on the page: its flanking rule expects a space there)."""
+    import html
+    import re
+
+    page = client.get(f"/{language}{path.rstrip('/') if path != '/' else '/'}").get_data(as_text=True)
+    text = html.unescape(re.sub(r"<[^>]+>", " ", page.split("<main", 1)[1]))
+    assert "**" not in text and "__" not in text
+
+
+@pytest.mark.parametrize(
+    "source, html",
+    [
+        ("**你的姓名和所属机构。**这就是", "<strong>你的姓名和所属机构。</strong>这就是"),
+        ("这是**“重要”**的", "这是<strong>“重要”</strong>的"),
+        ("*强调：*正文", "<em>强调：</em>正文"),
+        ("**Bold.**Then", "**Bold.**Then"),  # English follows CommonMark exactly
+    ],
+)
+def test_chinese_emphasis_next_to_full_width_punctuation_is_emphasis(source, html):
+    assert markdown(source).strip() == f"<p>{html}</p>"

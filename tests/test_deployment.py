@@ -1,4 +1,4 @@
-"""The README's production set-up, run as written, walked in Chromium over HTTPS.
+"""The production set-up of docs/deploying.md, run as written, walked in Chromium over HTTPS.
 
 nginx from Debian with deploy/nginx.conf as it is (only the certificate paths and the ports are this
 machine's), a self-signed certificate; gunicorn with gunicorn.conf.py; the settings named in
@@ -7,7 +7,7 @@ worker as its own process, sending over STARTTLS with a login to a local SMTP se
 who signs in with a code. Nothing here sets a Referer: Chromium behaves as every reader's does.
 
 The database is the suite's kind: a fresh PostgreSQL database in the PostgreSQL run, a SQLite file in
-the SQLite run (the README's single-machine set-up).
+the SQLite run (the guide's single-machine set-up).
 """
 
 import gzip
@@ -25,6 +25,7 @@ import uuid
 
 import pytest
 
+from petition.sealing import make_key
 from tests.support import (
     CHROMIUM_FLAGS,
     CONFIRM_LINK,
@@ -202,6 +203,7 @@ def site(tmp_path_factory):
             {
                 "SECRET_KEY": "k" * 48,
                 "IP_HASH_KEY": "h" * 48,
+                "ADDRESS_KEY": make_key(),
                 "DATABASE_URL": database,
                 "RATELIMIT_STORAGE_URI": REDIS,
                 "SITE_URL": base,
@@ -303,8 +305,9 @@ def browse(chromium, site):
         context.close()
 
 
-SCHOLAR = ["International scholar"]
-WITH_NEWS = ["International scholar", "Email me news about this letter"]
+NAMED = "Show my name and affiliation in the public list"
+SCHOLAR = ["International scholar", NAMED]
+WITH_NEWS = ["International scholar", NAMED, "Email me news about this letter"]
 
 
 def mail_to(site, address, wanted=lambda message: True, seconds=30):
@@ -355,9 +358,9 @@ def test_a_signer_in_each_language_signs_confirms_corrects_withdraws_and_resends
 
     chinese = browse(width=390, language="zh-CN")
     typed = {"姓名": "王小明", "所属机构": "中山大学", "电子邮箱": "wang@example.edu.cn"}
-    sign(chinese, site, "/zh/sign", typed, ["中国学者"], "联署")
+    sign(chinese, site, "/zh/sign", typed, ["中国学者", "在公开名单中显示我的姓名和所属机构"], "联署")
     message = confirm(chinese, site, "wang@example.edu.cn", "确认我的签名")
-    assert message["Subject"] == "请确认你在公开信上的签名"
+    assert message["Subject"] == "请确认您在公开信上的签名"
 
     # Correct, with the private link from the email.
     chinese.goto(site["base"] + link_in(message, MANAGE_LINK))
@@ -515,3 +518,12 @@ def local_addresses():
         return sorted(set(socket.gethostbyname_ex(socket.gethostname())[2]))
     except OSError:
         return []
+
+
+@pytest.mark.parametrize("name, fence", [("nginx.conf", "nginx"), ("petition.env", "sh")])
+def test_the_readme_leads_to_the_deployment_files_exactly_as_this_test_runs_them(name, fence):
+    """README.md links to docs/deploying.md, whose copies of the files are these files, to the letter."""
+    assert "(docs/deploying.md)" in (PROJECT_ROOT / "README.md").read_text(), "README.md no longer links the guide"
+    guide = (PROJECT_ROOT / "docs" / "deploying.md").read_text()
+    text = (DEPLOY / name).read_text().rstrip("\n")
+    assert f"```{fence}\n{text}\n```" in guide, f"docs/deploying.md's copy of deploy/{name} differs from the file"

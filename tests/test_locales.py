@@ -73,7 +73,7 @@ def test_links_on_a_chinese_page_stay_in_chinese(client):
         ("name", "", "请填写姓名。"),
         ("email", "not-an-address", "请填写有效的邮箱地址"),
         ("affiliation", "y" * 301, "最多 300 个字符，现有 301 个。"),
-        ("group", "martian", "请选择你以哪种身份联署。"),
+        ("group", "martian", "请选择您以哪种身份联署。"),
     ],
 )
 def test_form_errors_are_in_the_page_language(client, field, value, message):
@@ -102,13 +102,13 @@ def test_a_chinese_signer_gets_every_email_in_chinese_with_chinese_links(client,
     }
     assert client.post("/zh/sign", data=form).headers["Location"] == "/zh/sign/check-your-email"
     [first] = emails_to(app, "wang@example.edu.cn")
-    assert first.subject == "请确认你在公开信上的签名"
-    assert "王小明，你好" in first.body and "https://letter.example.org/zh/confirm/" in first.body
+    assert first.subject == "请确认您在公开信上的签名"
+    assert "王小明，您好" in first.body and "https://letter.example.org/zh/confirm/" in first.body
     assert "https://letter.example.org/zh/signature/" in first.body and "Dear" not in first.body
     press_confirm(client, link_in_latest_email(app, "wang@example.edu.cn"))
     sign_as(client, email="wang@example.edu.cn")  # again, from an English page: still answered in Chinese
     second = emails_to(app, "wang@example.edu.cn")[-1]
-    assert "王小明，你好" in second.body and "https://letter.example.org/zh/signature/" in second.body
+    assert "王小明，您好" in second.body and "https://letter.example.org/zh/signature/" in second.body
     assert "Dear" not in second.body
 
 
@@ -126,7 +126,7 @@ def test_group_names_and_dates_read_naturally_in_chinese(client, app):
         confirmed_signature(name="李华", affiliation="香港中文大学", email="li@example.hk", group="chinese")
     html = client.get("/zh/signatories").get_data(as_text=True)
     assert "中国学者" in html and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", html)
-    assert re.search(r"[A-Z][a-z]{2} \d{1,2}, \d{4}", client.get("/en/signatories").get_data(as_text=True))
+    assert re.search(r"\d{1,2} [A-Z][a-z]{2} \d{4}", client.get("/en/signatories").get_data(as_text=True)), "6 Dec 2026"
 
 
 @pytest.mark.parametrize("path, formatted", [("/en/", "1,234,567"), ("/zh/", "1,234,567")])
@@ -256,3 +256,23 @@ def test_a_missing_page_under_a_language_is_told_in_that_language(client, path, 
     response = client.get(path, headers={"Accept-Language": browser})
     assert response.status_code == 404
     assert words in response.get_data(as_text=True)
+
+
+def test_chinese_addresses_the_reader_as_您_throughout():
+    """A request to scholars says 您: one register, on purpose, in pages, emails and content."""
+    catalogue = read_catalogue(CATALOGUE)
+    informal = [message.id for message in catalogue if message.id and "你" in (message.string or "")]
+    assert informal == []
+    for path in (PROJECT_ROOT / "petition" / "content").glob("*.zh.md"):
+        assert "你" not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("language, written", [("en", "1 December 2026"), ("zh", "2026年12月1日")])
+def test_dates_are_written_as_each_language_writes_them(client, organiser_client, language, written):
+    """British English on an English site (not "Dec 1, 2026"); the Chinese long date in Chinese."""
+    token = csrf_token(organiser_client, "/organisers/updates")
+    data = {"csrf_token": token, "published_on": "2026-12-01", "title_en": "News", "title_zh": "消息"}
+    data |= {"body_en": "Text.", "body_zh": "正文。"}
+    assert organiser_client.post("/organisers/updates", data=data).status_code == 302
+    page = client.get(f"/{language}/").get_data(as_text=True)
+    assert written in page and "Dec 1, 2026" not in page

@@ -175,3 +175,30 @@ def test_the_export_and_the_organiser_pages_show_an_erased_address_as_erased(app
 def test_the_purge_command_says_how_many_addresses_it_erased(runner):
     result = runner.invoke(args=["privacy", "purge", "--older-than", "90d"])
     assert result.exit_code == 0 and "erased 0 email addresses" in result.output
+
+
+def test_every_cookie_a_visitor_gets_is_named_on_the_privacy_page(client, app):
+    """Reading, switching language, signing and confirming: the privacy page names each cookie set,
+    and the form cookie lasts only as long as the browser session, as the page says."""
+    from http.cookies import SimpleCookie
+
+    from tests.support import link_in_latest_email, press_confirm, sign_as
+
+    headers = []
+    responses = [client.get(path) for path in ("/", "/en/", "/zh/sign", "/signatories", "/privacy")]
+    responses.append(client.get("/language/zh?next=/zh/"))
+    responses.append(sign_as(client))
+    responses.append(press_confirm(client, link_in_latest_email(app, "ada@example.ac.uk")))
+    for response in responses:
+        headers += response.headers.getlist("Set-Cookie")
+    cookies = {}
+    for header in headers:
+        for name, morsel in SimpleCookie(header).items():
+            if morsel["max-age"] != "0" and "1970" not in morsel["expires"]:  # not one being removed
+                cookies[name] = morsel
+    assert set(cookies) == {"session", "lang"}
+    assert not cookies["session"]["expires"] and not cookies["session"]["max-age"]
+    for language in ("en", "zh"):
+        page = client.get(f"/{language}/privacy").get_data(as_text=True)
+        for name in cookies:
+            assert f"<code>{name}</code>" in page, f"{name} is not named on the {language} privacy page"

@@ -79,3 +79,46 @@ def test_a_form_with_a_field_it_cannot_check_is_refused_outright(app):
         sent = MultiDict({"colour": "red", "csrf_token": generate_csrf()})
         with pytest.raises(TypeError, match="colour"):
             data_when_valid(WithChoices, sent)
+
+
+def test_the_error_summary_lists_mistakes_in_the_order_the_form_shows_its_fields(client):
+    import re
+
+    from tests.support import csrf_token
+
+    page = client.post("/en/sign", data={"csrf_token": csrf_token(client, "/en/sign"), "name": "", "email": ""})
+    summary = page.get_data(as_text=True).split('class="error-summary-list"', 1)[1].split("</ul>", 1)[0]
+    links = re.findall(r'href="#([a-z_]+)', summary)
+    assert links == ["name", "affiliation", "email", "group"]
+
+
+def test_chinese_pages_join_a_label_and_its_message_with_chinese_punctuation(client, app):
+    from tests.support import confirmed_signature, csrf_token
+
+    with app.app_context():
+        confirmed_signature()
+
+    page = client.post("/zh/sign", data={"csrf_token": csrf_token(client, "/zh/sign")}).get_data(as_text=True)
+    summary = page.split('class="error-summary-list"', 1)[1].split("</ul>", 1)[0]
+    assert "姓名：" in summary and "姓名:" not in summary
+    growth = client.get("/zh/signatories/growth").get_data(as_text=True)
+    assert "国际学者：" in growth and "国际学者:" not in growth
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        ("en", ["Chinese scholars</strong> are citizens", "copy delivered to the authorities"]),
+        ("zh", ["<strong>中国学者</strong>指", "递交给当局的公开信文本"]),
+    ],
+)
+def test_the_form_says_who_counts_as_which_group_and_what_being_named_means(client, language, words):
+    """Beside the choices, in the reader's language; the box to be named starts unticked."""
+    import re
+
+    page = client.get(f"/{language}/sign").get_data(as_text=True)
+    for text in words:
+        assert text in page
+    assert 'aria-describedby="group-hint"' in page
+    box = re.search(r'<input[^>]*name="listed"[^>]*>', page).group(0)
+    assert "checked" not in box

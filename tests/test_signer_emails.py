@@ -29,7 +29,7 @@ def test_a_chinese_signers_confirmation_is_written_when_sent_and_kept_as_sent(sm
     assert deliver_due().sent == 1
     [message] = smtp_server.messages
     body = message.text()
-    assert message["Subject"] == "请确认你在公开信上的签名" and "王小明，你好" in body
+    assert message["Subject"] == "请确认您在公开信上的签名" and "王小明，您好" in body
     link = CONFIRM_LINK.search(body).group(1)
     assert link.startswith("/zh/confirm/")
     db.session.expire_all()

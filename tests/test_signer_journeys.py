@@ -72,14 +72,24 @@ def test_asking_for_the_email_again_sends_a_fresh_link_and_looks_the_same_for_an
     assert counts(app).total == 1
 
 
+def without(page, typed):
+    """A page with what its signer typed, and the form's start time, replaced by placeholders."""
+    for text, placeholder in typed.items():
+        page = page.replace(text, placeholder)
+    return re.sub(r'name="started" type="hidden" value="[^"]*"', "STARTED", page)
+
+
 def test_signing_again_looks_exactly_like_signing_first_and_the_owner_is_told_by_email(client, app):
     sign_and_confirm(client, name="Sam Scholar", email="sam@example.ac.uk")
     first = sign_as(client, name="New Person", email="new@example.org")
+    page_after_first = client.get(first.headers["Location"]).get_data(as_text=True)
     again = sign_as(client, name="Impostor", email="Sam@Example.ac.uk")
+    page_after_again = client.get(again.headers["Location"]).get_data(as_text=True)
     assert (first.status_code, first.headers["Location"]) == (again.status_code, again.headers["Location"])
     assert first.get_data() == again.get_data()
-    page_after_first = client.get(first.headers["Location"]).get_data()
-    assert page_after_first == client.get(again.headers["Location"]).get_data()
+    # The page after signing echoes what its signer typed, and nothing else differs.
+    typed = {"New Person": "NAME", "new@example.org": "EMAIL", "Impostor": "NAME", "Sam@Example.ac.uk": "EMAIL"}
+    assert without(page_after_first, typed) == without(page_after_again, typed)
 
     notice = emails_to(app, "sam@example.ac.uk")[-1]
     assert "already signed" in notice.body and "/signature/" in notice.body
@@ -269,3 +279,22 @@ def test_correcting_and_withdrawing_at_the_same_moment_ends_on_a_normal_page(cli
     assert response.status_code == 409
     assert "at the same moment" in response.get_data(as_text=True)
     assert client.get(link).status_code in (200, 404), "the next request is served normally"
+
+
+def test_the_page_after_signing_shows_where_the_email_went_and_corrects_a_typo(client, app):
+    """A mistyped address goes unnoticed unless the signer sees it: shown once, in their browser,
+    with the form as typed to send it to the right address."""
+    from tests.support import emails_to, sign_as
+
+    signed = sign_as(client, email="ada@exmaple.ac.uk", follow_redirects=True)
+    page = signed.get_data(as_text=True)
+    assert "ada@exmaple.ac.uk" in page and "Not your address? Correct it" in page
+    assert signed.headers["Cache-Control"] == "no-store"
+    assert 'value="Ada Lovelace"' in page, "what was typed is kept for the correction"
+    fields = dict(re.findall(r'name="(csrf_token|started|name|affiliation|email)"[^>]*value="([^"]*)"', page))
+    fields |= {"email": "ada@example.ac.uk", "group": "international"}
+    assert client.post("/sign", data=fields).status_code == 302
+    assert emails_to(app, "ada@example.ac.uk"), "the email went to the corrected address"
+    assert "ada@example.ac.uk" in client.get("/sign/check-your-email").get_data(as_text=True)
+    again = client.get("/sign/check-your-email").get_data(as_text=True)
+    assert "ada@example.ac.uk" not in again and "Correct it" not in again, "shown once, then forgotten"

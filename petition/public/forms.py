@@ -88,10 +88,16 @@ class SignatoryDetailsForm(FlaskForm):
         validate_choice=False,  # KnownGroup below gives the message a person can act on
         validators=[DataRequired(CHOOSE_GROUP), KnownGroup()],
     )
+    # Unticked until the signer ticks it: being named on this letter can carry personal risk, and a
+    # name once public is copied (the delivery copy, mirrors of the list) beyond recall. Missing an
+    # unticked box costs the letter one name on its list, never a signer their safety.
     listed = BooleanField(
         _l("Show my name and affiliation in the public list"),
-        description=_l("Untick this to be counted without being named anywhere public."),
-        default=True,
+        description=_l(
+            "If you tick this, your name and affiliation are public: on this site, on copies of the list "
+            "and in the copy delivered to the authorities. Without it you are counted but not named."
+        ),
+        default=False,
     )
     updates = BooleanField(
         _l("Email me news about this letter"),
@@ -102,6 +108,8 @@ class SignatoryDetailsForm(FlaskForm):
 
 class SignatureForm(SignatoryDetailsForm):
     email = email_field(NotDisposable())
+    # The page shows the address under the affiliation: its error summary lists mistakes in that order.
+    shown_in_order = ("name", "affiliation", "email", "group", "listed", "updates")
     # Bots fill every field; people never see this one (hidden by a CSS class, not an inline style).
     website = StringField(_l("Leave this field empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
     # When the form was shown, signed; a form sent back faster than a person can type is suspect.
@@ -190,7 +198,8 @@ def data_when_valid(form_class: type[FlaskForm], formdata: MultiDict[str, Any]) 
     with the form's own fields, filters, validators and CSRF check but without building the form;
     None when it would not validate, and then the caller builds the form, which checks again and says
     what is wrong next to each field. WTForms binds an object per field for every form it builds:
-    under load that was a fifth of a signing's CPU (issue 13), and a form sent right needs none of it."""
+    under load that was a fifth of a signing's CPU, and a form sent right needs none of it (see
+    docs/decisions/0004-sign-form-fast-path.md)."""
     try:
         validate_csrf(formdata.get("csrf_token"))
     except ValidationError:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
@@ -140,7 +140,13 @@ def sign() -> ResponseReturnValue:
     except closing.SigningClosed:  # closed between the check above and now
         return signing_closed_page(410)
     done_writing()
+    # For the next page only, in the signer's own browser: where the email went, and what they typed
+    # to correct a mistyped address without typing the rest again.
+    session["typed"] = {name: sent[name] for name in TYPED}
     return redirect(url_for(".check_email"))
+
+
+TYPED = ("name", "affiliation", "email", "group", "listed", "updates")
 
 
 def signing_closed_page(status: int) -> tuple[str, int]:
@@ -192,9 +198,17 @@ def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
 
 
 @localized_route(bp, "/sign/check-your-email")
+@private_page  # it shows the address the signer typed
 @reads_only
-def check_email() -> str:
-    return render_template("check_email.html")
+def check_email() -> ResponseReturnValue:
+    """Where the confirmation went, with the form filled in as typed to send it to another address;
+    the details are shown once and leave the session cookie with this page."""
+    typed = session.pop("typed", None)
+    if not isinstance(typed, dict) or closing.is_closed():
+        return render_template("check_email.html", form=None)
+    form = SignatureForm(formdata=None, data={name: typed.get(name) for name in TYPED})
+    form.started.data = abuse.form_started_token()
+    return render_template("check_email.html", form=form, sent_to=typed.get("email"))
 
 
 def link_problem(error: LinkInvalid | LinkExpired) -> tuple[str, int]:

@@ -1,0 +1,97 @@
+"""Every kind of email the site sends, in both languages, as SpamAssassin scores it with its local
+tests (`spamassassin -L`: no network lookups). A score of 1 or more is a failure: mail providers
+add their own points, and a confirmation in the spam folder is a signature lost."""
+
+import re
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from petition import listing, news, versions
+from petition.extensions import db
+from petition.models import LetterVersion, Organiser, OutgoingEmail, Signature
+from petition.outbox import deliver_due
+from petition.signer_emails import in_their_languages
+from petition.signing import confirm_signature, resend_confirmation, sign
+from tests.support import create_organiser_account
+
+SCORE = re.compile(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", re.M)
+LANGUAGES = {"en": ("Ada Lovelace", "University College London"), "zh": ("王小明", "中山大学")}
+
+
+def spam_score(raw):
+    result = subprocess.run(["spamassassin", "-L", "-t"], input=raw, capture_output=True, check=True)
+    report = result.stdout.decode("utf-8", "replace")
+    return float(SCORE.search(report).group(1)), report.split("Content analysis details:", 1)[-1]
+
+
+def queue_row(row):
+    db.session.add(OutgoingEmail(**row))
+
+
+def every_kind_of_email(language, organiser):
+    """Queue each email a signer can receive, in their language; the kind of each, by address."""
+    name, affiliation = LANGUAGES[language]
+    kinds = {}
+
+    def signer(kind, **extra):
+        address = f"{kind}.{language}@example.org"
+        kinds[address] = kind
+        return sign(name=name, affiliation=affiliation, email=address, group="chinese", language=language, **extra)
+
+    signer("confirmation")
+    pending = signer("already-signed-pending").signature
+    sign(name=name, affiliation=affiliation, email=pending.email, group="chinese", language=language)
+    confirmed = confirm_signature(signer("already-signed").signature)
+    sign(name=name, affiliation=affiliation, email=confirmed.email, group="chinese", language=language)
+    signer("resend")
+    resend_confirmation(f"resend.{language}@example.org")
+    declined = confirm_signature(signer("decline").signature)
+    listing.decline(declined, organiser, "the affiliation could not be checked")
+    reader = confirm_signature(signer("news", wants_updates=True).signature)
+    update = news.publish(
+        organiser,
+        published_on=date(2026, 12, 1),
+        titles={"en": "Delivered to the provincial government", "zh": "已递交广东省政府"},
+        bodies={
+            "en": "We handed the letter to the **provincial** office.\n\nRead the [background](/en/background).",
+            "zh": "我们已把公开信递交省政府。\n\n请阅读[背景文章](/zh/background)。",
+        },
+        email=False,
+    )
+    in_their_languages([reader], lambda _, s: queue_row(news.news_email(update, s)))
+    notified = confirm_signature(signer("version-notice").signature)
+    version = db.session.execute(select(LetterVersion)).scalars().first() or versions.publish("first text")
+    changed = [("-", "We are scholars"), ("+", "We, the undersigned, are scholars")]
+    in_their_languages([notified], lambda _, s: queue_row(versions.notice_email(version, s, changed)))
+    db.session.commit()
+    return kinds
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_email_scores_below_one_at_spamassassin(app, smtp_server, language):
+    if not shutil.which("spamassassin"):
+        pytest.skip("SpamAssassin is not installed (apt-get install spamassassin); .ci/run installs it")
+    # What an operator sets (deploy/petition.env): a sender at the site's own domain.
+    app.config["MAIL_DEFAULT_SENDER"] = "Open letter <letter@letter.example.org>"
+    with app.app_context():
+        create_organiser_account()
+        organiser = db.session.execute(select(Organiser)).scalar_one()
+        kinds = every_kind_of_email(language, organiser)
+        while deliver_due().sent:
+            pass
+        assert db.session.execute(select(Signature)).scalars().all()
+    received = {m["To"].addresses[0].addr_spec: m for m in smtp_server.messages}
+    scored = {}
+    for address, kind in kinds.items():
+        message = received[address]
+        assert message["Date"] and message["Message-ID"]
+        assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+        score, details = spam_score(message.raw)
+        scored[kind] = score
+        assert score < 1.0, f"{kind} ({language}) scored {score}:{details}"
+    assert len(scored) == 7
+    print(f"SpamAssassin -L scores ({language}):", scored)
