@@ -52,6 +52,23 @@ def mailbox_key(email: str) -> str:
     return f"{local}@{domain}"
 
 
+def mailbox_hash(email: str) -> str:
+    """A keyed hash of the mailbox an address reaches (mailbox_key): two spellings of one mailbox
+    share it, so organisers see a possible duplicate, and the database holds no mailbox in clear."""
+    return _keyed("mailbox-hash", mailbox_key(email))
+
+
+def domain_hash(email_or_domain: str) -> str:
+    """A keyed hash of an address's domain (or of a domain), lower-cased: bulk hiding by domain
+    finds the signatures without the database holding any domain in clear."""
+    return _keyed("domain-hash", email_or_domain.rpartition("@")[2].lower())
+
+
+def _keyed(purpose: str, value: str) -> str:
+    key = current_app.config.get("IP_HASH_KEY") or current_app.config["SECRET_KEY"]
+    return hmac.new(f"{purpose}:{key}".encode(), value.encode(), hashlib.sha256).hexdigest()
+
+
 def email_hash(email: str) -> str:
     """A keyed hash of a (normalised) address: kept when the address is erased, so the same address
     still cannot sign twice. Keyed like the IP hashes, so rotating SECRET_KEY alone does not change it

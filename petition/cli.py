@@ -13,7 +13,20 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
-from . import accounts, closing, counts, delivery, delivery_jobs, exports, groups, news, outbox, privacy, versions
+from . import (
+    accounts,
+    closing,
+    counts,
+    delivery,
+    delivery_jobs,
+    exports,
+    groups,
+    news,
+    outbox,
+    privacy,
+    sealing,
+    versions,
+)
 from .database import reading_only
 from .extensions import db
 from .models import ROLES
@@ -207,6 +220,14 @@ def purge(older_than: str) -> None:
         f"signatures, {report.emails_deleted} emails and {report.login_attempts_deleted} login records; "
         f"erased {report.addresses_erased} email addresses."
     )
+
+
+@privacy_cli.command("reseal")
+@commits
+def reseal_addresses() -> None:
+    """After a new ADDRESS_KEY (the old one in ADDRESS_KEY_FALLBACKS): seal every address and email
+    text again under the new key. Then the fallback can be removed."""
+    click.echo(f"Sealed {sealing.reseal()} values again under the current ADDRESS_KEY.")
 
 
 @counts_cli.command("reconcile")

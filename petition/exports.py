@@ -1,4 +1,5 @@
-"""The organisers' CSV export, streamed in batches of lines that the database writes."""
+"""The organisers' CSV export, streamed in batches of lines that the database writes (the sealed
+addresses opened on the way)."""
 
 from __future__ import annotations
 
@@ -78,17 +79,19 @@ def csv_line(*fields: SQLText) -> SQLText:
 
 
 def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
-    """One CSV line per signature, oldest first, made by the database and streamed in batches.
+    """One CSV line per signature, oldest first, made by the database and streamed in batches, but
+    for the address: it is sealed in the database (sealing.py), so it is opened here and put
+    between the columns the database wrote before and after it.
 
     By default only the signatures that count (confirmed, not hidden, not flagged); with
     everything=True, all of them, the status column saying which is which.
     """
-    line = csv_line(
+    before = csv_line(
         cast(Signature.id, String),
         quoted(neutralised(Signature.name)),
         quoted(neutralised(Signature.affiliation)),
-        # A plain address holds no ";" or tab: only its first character needs a look.
-        quoted(neutralised(func.coalesce(Signature.email, ""), inner_separators=())),
+    )
+    after = csv_line(
         Signature.group,
         case((Signature.listed, "yes"), else_="no"),
         utc_timestamp(Signature.signed_at),
@@ -98,11 +101,20 @@ def csv_lines(everything: bool = False) -> Iterator[Sequence[str]]:
         func.coalesce(cast(Signature.letter_version, String), ""),
         Signature.listing_review,
     )
-    statement = select(line).order_by(Signature.id)
+    statement = select(before, Signature.email, after).order_by(Signature.id)
     if not everything:
         statement = statement.where(Signature.counted)
     connection = db.session.connection().execution_options(stream_results=True, yield_per=ROWS_PER_CHUNK)
-    yield from connection.execute(statement).scalars().partitions()
+    for rows in connection.execute(statement).partitions():
+        yield [f"{head},{address_field(address)},{tail}" for head, address, tail in rows]
+
+
+def address_field(address: str | None) -> str:
+    """The address as a CSV field: quoted, and inert in a spreadsheet (a plain address holds no
+    separator or quote, so only its first character needs a look); empty once erased."""
+    if not address:
+        return '""'
+    return f'"\'{address}"' if address.lstrip()[:1] in FORMULA_TRIGGERS else f'"{address}"'
 
 
 def csv_chunks(everything: bool = False) -> Iterator[str]:

@@ -171,7 +171,7 @@ def delete_with_emails(signature: Signature) -> None:
     if signature.email is not None:
         done = OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None)
         about_it = about_it | (
-            OutgoingEmail.signature_id.is_(None) & (OutgoingEmail.to_address == signature.email) & done
+            OutgoingEmail.signature_id.is_(None) & (OutgoingEmail.to_hash == signature.email_hash) & done
         )
     db.session.execute(delete(OutgoingEmail).where(about_it).execution_options(synchronize_session=False))
     db.session.delete(signature)

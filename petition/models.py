@@ -27,9 +27,10 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from . import lifecycle
-from .addresses import email_hash, mailbox_key
+from .addresses import domain_hash, email_hash, mailbox_hash
 from .extensions import Model
 from .locales import SUPPORTED
+from .sealing import Sealed
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,14 +53,19 @@ def new_secret() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _from_email(derive: Callable[[str], str]) -> Callable[[DefaultExecutionContext], str | None]:
-    """A column default worked out from the row's address, whoever inserts it."""
+def _from_email(derive: Callable[[str], str], column: str = "email") -> Callable[[DefaultExecutionContext], str | None]:
+    """A column default worked out from the row's address (plain, before it is sealed), whoever
+    inserts it."""
 
     def default(context: DefaultExecutionContext) -> str | None:
-        email = context.get_current_parameters().get("email")
+        email = context.get_current_parameters().get(column)
         return derive(email) if email else None
 
     return default
+
+
+def _from_address(derive: Callable[[str], str]) -> Callable[[DefaultExecutionContext], str | None]:
+    return _from_email(derive, "to_address")
 
 
 class UTCDateTime(TypeDecorator):
@@ -111,9 +117,7 @@ class Signature(Model):
     __table_args__ = (
         CheckConstraint(f"length(name) BETWEEN 1 AND {NAME_MAX}", name="name_length"),
         CheckConstraint(f"length(affiliation) BETWEEN 1 AND {AFFILIATION_MAX}", name="affiliation_length"),
-        CheckConstraint(f"length(email) BETWEEN 3 AND {EMAIL_MAX}", name="email_length"),
-        # One address signs once: stored trimmed and lower-cased, so the constraint compares that.
-        CheckConstraint("email = lower(email)", name="email_lower_case"),
+        # The address is sealed (sealing.py): one address signs once by its keyed hash, unique below.
         CheckConstraint(f"status IN ({lifecycle.sql_list(lifecycle.Status)})", name="status_known"),
         CheckConstraint(f"language IN ({lifecycle.sql_list(SUPPORTED)})", name="language_known"),
         CheckConstraint("visible = (status = 'confirmed' AND NOT hidden AND NOT suspected_bot)", name="visible_rule"),
@@ -131,6 +135,9 @@ class Signature(Model):
             "visible",
             "listed",
             "signatory_group",
+            # Named too, so the query's every term matches the index and SQLite, with no statistics,
+            # never prefers the wider index of listed rows (it did once the table was rebuilt).
+            "listing_review",
             sqlite_where=text(AWAITING_LISTING_SQL),
             postgresql_where=text(AWAITING_LISTING_SQL),
         ),
@@ -140,12 +147,17 @@ class Signature(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(NAME_MAX))
     affiliation: Mapped[str] = mapped_column(String(AFFILIATION_MAX))
+    # Sealed under ADDRESS_KEY (the database holds no address in clear; the code reads it plain).
     # NULL once erased (`privacy purge`, some time after the letter closed); email_hash stays.
-    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), unique=True)
-    # A keyed hash of the address, unique: an erased address still cannot sign twice.
+    email: Mapped[str | None] = mapped_column(Sealed())
+    # A keyed hash of the address, unique: one address signs once, and an erased one still cannot
+    # sign twice. Finding a signature by its address goes through it.
     email_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=_from_email(email_hash))
-    # The mailbox the address reaches (addresses.mailbox_key), for spotting one person signing twice.
-    email_key: Mapped[str | None] = mapped_column(String(EMAIL_MAX), index=True, default=_from_email(mailbox_key))
+    # A keyed hash of the mailbox the address reaches (addresses.mailbox_hash), for spotting one
+    # person signing twice under two spellings.
+    email_key: Mapped[str | None] = mapped_column(String(64), index=True, default=_from_email(mailbox_hash))
+    # A keyed hash of the address's domain (addresses.domain_hash), for hiding many by domain.
+    email_domain_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=_from_email(domain_hash))
     email_erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # "group" is a reserved word in SQL; the attribute keeps the plain name.
     group: Mapped[str] = mapped_column("signatory_group", String(20), ForeignKey("signatory_groups.key"))
@@ -285,11 +297,14 @@ class OutgoingEmail(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
-    # NULL once the address it went to has been erased (privacy.erase_from_outbox), with its text.
-    to_address: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    # Sealed, as the signature's address is; NULL once erased (privacy.erase_from_outbox), with its text.
+    to_address: Mapped[str | None] = mapped_column(Sealed())
+    # A keyed hash of to_address (addresses.email_hash): the rows to one address, found without it.
+    to_hash: Mapped[str | None] = mapped_column(String(64), index=True, default=_from_address(email_hash))
     # Empty until written: a signer's email (see `template`) is written when it is sent.
     subject: Mapped[str | None] = mapped_column(String(300))
-    body: Mapped[str | None] = mapped_column(Text)
+    # Sealed too: it holds the signer's private links.
+    body: Mapped[str | None] = mapped_column(Sealed())
     # Which of signer_emails.SIGNER_EMAILS this is, written by the worker just before sending, in the
     # signer's language, with links dated when it was queued; NULL for emails queued written (news).
     template: Mapped[str | None] = mapped_column(String(40))

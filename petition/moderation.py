@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from . import audit, closing, lifecycle
+from .addresses import domain_hash
 from .extensions import db
 from .models import Signature
 from .signer_emails import queue_confirmation
@@ -63,7 +64,8 @@ class BulkSelection:
     def conditions(self) -> list[ColumnElement[bool]]:
         conditions: list[ColumnElement[bool]] = [Signature.hidden.is_(False)]
         if self.domain:
-            conditions.append(Signature.email.like(f"%@{self.domain.lower()}"))
+            # Addresses are sealed: a signature's domain is matched by its keyed hash.
+            conditions.append(Signature.email_domain_hash == domain_hash(self.domain))
         if self.since:
             conditions.append(Signature.signed_at >= self.since)
         if self.until:

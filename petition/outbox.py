@@ -7,6 +7,7 @@ email, then records it as sent; a failure schedules a retry with exponential bac
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, update
 # signer_emails queues through this module and this module has it write what it queued: each imports
 # the other as a module, so either can be imported first.
 from . import signer_emails
+from .addresses import email_hash
 from .database import reading_only
 from .extensions import db
 from .mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
@@ -46,6 +48,7 @@ def email_row(
     now = now_utc()
     return {
         "to_address": to_address,
+        "to_hash": email_hash(to_address) if to_address else None,
         "subject": subject,
         "body": body,
         "signature_id": signature_id,
@@ -165,8 +168,16 @@ def _reason(error: Exception | str) -> str:
     return (str(error) or type(error).__name__)[:ERROR_MAX]
 
 
+def _without_address(email: OutgoingEmail, reason: str) -> str:
+    """The reason as stored: a mail server's answer often names the recipient ("550 <ada@...>: no such
+    user"), and the address must be in the database only sealed; organisers see the address beside it."""
+    if not email.to_address:
+        return reason
+    return re.sub(re.escape(email.to_address), "(the address)", reason, flags=re.IGNORECASE)
+
+
 def _fail(email: OutgoingEmail, now: datetime, error: Exception | str, report: DeliveryReport) -> None:
-    email.failed_at, email.last_error = now, _reason(error)
+    email.failed_at, email.last_error = now, _without_address(email, _reason(error))
     report.failed += 1
 
 
@@ -176,7 +187,7 @@ def _retry_later(email: OutgoingEmail, now: datetime, error: Exception | str, re
         _fail(email, now, f"gave up after {email.attempts} attempts: {_reason(error)}", report)
         return
     email.next_attempt_at = now + backoff(email.attempts)
-    email.last_error = _reason(error)
+    email.last_error = _without_address(email, _reason(error))
     report.retrying += 1
 
 

@@ -86,7 +86,7 @@ def erase_addresses(now: datetime) -> int:
             Signature.wants_updates.is_(False),
             Signature.email.is_not(None),
         )
-        erase_from_outbox(select(Signature.id).where(*to_erase), select(Signature.email).where(*to_erase), now)
+        erase_from_outbox(select(Signature.id).where(*to_erase), select(Signature.email_hash).where(*to_erase), now)
         erased = rows_changed(
             update(Signature)
             .where(*to_erase)
@@ -102,21 +102,22 @@ ERASED_BEFORE_SENDING = "not sent: its address was erased"
 ERASED_AFTER_FAILING = "failed; its address has since been erased"
 
 
-def erase_from_outbox(signatures: Select[Any], addresses: Select[Any] | None, now: datetime) -> int:
+def erase_from_outbox(signatures: Select[Any], address_hashes: Select[Any] | None, now: datetime) -> int:
     """Erase an address from every outbox row that holds it: the rows about these signatures, and the
     rows to these addresses that name no signature (a request for the email again, say). Each keeps
     what it was and when, but not its address, its written text (which holds private links) or
     anything the signer gave; the reason it failed is replaced by one that holds no address. One
     still waiting can never be sent: it fails, and organisers see why. How many rows it erased."""
     holds_it: ColumnElement[bool] = OutgoingEmail.signature_id.in_(signatures)
-    if addresses is not None:
-        holds_it = holds_it | (OutgoingEmail.signature_id.is_(None) & OutgoingEmail.to_address.in_(addresses))
+    if address_hashes is not None:  # the addresses are sealed: the rows to them are found by keyed hash
+        holds_it = holds_it | (OutgoingEmail.signature_id.is_(None) & OutgoingEmail.to_hash.in_(address_hashes))
     waiting = OutgoingEmail.sent_at.is_(None) & OutgoingEmail.failed_at.is_(None)
     return rows_changed(
         update(OutgoingEmail)
         .where(holds_it, OutgoingEmail.to_address.is_not(None))
         .values(
             to_address=None,
+            to_hash=None,
             body=None,
             unsubscribe_url=None,
             signing_details=None,

@@ -130,3 +130,41 @@ class Sealed(TypeDecorator[str]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else unseal(value)
+
+
+# Every sealed column: (table, column). `reseal` walks them.
+SEALED_COLUMNS = (("signatures", "email"), ("outgoing_emails", "to_address"), ("outgoing_emails", "body"))
+RESEAL_BATCH = 1000
+
+
+def reseal() -> int:
+    """Seal again, under ADDRESS_KEY, every value sealed under an older key (one in
+    ADDRESS_KEY_FALLBACKS): after it, the fallback can be dropped. Reads and writes the sealed text
+    as it is stored, a batch at a time; how many values it sealed again. The caller commits."""
+    from sqlalchemy import column, select, table, update
+
+    from .extensions import db
+
+    current = keys()
+    changed = 0
+    for table_name, column_name in SEALED_COLUMNS:
+        stored = table(table_name, column("id"), column(column_name, Text))
+        value = stored.c[column_name]
+        last = 0
+        while True:
+            rows = db.session.execute(
+                select(stored.c.id, value)
+                .where(stored.c.id > last, value.is_not(None))
+                .order_by(stored.c.id)
+                .limit(RESEAL_BATCH)
+            ).all()
+            if not rows:
+                break
+            last = rows[-1][0]
+            for id_, text in rows:
+                if not current.is_current(text):
+                    db.session.execute(
+                        update(stored).where(stored.c.id == id_).values({column_name: current.seal(current.open(text))})
+                    )
+                    changed += 1
+    return changed

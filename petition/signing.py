@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, func, or_, select, true
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, func, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -16,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
-from .addresses import email_hash, mailbox_key
+from .addresses import domain_hash, email_hash, mailbox_hash
 from .database import driver_statement, own_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
@@ -130,7 +130,8 @@ def signature_values(address: str, details: dict[str, Any], signed_at: datetime)
         **lifecycle.new_state(details["suspected_bot"]),
         "email": address,
         "email_hash": email_hash(address),
-        "email_key": mailbox_key(address),
+        "email_key": mailbox_hash(address),
+        "email_domain_hash": domain_hash(address),
         "secret": new_secret(),
         "signed_at": signed_at,
         "listing_review": lifecycle.ListingReview.NONE.value,
@@ -443,8 +444,8 @@ def signature_by_email(email: str, for_update: bool = False) -> Signature | None
     """The signature of this address. for_update locks its row (PostgreSQL) and reads it afresh, so a
     confirmation that lands meanwhile is seen before its details could be replaced."""
     address = normalise_email(email)
-    # An erased address is found by its keyed hash.
-    statement = select(Signature).where(or_(Signature.email == address, Signature.email_hash == email_hash(address)))
+    # By its keyed hash: the address itself is sealed, and an erased one is found the same way.
+    statement = select(Signature).where(Signature.email_hash == email_hash(address))
     if for_update:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     return db.session.execute(statement).scalar_one_or_none()

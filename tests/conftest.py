@@ -131,6 +131,8 @@ def live_server(app, database, tmp_path_factory):
         # The test app's key: tests read the links in signers' emails as the test app writes them,
         # which is how the site's mail worker writes them (emails are written when sent).
         "SECRET_KEY": app.config["SECRET_KEY"],
+        # And its address key: the server opens the addresses the tests sealed, and the other way round.
+        "ADDRESS_KEY": app.config["ADDRESS_KEY"],
         "PETITION_ENV": "development",
         "COUNTS_REFRESH_SECONDS": "1",
         "SITE_URL": base,

@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, text
 
 from petition import create_app
+from petition.addresses import email_hash
 from petition.config import TestConfig, engine_options
 from petition.extensions import db
 
@@ -134,7 +135,7 @@ def emails_to(app, address):
     with app.app_context():
         emails = (
             db.session.execute(
-                select(OutgoingEmail).where(OutgoingEmail.to_address == address).order_by(OutgoingEmail.id)
+                select(OutgoingEmail).where(OutgoingEmail.to_hash == email_hash(address)).order_by(OutgoingEmail.id)
             )
             .scalars()
             .all()
@@ -288,7 +289,7 @@ class RecordingHandler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("nobody"):
-            return "550 5.1.1 No such user"
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"  # as Postfix says it
         if address.startswith("later"):
             return "451 4.3.0 Try again later"
         if address in self.defer_once:

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from petition import abuse, lockout
+from petition.addresses import email_hash
 from petition.counts import current_counts
 from petition.extensions import db, limiter
 from petition.models import Signature, now_utc
@@ -23,7 +24,9 @@ from tests.support import (
 
 def stored(app, email):
     with app.app_context():
-        return db.session.execute(select(Signature).where(Signature.email == email)).scalar_one_or_none()
+        return db.session.execute(
+            select(Signature).where(Signature.email_hash == email_hash(email))
+        ).scalar_one_or_none()
 
 
 def test_ip_addresses_are_kept_only_as_a_keyed_hash(client, app):

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from petition.addresses import email_hash
 from tests.support import MANAGE_LINK, PROJECT_ROOT, create_organiser_account, link_in_latest_email, sign_as
 
 pytestmark = pytest.mark.browser
@@ -51,7 +52,7 @@ def signer_links(app, live_server):
 
     with app.app_context(), app.test_request_context():
         signature = db.session.execute(
-            select(Signature).where(Signature.email == "axe.signer@example.org")
+            select(Signature).where(Signature.email_hash == email_hash("axe.signer@example.org"))
         ).scalar_one()
         unsubscribe = urlsplit(unsubscribe_url(signature)).path
     return {"confirm": confirm, "manage": manage, "withdraw": manage + "/withdraw", "unsubscribe": unsubscribe}

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from petition.addresses import email_hash
 from petition.config import ConfigurationError, env_moment
 from petition.extensions import db
 from petition.models import AuditEntry, LetterState, OutgoingEmail, Signature, now_utc
@@ -125,7 +126,12 @@ def test_pages_may_see_a_hand_closing_a_moment_late_but_nobody_can_sign_after_it
         late = client.post("/sign", data={**signature_form(email="late@example.org"), "csrf_token": token})
         assert late.status_code == 410
         with app.app_context():
-            assert db.session.execute(select(Signature).where(Signature.email == "late@example.org")).first() is None
+            assert (
+                db.session.execute(
+                    select(Signature).where(Signature.email_hash == email_hash("late@example.org"))
+                ).first()
+                is None
+            )
 
 
 # --- The rule for confirming once signing has closed ---------------------------------------------
@@ -135,7 +141,9 @@ def age_the_email_to(app, address, seconds):
     """The emails to this address were queued `seconds` ago (their links are dated then)."""
     with app.app_context():
         back = now_utc() - timedelta(seconds=seconds)
-        db.session.execute(db.update(OutgoingEmail).where(OutgoingEmail.to_address == address).values(created_at=back))
+        db.session.execute(
+            db.update(OutgoingEmail).where(OutgoingEmail.to_hash == email_hash(address)).values(created_at=back)
+        )
         db.session.commit()
 
 

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from petition import lifecycle
+from petition.addresses import domain_hash
 from petition.extensions import db
 from petition.lifecycle import Review, Status
 from petition.models import Signature, now_utc
@@ -102,7 +103,7 @@ def test_bulk_hiding_keeps_the_stored_visibility_in_step():
     for i in range(3):
         lifecycle.confirm(new(email=f"b{i}@flood.example"), now_utc())
     db.session.commit()
-    assert lifecycle.hide_where(Signature, [Signature.email.like("%@flood.example")]) == 3
+    assert lifecycle.hide_where(Signature, [Signature.email_domain_hash == domain_hash("flood.example")]) == 3
     db.session.commit()
     assert db.session.execute(select(Signature).where(Signature.counted)).all() == []
 

@@ -205,10 +205,13 @@ def test_the_dashboard_shows_each_failed_or_retrying_email_with_its_reason(app, 
 def worker_env(database, smtp_port, **extra):
     import os
 
+    from petition.config import TestConfig
+
     env = {
         **os.environ,
         "DATABASE_URL": database,
         "SECRET_KEY": "worker-test-secret",
+        "ADDRESS_KEY": TestConfig.ADDRESS_KEY,  # the worker opens what the tests sealed
         "PETITION_ENV": "development",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_port),
