@@ -9,7 +9,13 @@ from typing import Any
 from flask import Flask
 
 from .catalogues import ensure_compiled
-from .config import check_list_review, check_production_secret, check_shared_limits, config_for_environment
+from .config import (
+    check_addresses,
+    check_list_review,
+    check_production_secret,
+    check_shared_limits,
+    config_for_environment,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,6 +32,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     check_production_secret(app.config)
     check_shared_limits(app.config)
     check_list_review(app.config)
+    check_addresses(app.config)
     ensure_compiled(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
@@ -36,6 +43,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     register_errorhandlers(app)
     register_commands(app)
     register_response_headers(app)
+    register_reach(app)
     register_template_context(app)
     register_static_files(app)
     return app
@@ -112,6 +120,12 @@ def register_response_headers(app: Flask) -> None:
     register(app)
 
 
+def register_reach(app: Flask) -> None:
+    from .reach import register
+
+    register(app)
+
+
 def register_static_files(app: Flask) -> None:
     from .static_files import register
 
@@ -163,7 +177,7 @@ def language_context() -> dict[str, object]:
     from flask import has_request_context, request, url_for
     from flask_babel import get_locale
 
-    from .links import site_origin
+    from .links import here_origin, site_origin
     from .locales import HTML_LANG, NAMES, OG_LOCALES, SUPPORTED, is_localized, page_in, switch_link
 
     current = str(get_locale())
@@ -175,7 +189,7 @@ def language_context() -> dict[str, object]:
         "canonical_url": site_origin() + page_in(current) if localized else None,
         "og_locale": OG_LOCALES[current],
         "og_locale_alternates": [OG_LOCALES[code] for code in SUPPORTED if code != current],
-        "share_image_url": site_origin() + url_for("static", filename=f"share/card-{current}.png"),
+        "share_image_url": here_origin() + url_for("static", filename=f"share/card-{current}.png"),
         "html_lang": HTML_LANG.get(current, "en"),
         "current_language": current,
         "language_switch": [

@@ -14,7 +14,7 @@ import segno
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .links import site_link
+from .links import here_link
 
 # Where each service takes a link to share (each one's documented "share" or "intent" address).
 SERVICES = (
@@ -33,8 +33,9 @@ class ShareLink:
 
 
 def letter_url(language: str) -> str:
-    """The letter's address in `language` (/en/ or /zh/): whoever opens it reads that language."""
-    return site_link("public.index", lang=language)
+    """The letter's address in `language` (/en/ or /zh/): whoever opens it reads that language. On
+    the address the reader is at (an alternate one, the onion service), else on SITE_URL."""
+    return here_link("public.index", lang=language)
 
 
 def share_text() -> str:
