@@ -179,6 +179,7 @@ def language_context() -> dict[str, object]:
 
     from .links import here_origin, site_origin
     from .locales import HTML_LANG, NAMES, OG_LOCALES, SUPPORTED, is_localized, page_in, switch_link
+    from .reach import building_mirror
 
     current = str(get_locale())
     if not has_request_context():  # an email being written
@@ -193,7 +194,10 @@ def language_context() -> dict[str, object]:
         "html_lang": HTML_LANG.get(current, "en"),
         "current_language": current,
         "language_switch": [
-            (code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current
+            # A static copy has no switcher to remember the choice: its link is the other page itself.
+            (code, NAMES[code], HTML_LANG[code], page_in(code) if building_mirror() else switch_link(code))
+            for code in SUPPORTED
+            if code != current
         ],
         "alternates": [(HTML_LANG[code], site_origin() + page_in(code)) for code in SUPPORTED] if localized else [],
     }

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .links import here_link
+from .reach import building_mirror
 
 # Where each service takes a link to share (each one's documented "share" or "intent" address).
 SERVICES = (
@@ -44,6 +45,8 @@ def share_text() -> str:
 
 def share_links(language: str) -> list[ShareLink]:
     url, text = letter_url(language), share_text()
+    if building_mirror():  # a static copy links to no other site than the letter's own addresses
+        return [email_link(url, text)]
     links = [ShareLink(str(name), f"{base}?{urlencode(fields(url, text))}") for name, base, fields in SERVICES]
     return [email_link(url, text), *links]
 

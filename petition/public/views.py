@@ -20,6 +20,7 @@ from ..headers import list_exposure, private_page
 from ..links import here_link, site_link
 from ..locales import localized_route
 from ..page_cache import cached_page
+from ..reach import building_mirror
 from ..redirects import safe_local_path
 from ..signatories import page_from_args
 from ..text import normalise_email
@@ -279,9 +280,10 @@ def unsubscribe(signature: Signature, token: str) -> ResponseReturnValue:
 @reads_only
 def updates_feed() -> ResponseReturnValue:
     """The news as an Atom feed, in this address's language. Its links lead within the address it was
-    read at; its ids are SITE_URL's, the same wherever it is read."""
+    read at (a copy's are relative); its ids are SITE_URL's, the same wherever it is read."""
     language = _language()
     changed = news.last_change()
+    link = url_for if building_mirror() else here_link
     xml = render_template(
         "updates.atom.xml",
         updates=news.published_updates(),
@@ -289,8 +291,8 @@ def updates_feed() -> ResponseReturnValue:
         language=language,
         letter_id=site_link("public.index", lang=language),
         feed_id=site_link("public.updates_feed", lang=language),
-        letter_url=here_link("public.index", lang=language),
-        feed_url=here_link("public.updates_feed", lang=language),
+        letter_url=link("public.index", lang=language),
+        feed_url=link("public.updates_feed", lang=language),
     )
     # Feed readers poll: one that has this version gets 304 and no body (ETag and Last-Modified).
     response = Response(xml, mimetype="application/atom+xml")
