@@ -27,7 +27,7 @@ import os
 import posixpath
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -65,6 +65,13 @@ LIST = "public.signatories"
 # On a copy, the sign button leads to a page with the live addresses; so does any link to a page the
 # copy cannot have (asking for the email again, say).
 LIVE_PAGE = ("public.sign", "sign/index.html")
+# What the front page says after an address of each kind (the other pages: _macros.address_note).
+NOTES: dict[str, Callable[[], str]] = {
+    "site": lambda: "",
+    "alternate": lambda: "",
+    "onion": lambda: _("(in Tor Browser)"),
+    "mirror": lambda: _("(a copy)"),
+}
 MADE_TIME = re.compile(rb'<time class="mirror-made" datetime="[^"]*">[^<]*</time>')
 # A reference in a page (href="/en/"), or in a feed's escaped HTML (href=&quot;/en/&quot;).
 REFERENCE = re.compile(r'(?<=\s)(href|src)=(?:"([^"]*)"|&quot;(.*?)&quot;)')
@@ -245,8 +252,11 @@ class _Maker:
                         # The time is markup (a <time> element): the message is escaped, not the time.
                         "made": escape(_("This is a copy of the open letter's site, made on %(time)s."))
                         % {"time": made_time(self.copy)},
-                        "live": _("The letter itself:"),
-                        "site": addresses()[0].letter(language),
+                        "where": _(
+                            "To sign, or for today's counts, go to the letter itself; if one address does not open, "
+                            "try another:"
+                        ),
+                        "addresses": [(address.letter(language), NOTES[address.kind]()) for address in addresses()],
                     }
                 )
         with self._request("/"):
