@@ -315,6 +315,13 @@ def test_a_copy_of_a_closed_letter_says_it_is_closed(seeded, site, tmp_path):
     assert "联署已于" in (out / "zh" / "sign" / "index.html").read_text()
 
 
+def test_the_list_limit_is_for_readers_not_for_the_copys_own_walk_of_the_list(seeded, site, tmp_path, client):
+    with settings(site, LIST_LIMIT_PER_IP="2 per minute"):
+        report = build_copy(site, tmp_path / "copy")
+        assert report.list_pages == 3 and report.names == len(LISTED)
+        assert [client.get("/en/signatories").status_code for _ in range(3)] == [200, 200, 429]
+
+
 def test_a_folder_that_is_not_a_copy_is_left_alone(site, tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(MirrorError, match=r"manifest\.json"):
