@@ -10,6 +10,7 @@ from flask import Flask
 
 from .catalogues import ensure_compiled
 from .config import (
+    check_address_key,
     check_addresses,
     check_list_review,
     check_production_secret,
@@ -30,6 +31,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     app.config.from_object(config_object or config_for_environment())
     app.config.update(overrides or {})
     check_production_secret(app.config)
+    check_address_key(app.config)
     check_shared_limits(app.config)
     check_list_review(app.config)
     check_addresses(app.config)

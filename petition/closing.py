@@ -1,9 +1,13 @@
 """Closing the letter: when signing ends, by schedule (SIGNING_CLOSES_AT) or by hand.
 
-Once closed, nobody new can sign. A signature made before closing can still be confirmed from its
-email while the link works (CONFIRM_MAX_AGE, a week by default): its signer signed in time, and
-the email may have arrived late. So the final counts settle a week after closing; the pages say so.
-Signers can still correct or withdraw their own signature.
+Once closed, nobody new can sign, and no new confirmation link is issued: asking for the email
+again sends none (a confirmed signer still gets their private link), the signer's private page
+offers none, and approving a flagged signature sends none. A link issued before closing still
+confirms until it expires, CONFIRM_MAX_AGE (a week by default) after it was issued: its signer
+signed in time, and the email may have arrived late (a signing the form accepted before closing
+is dated when it was made, even if the mail worker writes its email later). A link issued after
+closing confirms nothing (link_confirms). So the final counts settle CONFIRM_MAX_AGE after closing
+at the latest; the pages say so. Signers can still correct or withdraw their own signature.
 """
 
 from __future__ import annotations
@@ -70,6 +74,20 @@ def scheduled_closing_passed() -> bool:
 
 def is_closed(fresh: bool = False) -> bool:
     return closed_at(fresh=fresh) is not None
+
+
+def issues_confirmation_links(at: datetime | None = None) -> bool:
+    """Whether a new confirmation link may be issued at `at` (now): only while signing is open (the
+    rule in this module's docstring)."""
+    return closed_at(at, fresh=True) is None
+
+
+def link_confirms(issued_at: datetime) -> bool:
+    """Whether a confirmation link issued at `issued_at` may still confirm a signature, as far as the
+    closing goes: only one issued before signing closed (the rule in this module's docstring; the
+    link's own age, CONFIRM_MAX_AGE, is checked where it is read)."""
+    closed = closed_at(fresh=True)
+    return closed is None or issued_at < closed
 
 
 def close(organiser: Organiser, reason: str) -> datetime:

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+# base64 of "development-only-address-key-32!": public, so production refuses it.
+DEVELOPMENT_ADDRESS_KEY = "ZGV2ZWxvcG1lbnQtb25seS1hZGRyZXNzLWtleS0zMiE"
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 
 
@@ -90,6 +92,11 @@ class Config:
     # Keys the HMAC of visitors' IP addresses. Apart from SECRET_KEY, so rotating that key does not
     # change the hashes organisers compare; empty means SECRET_KEY is used.
     IP_HASH_KEY = os.environ.get("IP_HASH_KEY", "")
+    # Seals signers' addresses and the emails written to them in the database (petition/sealing.py):
+    # its own key, so neither a copied database nor a leaked SECRET_KEY gives an address.
+    ADDRESS_KEY = os.environ.get("ADDRESS_KEY", DEVELOPMENT_ADDRESS_KEY)
+    # Earlier address keys, still opening what they sealed until `flask privacy reseal` has run.
+    ADDRESS_KEY_FALLBACKS = env_list("ADDRESS_KEY_FALLBACKS")
     SQLALCHEMY_DATABASE_URI = database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'petition.sqlite3'}")
     )
@@ -211,6 +218,7 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
     SQLALCHEMY_ENGINE_OPTIONS = engine_options(SQLALCHEMY_DATABASE_URI)
     SECRET_KEY = "test-secret-key"
+    ADDRESS_KEY = "dGVzdC1vbmx5LWFkZHJlc3Mta2V5LW9mLTMyYnl0ZXM"  # base64 of "test-only-address-key-of-32bytes"
     SITE_URL = "https://letter.example.org"
     MAIL_SERVER = ""
     RATELIMIT_STORAGE_URI = "memory://"
@@ -267,6 +275,22 @@ def check_production_secret(config: Mapping[str, Any]) -> None:
             f"SECRET_KEY must be set to a random value of at least {SECRET_KEY_MIN} characters in production "
             "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
         )
+
+
+def check_address_key(config: Mapping[str, Any]) -> None:
+    """Production refuses the public development key: with it, anyone could open every address."""
+    from .sealing import parse_key
+
+    if config.get("ENV_NAME") == "production" and config.get("ADDRESS_KEY") == DEVELOPMENT_ADDRESS_KEY:
+        raise ConfigurationError(
+            "ADDRESS_KEY must be set in production, to a key of its own (not SECRET_KEY): it seals signers' "
+            "addresses in the database. Make one with: "
+            "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())' "
+            "and keep it apart from the database's backups."
+        )
+    parse_key(config.get("ADDRESS_KEY") or "")
+    for fallback in config.get("ADDRESS_KEY_FALLBACKS") or ():
+        parse_key(fallback, "ADDRESS_KEY_FALLBACKS")
 
 
 def serving_processes() -> int:

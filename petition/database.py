@@ -12,8 +12,8 @@ Transactions end at the boundary: services only flush (so a broken rule or a row
 surfaces in the view that called them), and each request commits once when it answered without a
 server error (`commit_unless_failed`), each CLI command once when it finishes. The mail worker is a
 boundary of its own: every claim and every delivery is its own short transaction; so is the sign
-form's write of a new signature with its confirmation (`own_transaction`, see signing.sign_now),
-whose writers wait their turn for SQLite's lock in a line kept by the kernel (`writers_queue`).
+form's write of its signing (`own_transaction`, see signing.sign_now), whose writers wait their
+turn for SQLite's lock in a line kept by the kernel (`writers_queue`).
 """
 
 from __future__ import annotations
@@ -171,8 +171,8 @@ def _queue_of_this_process(path: str) -> _WritersQueue:
 
 @contextlib.contextmanager
 def own_transaction() -> Iterator[Any]:
-    """A short transaction of its own on a driver connection, for the hottest write (a new signature
-    and its confirmation): begun, run and committed with no ORM work in between, so SQLite's single
+    """A short transaction of its own on a driver connection, for the hottest write (a signing on the
+    sign form): begun, run and committed with no ORM work in between, so SQLite's single
     write lock is held for the statements alone. Committed on leaving (a transaction boundary, like a
     request's commit), rolled back on an error. On SQLite, writers wait their turn in writers_queue;
     one that has waited BUSY_TIMEOUT_MS in all gets "database is locked". Yields a driver cursor."""
@@ -317,7 +317,8 @@ def driver_statement(statement: ClauseElement, dialect: Dialect) -> DriverStatem
     return DriverStatement(
         sql=compiled.string,
         positional=tuple(compiled.positiontup or ()) if dialect.positional else None,
-        processors={name: bind.type.bind_processor(dialect) for name, bind in binds.items()},
+        # The dialect's own form of each type (PostgreSQL's JSON, say), as SQLAlchemy itself uses.
+        processors={name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in binds.items()},
         defaults={name: bind.value for name, bind in binds.items() if bind.value is not None},
     )
 

@@ -133,6 +133,12 @@ def replace_unconfirmed(
     _set_state(signature, suspected_bot=bool(suspected_bot))
 
 
+def may_replace(signature: Signature, suspected_bot: bool) -> bool:
+    """Whether a new signing with this signature's address may replace its details: only while nobody
+    has confirmed it, and a suspected bot's signing never replaces a person's details."""
+    return signature.status != Status.CONFIRMED and (signature.suspected_bot or not suspected_bot)
+
+
 def hold_for_listing_review(signature: Signature) -> None:
     """The name waits for an organiser before it is listed (it counts meanwhile)."""
     signature.listing_review = ListingReview.PENDING.value
@@ -156,10 +162,18 @@ def approve(signature: Signature) -> None:
 
 
 def delete_with_emails(signature: Signature) -> None:
-    """Withdrawn by its signer or deleted by an organiser: the row and every email about it."""
+    """Withdrawn by its signer or deleted by an organiser: the row and every email about it, and the
+    emails done with (sent or failed) that went to its address without naming it (a request for the
+    email again that failed, say). A request still waiting for the worker stays: it is a new one."""
     from .models import OutgoingEmail
 
-    db.session.execute(delete(OutgoingEmail).where(OutgoingEmail.signature_id == signature.id))
+    about_it = OutgoingEmail.signature_id == signature.id
+    if signature.email is not None:
+        done = OutgoingEmail.sent_at.is_not(None) | OutgoingEmail.failed_at.is_not(None)
+        about_it = about_it | (
+            OutgoingEmail.signature_id.is_(None) & (OutgoingEmail.to_address == signature.email) & done
+        )
+    db.session.execute(delete(OutgoingEmail).where(about_it).execution_options(synchronize_session=False))
     db.session.delete(signature)
 
 

@@ -50,6 +50,8 @@ def recipient(outgoing: OutgoingEmail) -> Address:
     """The stored address as a header object: never parsed from text, so it cannot smuggle headers,
     and only if it is exactly what the signing form would store today."""
     address = outgoing.to_address
+    if address is None:
+        raise UnsendableAddress("its address was erased")
     try:
         plain = normalise_email(address) == address
     except EmailNotValidError:

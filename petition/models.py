@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    JSON,
     CheckConstraint,
     Date,
     DateTime,
@@ -273,15 +274,18 @@ class OutgoingEmail(Model):
             )
             for name, column in (("update", "update_id"), ("version", "version_notice"))
         ),
+        # Written, or to be written by the worker (a signer email), or erased (its address and text).
         CheckConstraint(
-            "template IS NOT NULL OR (subject IS NOT NULL AND body IS NOT NULL)", name="written_or_to_write"
+            "template IS NOT NULL OR to_address IS NULL OR (subject IS NOT NULL AND body IS NOT NULL)",
+            name="written_to_write_or_erased",
         ),
         NEVER_REUSE_IDS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     signature_id: Mapped[int | None] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
-    to_address: Mapped[str] = mapped_column(String(EMAIL_MAX))
+    # NULL once the address it went to has been erased (privacy.erase_from_outbox), with its text.
+    to_address: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
     # Empty until written: a signer's email (see `template`) is written when it is sent.
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str | None] = mapped_column(Text)
@@ -301,6 +305,10 @@ class OutgoingEmail(Model):
     # A notice that the letter changed: which version (one per version and signer).
     version_notice: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"))
     unsubscribe_url: Mapped[str | None] = mapped_column(String(500))
+    # What a signing on the form gave (a row whose template is signer_emails.SIGNED): the worker reads
+    # it when the signing replaces an unconfirmed signature's details, and clears it once it has
+    # decided which email the row is. Read only then (deferred), so loading an email never reads it.
+    signing_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
 
 
 class LetterVersion(Model):

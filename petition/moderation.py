@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from . import audit, lifecycle
+from . import audit, closing, lifecycle
 from .extensions import db
 from .models import Signature
 from .signer_emails import queue_confirmation
@@ -37,9 +37,11 @@ def restore(signature: Signature, organiser: Organiser, reason: str) -> None:
 
 
 def approve_flagged(signature: Signature, organiser: Organiser, reason: str) -> None:
-    """A person, not a bot, after all: clear the flag and send the confirmation email it never got."""
+    """A person, not a bot, after all: clear the flag and send the confirmation email it never got;
+    but no new confirmation link once signing has closed (closing's rule), so then none is sent."""
     lifecycle.approve(signature)
-    queue_confirmation(signature)
+    if closing.issues_confirmation_links():
+        queue_confirmation(signature)
     audit.record(organiser, "approve", _target(signature), reason)
     db.session.flush()
 

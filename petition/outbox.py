@@ -70,8 +70,7 @@ def queue_email(
 
 
 _OUTBOX = cast("Table", OutgoingEmail.__table__)
-# Every column of email_row named, so the statement needs no default filled in by SQLAlchemy (the
-# signing's own transaction runs it on the driver: see signing.sign_now).
+# Every column of email_row named, so the statement needs no default filled in by SQLAlchemy.
 OUTBOX_INSERT = _OUTBOX.insert().values(
     {column: bindparam(column, type_=_OUTBOX.c[column].type) for column in email_row("", None, None)}
 )
@@ -226,6 +225,8 @@ class Preparation:
 
 def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparation | None = None) -> DeliveryReport:
     """Send what is due now; return what happened."""
+    from .signing import settle_signings  # signing queues its emails through this module
+
     report = DeliveryReport()
     if prepare is not None:
         reading_only()
@@ -249,9 +250,15 @@ def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparat
         with open_transport() as transport:
             for chunk in chunks:
                 claimed = claim(chunk, now)
-                unwritten = signer_emails.write_waiting(claimed)
+                signings = any(email.template in signer_emails.TO_SETTLE for email in claimed)
+                claimed, unsettled = settle_signings(claimed)
+                unwritten = signer_emails.write_waiting([email for email in claimed if email.id not in unsettled])
+                if signings:  # the signatures they added or changed are kept before any email about them goes
+                    db.session.commit()
                 for count, email in enumerate(claimed, start=1):
-                    if email.id in unwritten:
+                    if email.id in unsettled:
+                        _fail(email, now, unsettled[email.id], report)
+                    elif email.id in unwritten:
                         _fail(
                             email,
                             now,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, Select, case, delete, select, update
 
 from . import closing
 from .database import rows_changed
@@ -74,17 +75,57 @@ def purge(older_than: timedelta, now: datetime | None = None) -> PurgeReport:
 def erase_addresses(now: datetime) -> int:
     """Once the letter has been closed for ERASE_EMAILS_AFTER_DAYS, the addresses of confirmed signers
     who did not ask for news are no longer needed: erase them, keeping the keyed hash (so the same
-    address cannot sign twice if signing reopens). Names, affiliations and the counts stay."""
+    address cannot sign twice if signing reopens), from their signatures and from the outbox
+    (erase_from_outbox). Names, affiliations and the counts stay. An email queued to an erased
+    signature since (they signed again after a reopening, say) is erased at the next purge."""
     closed = closing.closed_at(now)
-    if closed is None or now - closed < timedelta(days=current_app.config["ERASE_EMAILS_AFTER_DAYS"]):
-        return 0
-    return rows_changed(
-        update(Signature)
-        .where(
+    erased = 0
+    if closed is not None and now - closed >= timedelta(days=current_app.config["ERASE_EMAILS_AFTER_DAYS"]):
+        to_erase = (
             Signature.status == Status.CONFIRMED.value,
             Signature.wants_updates.is_(False),
             Signature.email.is_not(None),
         )
-        .values(email=None, email_key=None, email_erased_at=now)
+        erase_from_outbox(select(Signature.id).where(*to_erase), select(Signature.email).where(*to_erase), now)
+        erased = rows_changed(
+            update(Signature)
+            .where(*to_erase)
+            .values(email=None, email_key=None, email_erased_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    erase_from_outbox(select(Signature.id).where(Signature.email_erased_at.is_not(None)), None, now)
+    return erased
+
+
+# Why an email about an erased address was not delivered, in words that hold no address.
+ERASED_BEFORE_SENDING = "not sent: its address was erased"
+ERASED_AFTER_FAILING = "failed; its address has since been erased"
+
+
+def erase_from_outbox(signatures: Select[Any], addresses: Select[Any] | None, now: datetime) -> int:
+    """Erase an address from every outbox row that holds it: the rows about these signatures, and the
+    rows to these addresses that name no signature (a request for the email again, say). Each keeps
+    what it was and when, but not its address, its written text (which holds private links) or
+    anything the signer gave; the reason it failed is replaced by one that holds no address. One
+    still waiting can never be sent: it fails, and organisers see why. How many rows it erased."""
+    holds_it: ColumnElement[bool] = OutgoingEmail.signature_id.in_(signatures)
+    if addresses is not None:
+        holds_it = holds_it | (OutgoingEmail.signature_id.is_(None) & OutgoingEmail.to_address.in_(addresses))
+    waiting = OutgoingEmail.sent_at.is_(None) & OutgoingEmail.failed_at.is_(None)
+    return rows_changed(
+        update(OutgoingEmail)
+        .where(holds_it, OutgoingEmail.to_address.is_not(None))
+        .values(
+            to_address=None,
+            body=None,
+            unsubscribe_url=None,
+            signing_details=None,
+            last_error=case(
+                (waiting, ERASED_BEFORE_SENDING),
+                (OutgoingEmail.failed_at.is_not(None), ERASED_AFTER_FAILING),
+                else_=None,
+            ),
+            failed_at=case((waiting, now), else_=OutgoingEmail.failed_at),
+        )
         .execution_options(synchronize_session=False)
     )

@@ -21,6 +21,8 @@ from .tokens import CONFIRM, MANAGE, make_token
 Row = dict[str, Any]  # an outbox row's values
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from flask_babel.speaklater import LazyString
 
     from .models import OutgoingEmail
@@ -58,15 +60,27 @@ SIGNER_EMAILS: dict[str, LazyString] = {
 
 def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -> None:
     """Queue one of SIGNER_EMAILS to the signature's address, or to `to` (the address someone typed,
-    when the stored one was erased). The worker writes it when it sends it (write_waiting): signing
-    spends no time writing emails, and holds SQLite's write lock only for its two INSERTs."""
+    when the stored one was erased). The worker writes it when it sends it (write_waiting): nothing
+    that queues an email spends its time (or its hold on SQLite's write lock) writing it."""
     outbox.queue_email(*_addressed(signature, kind, to))
 
 
-def confirmation_row(address: str) -> dict[str, Any]:
-    """The outbox row of the confirmation to a new signature at this address, for signing's own
-    transaction, which fills in its signature_id."""
-    return outbox.email_row(address, None, None, None, "confirm")
+# The template of the row a signing on the form queues (signing.sign_now), and of the row a request
+# for the email again queues (signing.ask_again), whatever the address: the worker decides which of
+# SIGNER_EMAILS each becomes, or that it is none (signing.settle_signings).
+SIGNED = "signed"
+ASKED_AGAIN = "asked_again"
+TO_SETTLE = (SIGNED, ASKED_AGAIN)
+
+
+def signing_row(address: str, signed_at: datetime | None, details: dict[str, Any]) -> dict[str, Any]:
+    """The outbox row of a signing on the form at this address (every column given), dated when it was
+    signed, with what the signer gave (signing.new_signing's details). It names no signature yet: the
+    worker finds or adds it (signing.settle_signings)."""
+    row = outbox.email_row(address, None, None, None, SIGNED)
+    row["created_at"] = row["next_attempt_at"] = signed_at
+    row["signing_details"] = details
+    return row
 
 
 def _addressed(signature: Signature, kind: str, to: str | None) -> tuple[str, None, None, int, str]:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Executable, Insert, Table, bindparam, delete, func, or_, select
+from flask import current_app
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, func, or_, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import make_transient_to_detached
 
 from . import closing, lifecycle, listing, versions
@@ -17,12 +20,12 @@ from .addresses import email_hash, mailbox_key
 from .database import driver_statement, own_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
-from .outbox import OUTBOX_INSERT, email_row
-from .signer_emails import confirmation_row, queue_already_signed, queue_confirmation
+from .outbox import queue_email
+from .signer_emails import ASKED_AGAIN, SIGNED, TO_SETTLE, queue_already_signed, queue_confirmation, signing_row
 from .text import normalise_email, tidy
 
 if TYPE_CHECKING:
-    pass
+    from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,29 @@ def new_signature(**form: Any) -> tuple[Signature, dict[str, Any]]:
     return Signature(**values), details
 
 
-def new_values(
+def new_values(**form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A new pending signature's values, by attribute (every column the database does not work out
+    itself), and the details that a signing again with its address would replace. Takes what
+    new_signing takes."""
+    address, details, signed_at = new_signing(**form)
+    return signature_values(address, details, signed_at), details
+
+
+# What a signer gives, besides the address: kept with a signing on the form until the worker settles it.
+DETAILS = (
+    "name",
+    "affiliation",
+    "group",
+    "listed",
+    "wants_updates",
+    "ip_hash",
+    "suspected_bot",
+    "language",
+    "fill_seconds",
+)
+
+
+def new_signing(
     *,
     name: str,
     affiliation: str,
@@ -78,14 +103,13 @@ def new_values(
     suspected_bot: bool = False,
     language: str = "en",
     fill_seconds: float | None = None,
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A new pending signature's values, by attribute (every column the database does not work out
-    itself), and the details that a signing again with its address would replace. Raises
-    SigningClosed once SIGNING_CLOSES_AT has passed (the closing by hand is read where the signature
-    is inserted)."""
+) -> tuple[str, dict[str, Any], datetime]:
+    """What a signer gave: the address as it is stored, the details that a signing again with it
+    would replace (tidied), and the moment. Raises SigningClosed once SIGNING_CLOSES_AT has passed
+    (the closing by hand is read where the signing is written)."""
     if closing.scheduled_closing_passed():
         raise closing.SigningClosed()
-    details: dict[str, Any] = {
+    details: dict[str, Any] = {  # DETAILS
         "name": tidy(name),
         "affiliation": tidy(affiliation),
         "group": group,
@@ -96,75 +120,246 @@ def new_values(
         "language": language,
         "fill_seconds": fill_seconds,
     }
-    address = normalise_email(email)
-    values = {
+    return normalise_email(email), details, now_utc()
+
+
+def signature_values(address: str, details: dict[str, Any], signed_at: datetime) -> dict[str, Any]:
+    """The values of a new pending signature with this address and these details, signed then."""
+    return {
         **details,
-        **lifecycle.new_state(suspected_bot),
+        **lifecycle.new_state(details["suspected_bot"]),
         "email": address,
         "email_hash": email_hash(address),
         "email_key": mailbox_key(address),
         "secret": new_secret(),
-        "signed_at": now_utc(),
+        "signed_at": signed_at,
         "listing_review": lifecycle.ListingReview.NONE.value,
     }
-    return values, details
 
 
 def sign_now(**form: Any) -> None:
-    """sign(), as the sign form does it: a new signature and its confirmation email are written on
-    the driver in a transaction of their own, committed at once (a transaction boundary): on SQLite
-    two statements in database.own_transaction, so the single write lock is held for them and nothing
-    else; on PostgreSQL one statement that is its own transaction (database.own_statement), one round
-    trip to the server. The rows are built as values, with no ORM object (the form needs none). An
-    address already taken, signing closed by hand, or a suspected bot goes the usual way, sign(), in
-    the request's transaction. Takes sign()'s arguments; what happened is in the database."""
-    values, _ = new_values(**form)
-    if values["suspected_bot"]:
-        sign(**form)
-        return
-    row = {column: values.get(key) for key, column in _COLUMNS}  # none yet: confirmed_at, email_erased_at
-    confirmation = confirmation_row(values["email"])
+    """A signing on the sign form: one outbox row, whatever the address, so that the form takes as
+    long to answer for an address that has signed (confirmed, listed or not, or not yet confirmed) as
+    for one that has not, and how long it takes tells nobody who signed. The row (template
+    signer_emails.SIGNED) holds the address and what the signer gave; the mail worker, when it takes
+    the row, adds the signature or finds the one that has the address, and decides which email the
+    row becomes (settle_signings, with sign()'s rules). The form looks nothing up.
+
+    The row is written on the driver in a transaction of its own, committed at once (a transaction
+    boundary): on SQLite in database.own_transaction, so the single write lock is held for one
+    statement; on PostgreSQL as a statement that is its own transaction (database.own_statement), one
+    round trip. Takes sign()'s arguments. Raises SigningClosed once signing has closed (by schedule,
+    or by hand, read in the statement that writes): nothing is written and nothing is sent.
+    """
+    address, details, signed_at = new_signing(**form)
+    row = signing_row(address, signed_at, details)
     dialect = db.engine.dialect
+    statement = driver_statement(_signing_statement(dialect.name), dialect)
     if dialect.name == "postgresql":
         with own_statement() as cursor:
-            both = {**row, **{f"email_{column}": value for column, value in confirmation.items()}}
-            inserted = driver_statement(_signature_with_confirmation(), dialect).run(cursor, both).fetchone()
+            queued = statement.run(cursor, row).fetchone()
     else:
         with own_transaction() as cursor:
-            inserted = driver_statement(_insert_statement(dialect.name), dialect).run(cursor, row).fetchone()
-            if inserted is not None:
-                confirmation["signature_id"] = inserted[0]
-                driver_statement(OUTBOX_INSERT, dialect).run(cursor, confirmation)
-    if inserted is None:  # taken, or closed by hand: nothing was written
-        sign(**form)
+            queued = statement.run(cursor, row).fetchone()
+    if queued is None:
+        raise closing.SigningClosed()
+
+
+def _still_open() -> ColumnElement[bool]:
+    """True while signing has not been closed by hand, read by the statement that writes."""
+    return select(LetterState.closed_at).where(LetterState.id == 1).scalar_subquery().is_(None)
 
 
 @functools.cache
-def _signature_with_confirmation() -> Executable:
-    """PostgreSQL, built once: the new signature's INSERT (as _insert_statement) and its confirmation's
-    INSERT, reading the new id, as data-modifying CTEs of one statement, which gives back the id and
-    letter version. Both rows or neither; a taken address or a closing by hand inserts nothing."""
-    new = _insert_statement("postgresql").cte("new_signature")
+def _signing_statement(dialect: str) -> Insert:
+    """Built once: INSERT ... SELECT a signing's outbox row (every column of signing_row given), only
+    while signing is not closed by hand, giving back its id."""
     outbox = cast("Table", OutgoingEmail.__table__)
-    given = [column for column in email_row("", None, None) if column != "signature_id"]
-    email_values = [bindparam(f"email_{column}", type_=outbox.c[column].type) for column in given]
-    rows = select(*email_values, new.c.id)
-    its_confirmation = postgresql_insert(outbox).from_select([*given, "signature_id"], rows).cte("its_confirmation")
-    return select(new.c.id, new.c.letter_version).add_cte(its_confirmation)
+    given = list(signing_row("", None, {}))
+    values = [bindparam(column, type_=outbox.c[column].type) for column in given]
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return dialect_insert(outbox).from_select(given, select(*values).where(_still_open())).returning(outbox.c.id)
+
+
+def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail], dict[int, str]]:
+    """The mail worker's part of each signing on the form, and each request for the email again, among
+    `emails` (rows whose template is SIGNED or ASKED_AGAIN), in the order they were made. A signing
+    follows sign()'s rules:
+
+    - the address is free: the new signature is added (pending; a suspected bot's flagged) and the
+      row becomes its confirmation;
+    - its signature is confirmed: nothing is added and the row becomes "you have already signed", to
+      the address typed (the stored one may have been erased);
+    - its signature is not confirmed: the new details replace the old, with a new secret and time
+      (earlier links stop working; the emails not yet sent with them are dropped), and the row becomes
+      its confirmation; but a suspected bot's signing never replaces a person's details, and a signing
+      older than the details the signature holds changes nothing;
+    - a suspected bot's signing is never emailed.
+
+    A request for the email again becomes a fresh confirmation link for an unconfirmed signature while
+    signing is open (never once it has closed: closing's rule), its private link ("you have already
+    signed") for a confirmed one, and nothing for an address that has not signed or a suspected bot's
+    signature.
+
+    A signing the form accepted is recorded even if signing has closed since: its signer signed in
+    time. What the signer gave is cleared from the row once settled, and the row names its signature.
+    Gives back the emails left to write and send, in their order (the rows that become no email are
+    deleted), and why, for each signing that could not be settled (its row stays as it is, for the
+    worker to fail with that reason); one that cannot be settled never stops the others."""
+    signings = sorted((email for email in emails if email.template in TO_SETTLE), key=lambda e: (e.created_at, e.id))
+    if not signings:
+        return list(emails), {}
+    read = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
+        OutgoingEmail.id.in_([email.id for email in signings])
+    )
+    given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
+    added = _add_signatures(
+        [email for email in signings if email.template == SIGNED and email.to_address and given.get(email.id)], given
+    )
+    dropped: set[int] = set()
+    problems: dict[int, str] = {}
+    for email in signings:
+        if email.id in dropped:
+            continue
+        details = given.get(email.id)
+        if email.id in added:
+            email.signature_id = added[email.id]
+            kind = None if details and details["suspected_bot"] else "confirm"
+        else:
+            try:
+                with db.session.begin_nested():
+                    if email.to_address is None:
+                        raise ValueError("its address was erased")
+                    if email.template == ASKED_AGAIN:
+                        kind = _asked_again(email, email.to_address)
+                    elif details is None:
+                        raise ValueError("what the signer gave is missing")
+                    else:
+                        kind = _settled(email, email.to_address, details, emails, dropped)
+            except Exception as error:  # one signing that cannot be settled never stops the others
+                current_app.logger.exception("Signing %s could not be settled", email.id)
+                problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
+                continue
+        email.signing_details = None
+        if kind is None:
+            dropped.add(email.id)
+        else:
+            email.template = kind
+    for email in emails:
+        if email.id in dropped:
+            db.session.delete(email)
+    return [email for email in emails if email.id not in dropped], problems
+
+
+def _given(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What new_signing gave, and nothing else, from a signing's row; None if it is not all there."""
+    if not isinstance(stored, dict) or not all(key in stored for key in DETAILS):
+        return None
+    return {key: stored[key] for key in DETAILS}
+
+
+def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str, Any] | None]) -> dict[int, int]:
+    """The new signatures of a batch of signings, in one statement (INSERT ... ON CONFLICT DO NOTHING,
+    a row per signing, the oldest first): the id of each signing's signature that was added. A taken
+    address adds nothing (nor does a second signing with an address in the batch): settle_signings
+    looks at those one by one. If the statement fails (one row breaks a rule), nothing is added here
+    and every signing is looked at on its own."""
+    if not signings:
+        return {}
+    published = db.session.execute(select(LetterVersion.number, LetterVersion.published_at)).all()
+    rows: list[dict[str, Any]] = []
+    firsts: dict[str, int] = {}  # the first signing in the batch with each address (by its hash)
+    for email in signings:
+        values = signature_values(email.to_address or "", given[email.id] or {}, email.created_at)
+        row = {column: values.get(key) for key, column in _COLUMNS}
+        row["letter_version"] = max((n for n, at in published if at <= email.created_at), default=None)
+        rows.append(row)
+        firsts.setdefault(values["email_hash"], email.id)
+    table = cast("Table", Signature.__table__)
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.email_hash)
+    try:
+        with db.session.begin_nested():  # the savepoint begins when the session's connection is asked for
+            inserted = db.session.connection().execute(statement, rows).all()
+    except SQLAlchemyError:
+        current_app.logger.warning("A batch of signings broke a rule: each is recorded on its own", exc_info=True)
+        return {}
+    return {firsts[email_hash]: signature_id for signature_id, email_hash in inserted}
+
+
+def _asked_again(email: OutgoingEmail, address: str) -> str | None:
+    """Which email a request for the email again becomes (see settle_signings), or None."""
+    signature = signature_by_email(address)
+    # Asked before the signing that gave the signature its details: that signing sends its own link.
+    if signature is None or signature.suspected_bot or signature.signed_at > email.created_at:
+        return None
+    email.signature_id = signature.id
+    if signature.is_confirmed:
+        return "already_confirmed"
+    # No new confirmation link once signing has closed (closing's rule).
+    return "confirm" if closing.issues_confirmation_links(email.created_at) else None
+
+
+def _settled(
+    email: OutgoingEmail, address: str, details: dict[str, Any], batch: Sequence[OutgoingEmail], dropped: set[int]
+) -> str | None:
+    """Record one signing (see settle_signings): which of the signer emails its row becomes, or None."""
+    bot = bool(details["suspected_bot"])
+    signature = Signature(**signature_values(address, details, email.created_at))
+    existing = insert_or_find_taken(signature, while_open=False)
+    if existing is None:
+        email.signature_id = signature.id
+        return None if bot else "confirm"
+    email.signature_id = existing.id
+    if existing.is_confirmed:
+        return None if bot else "already_confirmed"
+    if existing.signed_at > email.created_at or not lifecycle.may_replace(existing, bot):
+        return None
+    _drop_unsent_emails(existing, email, batch, dropped)
+    lifecycle.replace_unconfirmed(
+        existing,
+        secret=new_secret(),
+        signed_at=email.created_at,
+        letter_version=versions.number_at(email.created_at),
+        suspected_bot=bot,
+        **{key: value for key, value in details.items() if key != "suspected_bot"},
+    )
+    return None if existing.suspected_bot else "confirm"
+
+
+def _drop_unsent_emails(
+    signature: Signature, keep: OutgoingEmail, batch: Sequence[OutgoingEmail], dropped: set[int]
+) -> None:
+    """The signature's emails not yet sent carry links that no longer work: those in the worker's batch
+    are dropped (but not `keep`, the signing's own row), the others deleted."""
+    for other in batch:
+        if other.signature_id == signature.id and other is not keep and other.sent_at is None:
+            dropped.add(other.id)
+    db.session.execute(
+        delete(OutgoingEmail)
+        .where(
+            OutgoingEmail.signature_id == signature.id,
+            OutgoingEmail.sent_at.is_(None),
+            OutgoingEmail.failed_at.is_(None),
+            OutgoingEmail.id.not_in([other.id for other in batch]),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 class SigningRace(RuntimeError):
     """The address was taken and its signature withdrawn in the same instant: the signer tries again."""
 
 
-def insert_or_find_taken(signature: Signature) -> Signature | None:
+def insert_or_find_taken(signature: Signature, while_open: bool = True) -> Signature | None:
     """Insert the new signature (None), or find the one that already has its address. An address
-    taken and withdrawn again before we looked is free: try again (a rare race). Raises
-    SigningClosed when the insert found signing closed by hand."""
+    taken and withdrawn again before we looked is free: try again (a rare race). While `while_open`,
+    raises SigningClosed when the insert found signing closed by hand; without it (a signing the form
+    accepted while open), closing does not matter."""
     for _ in range(3):
-        if insert_unless_taken(signature):
+        if insert_unless_taken(signature, while_open):
             return None
-        if closing.is_closed(fresh=True):
+        if while_open and closing.is_closed(fresh=True):
             raise closing.SigningClosed()
         existing = signature_by_email(signature.email or "", for_update=True)
         if existing is not None:
@@ -182,15 +377,17 @@ _COLUMNS = [
 
 
 @functools.cache
-def _insert_statement(dialect: str) -> Insert:
-    """Built once: INSERT ... SELECT the given values and the newest version of the letter, only while
-    signing is not closed by hand, doing nothing on a taken address, giving back the id and version.
-    One statement instead of three, and the closing is read in the very statement that adds the row."""
+def _insert_statement(dialect: str, while_open: bool = True) -> Insert:
+    """Built once: INSERT ... SELECT the given values and the version of the letter it was signed
+    under (the newest published by signed_at), only while signing is not closed by hand (unless not
+    `while_open`), doing nothing on a taken address, giving back the id and version. One statement
+    instead of three, and the closing is read in the very statement that adds the row."""
     table = cast("Table", Signature.__table__)
     values = [bindparam(column, type_=table.c[column].type) for _, column in _COLUMNS]
-    newest_version = select(func.max(LetterVersion.number)).scalar_subquery()
-    still_open = select(LetterState.closed_at).where(LetterState.id == 1).scalar_subquery().is_(None)
-    rows = select(*values, newest_version).where(still_open)
+    signed_at = next(value for value in values if value.key == "signed_at")
+    version = select(func.max(LetterVersion.number)).where(LetterVersion.published_at <= signed_at)
+    # SQLite reads an upsert after INSERT ... SELECT only if the SELECT has a WHERE.
+    rows = select(*values, version.scalar_subquery()).where(_still_open() if while_open else true())
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         dialect_insert(table)
@@ -200,7 +397,7 @@ def _insert_statement(dialect: str) -> Insert:
     )
 
 
-def insert_unless_taken(signature: Signature) -> bool:
+def insert_unless_taken(signature: Signature, while_open: bool = True) -> bool:
     """Insert the new signature in one statement, unless signing was closed by hand or its address (or
     the hash of an erased one) is taken: INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING, so a
     taken address needs no savepoint and the database's unique constraints still decide. Any other
@@ -210,7 +407,7 @@ def insert_unless_taken(signature: Signature) -> bool:
     # A Core statement: straight to the transaction's connection (on SQLite, taking the write lock
     # now, with everything it writes already worked out).
     connection = db.session.connection()
-    inserted = connection.execute(_insert_statement(connection.dialect.name), values).one_or_none()
+    inserted = connection.execute(_insert_statement(connection.dialect.name, while_open), values).one_or_none()
     if inserted is None:
         return False
     signature.id, signature.letter_version = inserted[0], inserted[1]
@@ -225,7 +422,7 @@ def replace_unconfirmed(signature: Signature, details: dict[str, Any]) -> SignOu
     address first cannot keep its owner from signing. Earlier links stop working (a new secret);
     the emails not yet sent with them are dropped. A suspected bot never replaces a person's details.
     """
-    if details["suspected_bot"] and not signature.suspected_bot:
+    if not lifecycle.may_replace(signature, details["suspected_bot"]):
         return SignOutcome(signature, created=False)
     drop_unsent_emails(signature)
     lifecycle.replace_unconfirmed(signature, secret=new_secret(), signed_at=now_utc(), **details)
@@ -282,19 +479,10 @@ def withdraw_signature(signature: Signature) -> None:
     db.session.flush()
 
 
-def resend_confirmation(email: str) -> None:
-    """Queue the email its owner needs (a fresh confirmation link, or their private link).
-
-    Says nothing about whether the address has signed: the page looks the same either way.
-    """
-    try:
-        signature = signature_by_email(email)
-    except ValueError:
-        return
-    if signature is None or signature.suspected_bot:
-        return
-    if signature.is_confirmed:
-        queue_already_signed(signature, to=normalise_email(email))
-    else:
-        queue_confirmation(signature)
-    db.session.flush()
+def ask_again(email: str) -> None:
+    """Someone asked for the email again (the resend form) for this address: one outbox row, whatever
+    the address, so that neither the page nor the time it takes says whether the address has signed.
+    The mail worker decides what the row becomes (settle_signings): a fresh confirmation link for an
+    unconfirmed signature while signing is open, the private link for a confirmed one, nothing for an
+    address that has not signed or a suspected bot. Takes the address as the form checked it."""
+    queue_email(normalise_email(email), None, None, None, ASKED_AGAIN)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from email.errors import HeaderParseError
 from email.headerregistry import Address
+from typing import cast
 
 from email_validator import EmailNotValidError, validate_email
+from flask import g, has_request_context
 
 _WHITESPACE_RUN = re.compile(r"\s+")
 # Bidirectional overrides and isolates can make a name display as something else in the list.
@@ -71,10 +72,20 @@ def has_visible_letter_or_digit(value: str) -> bool:
     )
 
 
-# A pure function of its text, asked about one address several times in a signing (the form, the
-# rule, the envelope): worked out once.
-@functools.lru_cache(maxsize=4096)
 def normalise_email(value: str) -> str:
+    """normalise_email_once, remembered for the request that asks: a signing asks about one address
+    several times (the rate limit's key, the form, the row). Never remembered from one request to the
+    next: an address answered from memory would come back faster, and how fast the sign form answers
+    would tell an opponent that someone had typed that address lately."""
+    if not has_request_context():
+        return normalise_email_once(value)
+    known = g.setdefault("normalised_emails", {})
+    if value not in known:
+        known[value] = normalise_email_once(value)
+    return cast("str", known[value])
+
+
+def normalise_email_once(value: str) -> str:
     """The form in which an address is stored, compared and put on the envelope: a plain addr-spec,
     checked, trimmed, lower-cased, with its domain in ASCII (IDNA) wherever the mailbox is ASCII.
 
@@ -101,12 +112,13 @@ def normalise_email(value: str) -> str:
 _FULL_STOPS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
-@functools.lru_cache(maxsize=4096)
 def mail_domain(value: str) -> str:
     """The domain an address's mail goes to, as DNS spells it: what the confirmation email is sent
     to, whatever the spelling typed (ｍａｉｌｉｎａｔｏｒ.com and mailinator。com are mailinator.com).
     For an address email_validator refuses, the typed domain with the same folding done by hand
-    (NFKC, the full stops of other scripts as dots, lower case, no final dot)."""
+    (NFKC, the full stops of other scripts as dots, lower case, no final dot). Worked out afresh
+    each time: a process-wide cache would answer faster for an address typed lately, which tells
+    whoever times the form who has signed."""
     try:
         return validate_email(value.strip(), check_deliverability=False).ascii_domain.lower()
     except EmailNotValidError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from . import closing
 from .extensions import db
 from .models import Signature
 
@@ -15,6 +16,10 @@ UNSUBSCRIBE = "unsubscribe"
 
 class LinkExpired(Exception):
     """The link was genuine but is too old."""
+
+
+class LinkTooLate(LinkExpired):
+    """A confirmation link issued after signing closed (closing.link_confirms)."""
 
 
 class LinkInvalid(Exception):
@@ -50,14 +55,17 @@ def make_token(signature: Signature, purpose: str, made_at: float | None = None)
 
 
 def read_token(token: str, purpose: str) -> Signature:
-    """The signature a token names. Raises LinkExpired or LinkInvalid."""
+    """The signature a token names. Raises LinkExpired or LinkInvalid; a confirmation link lasts
+    CONFIRM_MAX_AGE after it was issued, and one issued after signing closed raises LinkTooLate."""
     max_age = current_app.config["CONFIRM_MAX_AGE"] if purpose == CONFIRM else None
     try:
-        signature_id, secret = _serializer(purpose).loads(token, max_age=max_age)
+        (signature_id, secret), issued_at = _serializer(purpose).loads(token, max_age=max_age, return_timestamp=True)
     except SignatureExpired:
         raise LinkExpired() from None
     except (BadSignature, ValueError, TypeError):
         raise LinkInvalid() from None
+    if purpose == CONFIRM and not closing.link_confirms(issued_at):
+        raise LinkTooLate()
     signature = db.session.get(Signature, signature_id) if isinstance(signature_id, int) else None
     if signature is None or signature.secret != secret:
         raise LinkInvalid()

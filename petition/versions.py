@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from flask import g, has_request_context
 from flask_babel import gettext
@@ -22,6 +23,9 @@ from .models import LetterVersion, Signature, now_utc
 from .outbox import queue_batch
 from .signer_emails import in_their_languages, render_email
 from .tokens import MANAGE, make_token
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 class NothingToPublish(ValueError):
@@ -49,6 +53,12 @@ def current_number() -> int | None:
     if has_request_context() and "letter_version" in g:
         return g.letter_version.number if g.letter_version else None
     return db.session.execute(select(func.max(LetterVersion.number))).scalar_one_or_none()
+
+
+def number_at(moment: datetime) -> int | None:
+    """The number of the newest version published by `moment` (what someone who signed then saw)."""
+    newest = select(func.max(LetterVersion.number)).where(LetterVersion.published_at <= moment)
+    return db.session.execute(newest).scalar_one_or_none()
 
 
 def all_versions() -> Sequence[LetterVersion]:

@@ -1,6 +1,7 @@
 """Helpers for the tests: building the app, using the forms as a browser does, a real SMTP server on
 loopback, a visitor talking HTTP to a server process. Fixtures live in conftest.py and use these."""
 
+import contextlib
 import http.cookiejar
 import os
 import re
@@ -80,10 +81,38 @@ def signature_form(**fields):
 
 
 def sign_as(client, follow_redirects=False, **fields):
-    """Fill in and send the signing form as a browser would (a None field is left out)."""
+    """Fill in and send the signing form as a browser would (a None field is left out), and let the
+    mail worker take the signing, as it does within seconds (settle_signings_now)."""
     form = signature_form(**fields)
     form["csrf_token"] = csrf_token(client, "/sign")
-    return client.post("/sign", data=form, follow_redirects=follow_redirects)
+    response = client.post("/sign", data=form, follow_redirects=follow_redirects)
+    settle_signings_now(client.application)
+    return response
+
+
+def settle_signings_now(app):
+    """What the mail worker does first with each signing and each request for the email again that the
+    forms queued (signing.settle_signings): the signature is added or found, and which email each
+    becomes decided; nothing is sent."""
+    from flask import current_app, has_app_context
+    from sqlalchemy import select
+
+    from petition.models import OutgoingEmail
+    from petition.signer_emails import TO_SETTLE
+    from petition.signing import settle_signings
+
+    # In the test's own app context (its session), or in one of its own.
+    with (
+        contextlib.nullcontext()
+        if has_app_context() and current_app._get_current_object() is app
+        else app.app_context()
+    ):
+        waiting = select(OutgoingEmail).where(
+            OutgoingEmail.template.in_(TO_SETTLE), OutgoingEmail.sent_at.is_(None), OutgoingEmail.failed_at.is_(None)
+        )
+        _, problems = settle_signings(db.session.execute(waiting.order_by(OutgoingEmail.id)).scalars().all())
+        db.session.commit()
+        assert not problems, problems
 
 
 CONFIRM_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/confirm/[^\s]+)")
@@ -94,12 +123,14 @@ MANAGE_LINK = re.compile(r"https?://[^/\s]+((?:/en|/zh)?/signature/[^\s]+)")
 
 def emails_to(app, address):
     """The emails queued for an address, oldest first (the outbox is a table), written as the worker
-    will write them when it sends them (nothing is saved)."""
+    will write them when it sends them (nothing is saved). The signings the form queued are settled
+    first, as the worker does when it takes them (settle_signings_now)."""
     from sqlalchemy import select
 
     from petition.models import OutgoingEmail
     from petition.signer_emails import write_waiting
 
+    settle_signings_now(app)
     with app.app_context():
         emails = (
             db.session.execute(

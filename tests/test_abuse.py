@@ -10,7 +10,15 @@ from petition import abuse, lockout
 from petition.counts import current_counts
 from petition.extensions import db, limiter
 from petition.models import Signature, now_utc
-from tests.support import create_organiser_account, csrf_token, emails_to, log_in, settings, sign_as
+from tests.support import (
+    create_organiser_account,
+    csrf_token,
+    emails_to,
+    log_in,
+    settings,
+    settle_signings_now,
+    sign_as,
+)
 
 
 def stored(app, email):
@@ -160,6 +168,7 @@ def test_behind_a_trusted_proxy_the_forwarded_client_address_is_used(app_factory
     limiter.reset()
     statuses = [post_from(client, f"192.0.2.{i}", f"p{i}@example.org") for i in range(2)]
     assert statuses == [302, 302]
+    settle_signings_now(proxied)
     with proxied.app_context():
         hashes = db.session.execute(select(Signature.ip_hash).order_by(Signature.id)).scalars().all()
         assert hashes == [abuse.ip_hash("192.0.2.0"), abuse.ip_hash("192.0.2.1")]
@@ -212,6 +221,7 @@ def test_a_client_that_reaches_the_app_directly_cannot_forge_its_address(app_fac
     limiter.reset()
     statuses = [post_from(client, f"203.0.113.{i}", f"f{i}@example.org") for i in range(3)]
     assert statuses == [302, 302, 429]
+    settle_signings_now(proxied)
     with proxied.app_context():
         hashes = set(db.session.execute(select(Signature.ip_hash)).scalars())
         assert hashes == {abuse.ip_hash("198.51.100.7")}
@@ -224,6 +234,7 @@ def test_the_proxys_own_addresses_can_be_named(app_factory):
     client.environ_base["REMOTE_ADDR"] = "10.1.2.3"
     limiter.reset()
     assert post_from(client, "192.0.2.44", "named@example.org") == 302
+    settle_signings_now(proxied)
     with proxied.app_context():
         assert db.session.execute(select(Signature.ip_hash)).scalar_one() == abuse.ip_hash("192.0.2.44")
     limiter.reset()

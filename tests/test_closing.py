@@ -126,3 +126,120 @@ def test_pages_may_see_a_hand_closing_a_moment_late_but_nobody_can_sign_after_it
         assert late.status_code == 410
         with app.app_context():
             assert db.session.execute(select(Signature).where(Signature.email == "late@example.org")).first() is None
+
+
+# --- The rule for confirming once signing has closed ---------------------------------------------
+
+
+def age_the_email_to(app, address, seconds):
+    """The emails to this address were queued `seconds` ago (their links are dated then)."""
+    with app.app_context():
+        back = now_utc() - timedelta(seconds=seconds)
+        db.session.execute(db.update(OutgoingEmail).where(OutgoingEmail.to_address == address).values(created_at=back))
+        db.session.commit()
+
+
+def ask_again(client, address):
+    from tests.support import csrf_token
+
+    return client.post("/resend", data={"email": address, "csrf_token": csrf_token(client, "/resend")})
+
+
+def test_after_closing_no_new_confirmation_link_is_issued_and_the_counts_settle(app, client, runner, organiser):
+    """The audit's sequence: sign without confirming, the letter closes, the link expires, ask for the
+    email again. No new link may come, and the old one is refused with a clear page: the counts settle
+    at closing plus CONFIRM_MAX_AGE at the latest."""
+    from tests.support import csrf_token, emails_to, settings
+
+    week = app.config["CONFIRM_MAX_AGE"]
+    sign_as(client, email="late@example.org")
+    age_the_email_to(app, "late@example.org", week - 60)  # signed (and the link issued) days ago
+    old_link = link_in_latest_email(app, "late@example.org")
+    close_by_hand(runner, organiser)
+    with settings(app, CONFIRM_MAX_AGE=week - 120):  # as if two more minutes had passed: the link has expired
+        asked = ask_again(client, "late@example.org")
+        page = client.get(asked.headers["Location"]) if asked.status_code == 302 else asked
+        assert "Signing has closed" in page.get_data(as_text=True)
+        assert len(emails_to(app, "late@example.org")) == 1, "no new link after closing"
+
+        # What pressing the button sends (the page shows none; the session's token is any form's).
+        refused = client.post(old_link, data={"csrf_token": csrf_token(client, "/resend")})
+        opened = client.get(old_link).get_data(as_text=True)
+    assert refused.status_code == 410 and "Signing has closed" in opened and 'action="/en/resend"' not in opened
+    with app.app_context():
+        assert current_counts_total() == 0
+
+
+def current_counts_total():
+    from petition.counts import current_counts
+
+    return current_counts().total
+
+
+def test_a_link_from_before_closing_confirms_until_it_expires(app, client, runner, organiser):
+    sign_as(client, email="intime@example.org")
+    age_the_email_to(app, "intime@example.org", app.config["CONFIRM_MAX_AGE"] - 60)
+    link = link_in_latest_email(app, "intime@example.org")
+    close_by_hand(runner, organiser)
+    assert press_confirm(client, link).status_code == 302
+    with app.app_context():
+        assert current_counts_total() == 1
+
+
+def test_a_confirmation_link_made_after_closing_is_refused_and_the_private_page_offers_none(
+    app, client, runner, organiser
+):
+    """However a link is made after closing (by hand from a signature's secret, say), it confirms
+    nothing; the signer's private page says signing has closed instead of offering one."""
+    from petition.tokens import CONFIRM, MANAGE, make_token
+    from tests.support import csrf_token
+
+    sign_as(client, email="after@example.org")
+    close_by_hand(runner, organiser)
+    with app.app_context():  # closed a minute ago: every link made now is made after
+        db.session.execute(db.update(LetterState).values(closed_at=now_utc() - timedelta(minutes=1)))
+        db.session.commit()
+    with app.app_context():
+        signature = db.session.execute(select(Signature)).scalar_one()
+        fresh_link, private_page = (
+            f"/confirm/{make_token(signature, CONFIRM)}",
+            f"/signature/{make_token(signature, MANAGE)}",
+        )
+    refused = client.post(fresh_link, data={"csrf_token": csrf_token(client, "/resend")})
+    assert refused.status_code == 410 and "Signing has closed" in client.get(fresh_link).get_data(as_text=True)
+    html = client.get(private_page).get_data(as_text=True)
+    assert "/confirm/" not in html and "Signing has closed" in html
+    with app.app_context():
+        assert current_counts_total() == 0
+
+
+def test_approving_a_flagged_signature_after_closing_sends_no_link_and_says_why(app, client, runner, organiser):
+    from tests.support import csrf_token, emails_to, log_in
+
+    sign_as(client, email="flagged@example.org", website="http://spam.example")
+    close_by_hand(runner, organiser)
+    organisers = app.test_client()
+    log_in(organisers, organiser, "correct horse battery")
+    with app.app_context():
+        signature_id = db.session.execute(select(Signature.id)).scalar_one()
+    page = f"/organisers/signatures/{signature_id}"
+    done = organisers.post(
+        f"{page}/approve",
+        data={"reason": "a person", "csrf_token": csrf_token(organisers, page)},
+        follow_redirects=True,
+    )
+    assert "Signing has closed" in done.get_data(as_text=True)
+    assert emails_to(app, "flagged@example.org") == []
+
+
+def test_a_signing_the_form_took_before_closing_is_recorded_and_confirms_after_it(app, client, runner, organiser):
+    """The mail worker may take a signing a moment after the letter closed: its signer signed in time,
+    so the signature is added and its link, dated when they signed, confirms it."""
+    from tests.support import csrf_token
+
+    form = {**signature_form(email="last.minute@example.org"), "csrf_token": csrf_token(client, "/sign")}
+    assert client.post("/sign", data=form).status_code == 302  # the worker has not looked yet
+    close_by_hand(runner, organiser)
+    press_confirm(client, link_in_latest_email(app, "last.minute@example.org"))
+    with app.app_context():
+        assert current_counts_total() == 1

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from petition.extensions import db
 from petition.models import Signature
 from petition.signing import sign
-from tests.support import HttpVisitor
+from tests.support import HttpVisitor, emails_to, settle_signings_now
 
 ATTEMPTS = 50
 
@@ -80,7 +80,10 @@ def test_fifty_simultaneous_form_posts_through_the_real_server_give_one_signatur
     assert errors == []
     assert {status for status, _ in results} == {302}
     assert {location for _, location in results} == {"/sign/check-your-email"}
+    settle_signings_now(app)  # the mail worker takes the fifty signings, one after another
     assert signature_count(app) == 1
+    [email] = emails_to(app, "same@example.org")
+    assert email.template == "confirm", "one confirmation, for the details given last"
 
 
 def test_correcting_and_withdrawing_one_signature_at_once_never_gives_a_server_error(live_server, app):

@@ -15,9 +15,11 @@ from petition.config import (
     config_for_environment,
     database_url,
 )
+from petition.sealing import make_key
 from tests.support import PROJECT_ROOT, free_port, wait_for
 
 A_REAL_SECRET = "a-long-random-value-from-the-environment"
+AN_ADDRESS_KEY = make_key()
 SHARED_LIMITS = {"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0"}
 
 
@@ -36,7 +38,7 @@ def test_production_refuses_a_short_secret():
 
 
 def test_production_starts_with_a_real_secret_and_secure_cookies():
-    app = create_app(ProductionConfig, {"SECRET_KEY": A_REAL_SECRET, **SHARED_LIMITS})
+    app = create_app(ProductionConfig, {"SECRET_KEY": A_REAL_SECRET, "ADDRESS_KEY": AN_ADDRESS_KEY, **SHARED_LIMITS})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 
@@ -64,7 +66,7 @@ def test_an_unknown_environment_is_refused_rather_than_run_as_development(monkey
 
 
 def test_the_site_does_not_start_with_an_unknown_environment():
-    env = {**os.environ, "PETITION_ENV": "Prod", "SECRET_KEY": A_REAL_SECRET}
+    env = {**os.environ, "PETITION_ENV": "Prod", "SECRET_KEY": A_REAL_SECRET, "ADDRESS_KEY": AN_ADDRESS_KEY}
     result = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", "routes"],
         cwd=PROJECT_ROOT,
@@ -78,9 +80,15 @@ def test_the_site_does_not_start_with_an_unknown_environment():
 def test_production_refuses_per_process_limits_when_it_cannot_tell_one_process_serves(monkeypatch):
     monkeypatch.delenv("PETITION_PROCESSES", raising=False)
     with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
-        create_app(ProductionConfig, {"SECRET_KEY": A_REAL_SECRET, "RATELIMIT_STORAGE_URI": "memory://"})
+        create_app(
+            ProductionConfig,
+            {"SECRET_KEY": A_REAL_SECRET, "ADDRESS_KEY": AN_ADDRESS_KEY, "RATELIMIT_STORAGE_URI": "memory://"},
+        )
     monkeypatch.setenv("PETITION_PROCESSES", "1")
-    assert create_app(ProductionConfig, {"SECRET_KEY": A_REAL_SECRET, "RATELIMIT_STORAGE_URI": "memory://"})
+    assert create_app(
+        ProductionConfig,
+        {"SECRET_KEY": A_REAL_SECRET, "ADDRESS_KEY": AN_ADDRESS_KEY, "RATELIMIT_STORAGE_URI": "memory://"},
+    )
 
 
 def test_a_flask_command_in_production_is_one_process_and_may_keep_memory_limits(tmp_path):
@@ -88,6 +96,7 @@ def test_a_flask_command_in_production_is_one_process_and_may_keep_memory_limits
         **os.environ,
         "PETITION_ENV": "production",
         "SECRET_KEY": A_REAL_SECRET,
+        "ADDRESS_KEY": AN_ADDRESS_KEY,
         "RATELIMIT_STORAGE_URI": "memory://",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
     }
@@ -109,6 +118,7 @@ def test_gunicorn_with_several_workers_and_memory_limits_refuses_to_serve(tmp_pa
         **os.environ,
         "PETITION_ENV": "production",
         "SECRET_KEY": A_REAL_SECRET,
+        "ADDRESS_KEY": AN_ADDRESS_KEY,
         "RATELIMIT_STORAGE_URI": "memory://",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
         "GUNICORN_ACCESSLOG": "",

@@ -218,7 +218,10 @@ def _sign_in_line(email):
 
 
 def _stored_addresses():
-    return set(db.session.execute(select(Signature.email)).scalars())
+    """The address of every signing the sign form wrote (the worker has yet to take them)."""
+    from petition.models import OutgoingEmail
+
+    return set(db.session.execute(select(OutgoingEmail.to_address)).scalars())
 
 
 def test_a_writers_connection_that_can_no_longer_be_used_is_replaced_without_losing_the_signature(app):

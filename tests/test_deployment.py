@@ -25,6 +25,7 @@ import uuid
 
 import pytest
 
+from petition.sealing import make_key
 from tests.support import (
     CHROMIUM_FLAGS,
     CONFIRM_LINK,
@@ -202,6 +203,7 @@ def site(tmp_path_factory):
             {
                 "SECRET_KEY": "k" * 48,
                 "IP_HASH_KEY": "h" * 48,
+                "ADDRESS_KEY": make_key(),
                 "DATABASE_URL": database,
                 "RATELIMIT_STORAGE_URI": REDIS,
                 "SITE_URL": base,

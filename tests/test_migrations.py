@@ -201,3 +201,53 @@ def test_going_back_before_emails_were_written_when_sent_waits_for_the_worker(ct
     assert db.session.execute(text("SELECT subject FROM outgoing_emails")).scalar_one()
     db.session.commit()
     upgrade()
+
+
+def test_going_back_before_the_worker_settled_signings_waits_for_it(ctx, app, smtp_server):
+    """Before 0018 the worker knew no signing from the form: a downgrade refuses while one waits to be
+    settled (nothing is lost), and goes through once the worker has settled and sent it."""
+    import pytest
+    from sqlalchemy import text
+
+    from petition.outbox import deliver_due
+    from tests.support import csrf_token, signature_form
+
+    downgrade(revision="0018")
+    db.engine.dispose()
+    client = app.test_client()
+    form = {**signature_form(email="waiting@example.org"), "csrf_token": csrf_token(client, "/sign")}
+    assert client.post("/sign", data=form).status_code == 302
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the error ("still to be settled") and exits
+        downgrade(revision="0017")
+    assert db.session.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0018"
+    db.session.rollback()
+    db.engine.dispose()
+    assert deliver_due().sent == 1
+    db.session.commit()
+    downgrade(revision="0017")
+    db.engine.dispose()
+    assert db.session.execute(text("SELECT template FROM outgoing_emails")).scalar_one() == "confirm"
+    db.session.commit()
+    upgrade()
+
+
+def test_going_back_before_erasable_outbox_addresses_keeps_erased_rows_as_empty_ones(ctx):
+    """Before 0019 every outbox row had an address and (unless still to be written) its text: an erased
+    row goes back with empty ones, failed, so it can never be sent."""
+    from sqlalchemy import false, literal, select, text
+
+    from petition.models import Signature, now_utc
+    from petition.outbox import queue_email
+    from petition.privacy import erase_from_outbox
+
+    queue_email("reader@example.org", "News", "A body with a private link")
+    db.session.commit()
+    no_signature, the_address = select(Signature.id).where(false()), select(literal("reader@example.org"))
+    assert erase_from_outbox(no_signature, the_address, now_utc()) == 1
+    db.session.commit()
+    downgrade(revision="0018")
+    db.engine.dispose()
+    row = db.session.execute(text("SELECT to_address, body, failed_at FROM outgoing_emails")).one()
+    assert (row.to_address, row.body) == ("", "") and row.failed_at is not None
+    db.session.commit()
+    upgrade()

@@ -202,3 +202,89 @@ def test_every_cookie_a_visitor_gets_is_named_on_the_privacy_page(client, app):
         page = client.get(f"/{language}/privacy").get_data(as_text=True)
         for name in cookies:
             assert f"<code>{name}</code>" in page, f"{name} is not named on the {language} privacy page"
+
+
+# --- Erasure reaches the outbox -----------------------------------------------------------------
+
+
+def everything_in_the_outbox():
+    """Every value of every outbox row, as text: where an address could hide."""
+    rows = db.session.execute(text("SELECT * FROM outgoing_emails")).all()
+    return " | ".join(str(value) for row in rows for value in row)
+
+
+def test_an_erased_address_is_nowhere_in_the_outbox_nor_on_the_organisers_page(app, client, smtp_server, runner):
+    """A scholar signs and confirms; later an email to her fails (the server names her address in its
+    answer), and another waits to be sent; the letter closes and, after the wait, the purge erases her
+    address. It is then in no outbox row (address, body with her private links, reason, anything), and
+    the organisers' list of emails not delivered shows no address for her."""
+    from petition.outbox import deliver_due
+    from tests.support import CONFIRM_LINK, create_organiser_account, log_in, press_confirm, sign_as
+
+    address = "quiet.scholar@example.edu"
+    sign_as(client, email=address, name="Quiet Scholar")
+    with app.app_context():
+        assert deliver_due().sent == 1
+    press_confirm(client, CONFIRM_LINK.search(smtp_server.messages[-1].text()).group(1))
+
+    refuse = smtp_server.handler.handle_RCPT
+
+    async def mailbox_full(server, session, envelope, to, options):
+        if to == address:
+            return f"552 5.2.2 <{to}>: mailbox full"
+        return await refuse(server, session, envelope, to, options)
+
+    smtp_server.handler.handle_RCPT = mailbox_full
+    sign_as(client, email=address, name="Someone Else")  # she is told she has signed: that email fails
+    with app.app_context():
+        assert deliver_due().failed == 1
+    from tests.support import csrf_token
+
+    client.post("/resend", data={"email": address, "csrf_token": csrf_token(client, "/resend")})  # waits
+    with app.app_context():
+        assert address in everything_in_the_outbox()
+        close_days_ago(91)
+        report = purge(timedelta(days=90))
+        db.session.commit()
+        assert report.addresses_erased == 1
+        kept = everything_in_the_outbox()
+        assert address not in kept and "/signature/" not in kept and "/confirm/" not in kept
+    with app.app_context():
+        create_organiser_account()
+    organisers = app.test_client()
+    log_in(organisers, "organiser@example.org", "correct horse battery")
+    html = organisers.get("/organisers/").get_data(as_text=True)
+    assert "Emails not delivered" in html and address not in html
+    assert "address erased" in html and "its address was erased" in html and "None" not in html
+    with app.app_context():
+        assert deliver_due().sent == 0, "nothing can be sent to an erased address"
+
+
+def test_withdrawing_leaves_the_address_in_no_outbox_row(app, client, smtp_server):
+    """Every email about the signature goes with it, and so does a failed one to its address that
+    names no signature (a signing again the worker could not record)."""
+    from petition.models import OutgoingEmail
+    from petition.outbox import deliver_due
+    from tests.support import (
+        MANAGE_LINK,
+        csrf_token,
+        link_in_latest_email,
+        press_confirm,
+        sign_and_confirm,
+        signature_form,
+    )
+
+    address = "leaving@example.org"
+    sign_and_confirm(client, email=address)
+    manage = link_in_latest_email(app, address, MANAGE_LINK)
+    form = {**signature_form(email=address), "csrf_token": csrf_token(client, "/sign")}
+    assert client.post("/sign", data=form).status_code == 302
+    with app.app_context():
+        signing = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.signature_id.is_(None))).scalar_one()
+        signing.signing_details = {"broken": True}
+        db.session.commit()
+        assert deliver_due().failed == 1
+        assert address in everything_in_the_outbox()
+    assert press_confirm(client, manage + "/withdraw").status_code == 302
+    with app.app_context():
+        assert address not in everything_in_the_outbox()

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.models import OutgoingEmail, now_utc
+from petition.models import OutgoingEmail, Signature, now_utc
 from petition.outbox import deliver_due
 from petition.signing import sign
-from tests.support import CONFIRM_LINK
+from tests.support import CONFIRM_LINK, confirmed_signature, csrf_token, signature_form
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -102,3 +102,73 @@ def test_every_email_is_dated_and_its_html_part_says_what_its_text_says(smtp_ser
         assert words.split() == text.split()
     chinese = next(m for m in smtp_server.messages if m["To"] == "wang@example.edu.cn")
     assert 'lang="zh-Hans"' in chinese.html()
+
+
+def post_sign_form(client, **fields):
+    """The sign form sent as a browser does; the mail worker has not looked yet."""
+    form = {**signature_form(**fields), "csrf_token": csrf_token(client, "/sign")}
+    assert client.post("/sign", data=form).status_code == 302
+
+
+def test_the_worker_settles_each_signing_from_the_form_and_sends_what_it_became(smtp_server, client):
+    """The form writes the same row whoever signs; the worker adds the newcomer's signature and sends
+    its confirmation, tells the owner of a confirmed signature that they have signed, and sends a
+    suspected bot nothing (its signature is kept, flagged, for organisers)."""
+    confirmed_signature(name="Owner", email="owner@example.org")
+    assert deliver_due().sent == 1  # the owner's own confirmation, long ago
+    smtp_server.messages.clear()
+    post_sign_form(client, name="Newcomer", email="new@example.org")
+    post_sign_form(client, name="Impostor", email="Owner@Example.org")
+    post_sign_form(client, name="Bot", email="bot@example.org", website="http://spam.example")
+
+    assert deliver_due().sent == 2
+    by_address = {message["To"]: message for message in smtp_server.messages}
+    assert set(by_address) == {"new@example.org", "owner@example.org"}
+    welcome = by_address["new@example.org"].text()
+    assert "Newcomer" in welcome and CONFIRM_LINK.search(welcome)
+    assert by_address["owner@example.org"]["Subject"] == "You have already signed the open letter"
+    assert "Impostor" not in by_address["owner@example.org"].text()
+    stored = {s.name: s for s in db.session.execute(select(Signature)).scalars()}
+    assert sorted(stored) == ["Bot", "Newcomer", "Owner"] and stored["Bot"].suspected_bot
+    assert client.get(CONFIRM_LINK.search(welcome).group(1)).status_code == 200
+    assert deliver_due().sent == 0, "each signing is settled and sent once"
+
+
+def test_a_signing_the_worker_cannot_record_fails_with_its_reason_and_the_others_go(smtp_server, client):
+    """A signing whose group was removed before the worker took it, say: its row fails with a reason an
+    organiser can read (with the address, so nobody is dropped unseen); the signers around it sign."""
+    for i in range(3):
+        post_sign_form(client, name=f"Neighbour {i}", email=f"n{i}@example.org")
+    odd = the_email_to("n1@example.org")
+    odd.signing_details = {**odd.signing_details, "group": "no-such-group"}
+    db.session.commit()
+
+    report = deliver_due()
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(m["To"] for m in smtp_server.messages) == ["n0@example.org", "n2@example.org"]
+    db.session.expire_all()
+    failed = the_email_to("n1@example.org")
+    assert failed.failed_at is not None and "the signing could not be recorded" in failed.last_error
+    names = db.session.execute(select(Signature.name).order_by(Signature.name)).scalars().all()
+    assert names == ["Neighbour 0", "Neighbour 2"]
+
+
+def test_the_worker_answers_each_request_for_the_email_again_and_keeps_no_stranger_address(smtp_server, client):
+    """The resend form writes the same row whoever asks; the worker sends an unconfirmed signer a
+    fresh link and a confirmed one the private link, and keeps nothing of an address that never signed."""
+    confirmed_signature(name="Confirmed", email="confirmed@example.org")
+    sign(name="Pending", affiliation="Uni", email="pending@example.org", group="chinese")
+    db.session.commit()
+    assert deliver_due().sent == 2
+    smtp_server.messages.clear()
+    for address in ("confirmed@example.org", "PENDING@example.org", "stranger@example.org"):
+        token = csrf_token(client, "/resend")
+        assert client.post("/resend", data={"email": address, "csrf_token": token}).status_code == 302
+
+    assert deliver_due().sent == 2
+    by_address = {message["To"]: message for message in smtp_server.messages}
+    assert set(by_address) == {"confirmed@example.org", "pending@example.org"}
+    assert by_address["confirmed@example.org"]["Subject"] == "You have already signed the open letter"
+    assert client.get(CONFIRM_LINK.search(by_address["pending@example.org"].text()).group(1)).status_code == 200
+    stranger = select(OutgoingEmail).where(OutgoingEmail.to_address == "stranger@example.org")
+    assert db.session.execute(stranger).first() is None

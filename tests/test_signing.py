@@ -5,7 +5,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from petition.extensions import db
 from petition.models import OutgoingEmail, Signature
 from petition.signing import confirm_signature, sign
-from tests.support import is_postgresql
+from tests.support import is_postgresql, settle_signings_now
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -112,21 +112,29 @@ def test_a_taken_address_undoes_only_its_own_insert_not_the_callers_other_work()
     assert newcomer.signature.name == "Bo"
 
 
-def test_the_sign_form_writes_a_signature_and_its_confirmation_in_a_transaction_of_their_own():
-    """sign_now (the sign form's way) commits the new signature with its confirmation at once: what
-    the request does afterwards cannot lose either, and neither exists without the other."""
+def test_the_sign_form_writes_its_signing_in_a_transaction_of_its_own(app):
+    """sign_now (the sign form's way) commits one outbox row at once, whatever the address: what the
+    request does afterwards cannot lose it. The mail worker adds the signature when it takes the row,
+    and the row becomes its confirmation."""
+    from petition.signer_emails import SIGNED
     from petition.signing import sign_now
 
     sign_now(name="Fast Signer", affiliation="Uni", email="Fast@Example.org", group="chinese")
     db.session.rollback()  # the request's own transaction ends without a commit
+    [signing] = db.session.execute(select(OutgoingEmail)).scalars()
+    assert (signing.to_address, signing.template, signing.signature_id) == ("fast@example.org", SIGNED, None)
+    assert signature_count() == 0, "the form looks nothing up and adds nothing else"
+    settle_signings_now(app)
     stored = db.session.execute(select(Signature).where(Signature.email == "fast@example.org")).scalar_one()
     assert (stored.name, stored.is_confirmed, stored.visible) == ("Fast Signer", False, False)
     [email] = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.signature_id == stored.id)).scalars()
-    assert (email.to_address, email.template) == ("fast@example.org", "confirm")
+    assert (email.id, email.to_address, email.template) == (signing.id, "fast@example.org", "confirm")
+    assert email.signing_details is None, "what the signer gave is not kept in the outbox once settled"
 
 
 def test_the_sign_form_stores_the_same_signature_as_the_usual_way(app):
-    """sign_now builds its row without an ORM object: every column must come out as sign() makes it."""
+    """sign_now builds its row without an ORM object and the worker adds the signature from it: every
+    column must come out as sign() makes it."""
     from sqlalchemy import inspect as sa_inspect
 
     from petition.signing import sign_now
@@ -136,6 +144,7 @@ def test_the_sign_form_stores_the_same_signature_as_the_usual_way(app):
     sign(email="usual@example.org", **given)
     db.session.commit()
     sign_now(email="Form@Example.org", **given)
+    settle_signings_now(app)
     usual, form = (
         db.session.execute(select(Signature).where(Signature.email == address)).scalar_one()
         for address in ("usual@example.org", "form@example.org")
@@ -147,14 +156,19 @@ def test_the_sign_form_stores_the_same_signature_as_the_usual_way(app):
     assert form.email_hash and form.email_hash != usual.email_hash
 
 
-def test_the_sign_form_sends_a_taken_address_the_usual_way():
+def test_the_sign_form_writes_the_same_row_for_a_taken_address_and_its_owner_is_told(app):
+    from petition.signer_emails import SIGNED
     from petition.signing import confirm_signature, sign_now
 
     sign_now(name="Owner", affiliation="Uni", email="owner@example.org", group="chinese")
+    settle_signings_now(app)
     confirm_signature(db.session.execute(select(Signature)).scalar_one())
     db.session.commit()
     sign_now(name="Impostor", affiliation="Elsewhere", email="owner@example.org", group="international")
     db.session.commit()
+    written = db.session.execute(select(OutgoingEmail).order_by(OutgoingEmail.id.desc())).scalars().first()
+    assert (written.template, written.signature_id) == (SIGNED, None), "as for an address nobody has used"
+    settle_signings_now(app)
     assert db.session.execute(select(Signature.name)).scalars().all() == ["Owner"]
     templates = (
         db.session.execute(
@@ -168,7 +182,7 @@ def test_the_sign_form_sends_a_taken_address_the_usual_way():
     assert templates == ["confirm", "already_confirmed"]
 
 
-def test_the_sign_forms_driver_statements_store_hostile_text_as_text():
+def test_the_sign_forms_driver_statements_store_hostile_text_as_text(app):
     """The fast path builds its SQL once and sends every value as a parameter: a name written as SQL,
     a quote in the address, stay what they are, and nothing else in the tables changes."""
     from petition.signing import sign_now
@@ -176,6 +190,7 @@ def test_the_sign_forms_driver_statements_store_hostile_text_as_text():
     name = "Robert'); DROP TABLE signatures; --"
     sign_now(name=name, affiliation='Uni" OR 1=1 --', email="o'brien@example.org", group="chinese")
     db.session.rollback()
+    settle_signings_now(app)
     stored = db.session.execute(select(Signature)).scalar_one()
     assert (stored.name, stored.affiliation, stored.email) == (name, 'Uni" OR 1=1 --', "o'brien@example.org")
     assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 1
@@ -183,30 +198,30 @@ def test_the_sign_forms_driver_statements_store_hostile_text_as_text():
     assert email.to_address == "o'brien@example.org"
 
 
-def test_the_sign_form_keeps_no_signature_whose_confirmation_could_not_be_queued(monkeypatch):
-    """Both rows or neither, on either database (two statements in one transaction on SQLite, one
-    statement on PostgreSQL): a confirmation the outbox refuses takes the signature with it, and the
-    connection goes back to the pool fit for the next signer."""
+def test_a_signing_the_outbox_refuses_leaves_nothing_and_the_next_signers_sign(monkeypatch, app):
+    """A row the outbox refuses is not kept, on either database, and the connection goes back to the
+    pool fit for the next signer."""
     import sqlite3
 
     import psycopg
 
     from petition import signing
-    from petition.signer_emails import confirmation_row
+    from petition.signer_emails import signing_row
 
-    def refused_by_the_outbox(address):
-        return {**confirmation_row(address), "to_address": None}  # NOT NULL
+    def refused_by_the_outbox(address, signed_at, details):
+        return {**signing_row(address, signed_at, details), "next_attempt_at": None}  # NOT NULL
 
-    monkeypatch.setattr(signing, "confirmation_row", refused_by_the_outbox)
+    monkeypatch.setattr(signing, "signing_row", refused_by_the_outbox)
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         signing.sign_now(name="Lost", affiliation="Uni", email="lost@example.org", group="chinese")
     monkeypatch.undo()
-    assert signature_count() == 0
+    assert db.session.execute(select(func.count()).select_from(OutgoingEmail)).scalar_one() == 0
     db.session.rollback()  # the session's transaction holds SQLite's lock: the form ends it first
     for attempt in range(3):  # every pooled connection is back in its usual mode
         signing.sign_now(name=f"Next {attempt}", affiliation="Uni", email=f"next{attempt}@example.org", group="chinese")
     sign(name="Usual", affiliation="Uni", email="usual@example.org", group="chinese")
     db.session.rollback()  # the request's transaction still ends as it always did: without this one
+    settle_signings_now(app)
     assert signature_count() == 3
 
 
@@ -227,6 +242,7 @@ def test_a_connection_the_server_dropped_fails_one_signing_and_is_not_handed_out
         signing.sign_now(name="Unlucky", affiliation="Uni", email="unlucky@example.org", group="chinese")
     for n in range(3):
         signing.sign_now(name="After", affiliation="Uni", email=f"after{n}@example.org", group="chinese")
+    settle_signings_now(app)
     assert db.session.execute(select(Signature.email).order_by(Signature.id)).scalars().all() == [
         "after0@example.org",
         "after1@example.org",

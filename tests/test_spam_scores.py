@@ -15,7 +15,7 @@ from petition.extensions import db
 from petition.models import LetterVersion, Organiser, OutgoingEmail, Signature
 from petition.outbox import deliver_due
 from petition.signer_emails import in_their_languages
-from petition.signing import confirm_signature, resend_confirmation, sign
+from petition.signing import ask_again, confirm_signature, sign
 from tests.support import create_organiser_account
 
 SCORE = re.compile(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", re.M)
@@ -48,7 +48,7 @@ def every_kind_of_email(language, organiser):
     confirmed = confirm_signature(signer("already-signed").signature)
     sign(name=name, affiliation=affiliation, email=confirmed.email, group="chinese", language=language)
     signer("resend")
-    resend_confirmation(f"resend.{language}@example.org")
+    ask_again(f"resend.{language}@example.org")
     declined = confirm_signature(signer("decline").signature)
     listing.decline(declined, organiser, "the affiliation could not be checked")
     reader = confirm_signature(signer("news", wants_updates=True).signature)

@@ -23,7 +23,7 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, delivery, exports, listing, moderation, news, second_factor
+from .. import abuse, accounts, audit, closing, delivery, exports, listing, moderation, news, second_factor
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
@@ -299,6 +299,9 @@ ACTIONS = {
         "review-listing",
     ),
 }
+APPROVED_AFTER_CLOSING = _l(
+    "Approved. Signing has closed, so no confirmation email was sent: this signature cannot be confirmed now."
+)
 # Approving a listing needs no reason; everything else does.
 FORMS = {"approve-listing": ApprovalForm}
 
@@ -320,6 +323,8 @@ def moderate(signature_id: int, action: str) -> ResponseReturnValue:
         # Deleting cannot be undone: one more page says so, with the reason carried over.
         return render_template("organisers/confirm_delete.html", signature=signature, form=form)
     do(signature, current_user, form.reason.data or "")
+    if action == "approve" and not closing.issues_confirmation_links():
+        message = APPROVED_AFTER_CLOSING
     flash(message, "success")
     if action == "delete":
         return redirect(url_for(".dashboard"))

@@ -212,9 +212,21 @@ def check_email() -> ResponseReturnValue:
     return render_template("check_email.html", form=form, sent_to=typed.get("email"))
 
 
-def link_problem(error: LinkInvalid | LinkExpired) -> tuple[str, int]:
+def link_problem(error: LinkInvalid | LinkExpired, purpose: str) -> tuple[str, int]:
+    """A clear page for a link that does not work. Once signing has closed, a confirmation link that
+    does not work can confirm nothing any more, and no new one can be sent (closing's rule): the page
+    says so instead of offering one."""
     expired = isinstance(error, LinkExpired)
-    return render_template("link_problem.html", expired=expired, form=ResendForm()), 410 if expired else 404
+    closed = purpose == CONFIRM and closing.is_closed()
+    page = render_template(
+        "link_problem.html", expired=expired, closed=closed, confirm_days=confirm_days(), form=ResendForm()
+    )
+    return page, 410 if expired or closed else 404
+
+
+def confirm_days() -> int:
+    """How long a confirmation link works, in days, as the emails say it."""
+    return max(1, round(current_app.config["CONFIRM_MAX_AGE"] / 86400))
 
 
 def signature_from_link(
@@ -230,7 +242,7 @@ def signature_from_link(
             try:
                 signature = read_token(token, purpose)
             except (LinkExpired, LinkInvalid) as error:
-                return link_problem(error)
+                return link_problem(error, purpose)
             return view(signature, token)
 
         return wrapper
@@ -363,12 +375,16 @@ def manage(signature: Signature, token: str) -> ResponseReturnValue:
         flash(_l("Your changes are saved."), "success")
         return redirect(url_for(".manage", token=token))
     status = 422 if form.is_submitted() else 200
+    confirm_url = None  # no new confirmation link once signing has closed (closing's rule)
+    if closing.issues_confirmation_links():
+        confirm_url = url_for(".confirm", token=make_token(signature, CONFIRM))
     return render_template(
         "manage.html",
         signature=signature,
         form=form,
         token=token,
-        confirm_url=url_for(".confirm", token=make_token(signature, CONFIRM)),
+        confirm_url=confirm_url,
+        confirm_days=confirm_days(),
     ), status
 
 
@@ -393,9 +409,11 @@ def withdrawn() -> str:
 @limiter.limit(abuse.configured_limit("RESEND_LIMIT_PER_IP"), methods=["POST"])
 @per_address_limit("RESEND_LIMIT_PER_EMAIL")
 def resend() -> ResponseReturnValue:
+    """Ask for the email again. After signing has closed only a confirmed signer's private link is sent
+    (the mail worker decides, closing's rule); the pages say so, the same for every address."""
     form = ResendForm()
     if form.validate_on_submit():
-        signing.resend_confirmation(form.email.data)
+        signing.ask_again(form.email.data)
         return redirect(url_for(".check_email"))
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
