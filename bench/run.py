@@ -211,14 +211,16 @@ def outbox_poll(directory):
     return probe("outbox_probe.py", f"sqlite:///{directory / 'outbox.sqlite3'}", OUTBOX_SENT)
 
 
-DELIVERY_N = int(os.environ.get("BENCH_DELIVERY_N", "100000"))
+# The delivery copy made as the mail worker makes it, at these numbers of listed names, with the
+# seconds each may take (the most gunicorn would allow a request is 30 s: the worker makes it instead).
+DELIVERY_TARGETS = {10000: 10, 100000: 90}
+DELIVERY_MB = 600
 
 
-def delivery(directory):
-    """The delivery copy (PDF) of DELIVERY_N listed signatories, on a database of its own."""
-    return probe(
-        "delivery_probe.py", f"sqlite:///{directory / 'delivery.sqlite3'}", DELIVERY_N, directory / "delivery.pdf"
-    )
+def delivery(directory, n):
+    """The delivery copy (PDF, Chinese) of n listed signatories, on a database of its own."""
+    database = directory / f"delivery-{n}.sqlite3"
+    return probe("delivery_probe.py", n, "--url", f"sqlite:///{database}", "--out", directory / f"delivery-{n}.pdf")
 
 
 MIRROR_N = int(os.environ.get("BENCH_MIRROR_N", "100000"))
@@ -368,14 +370,16 @@ def main():
         ratio <= 1.5,
     )
 
-    say(f"Delivery copy of {DELIVERY_N:,} names ...")
-    made = delivery(directory)
-    row(
-        f"Delivery copy (PDF) of {made['names']:,} listed names",
-        f"{made['seconds']:.0f} s, {made['pages']:,} pages, peak {made['peak_mb']:.0f} MB",
-        "≤ 600 MB (bounded: made in parts)",
-        made["peak_mb"] <= 600,
-    )
+    for n, seconds in DELIVERY_TARGETS.items():
+        say(f"Delivery copy of {n:,} names ...")
+        made = delivery(directory, n)
+        row(
+            f"Delivery copy (PDF, Chinese) of {made['names']:,} listed names, made by the worker",
+            f"{made['seconds']:.1f} s, {made['pages']:,} pages, peak {made['peak_mb']:.0f} MB "
+            f"(worker {made['worker_mb']:.0f} + largest part {made['part_mb']:.0f}, {made['parts']} parts)",
+            f"≤ {seconds} s, ≤ {DELIVERY_MB} MB",
+            made["seconds"] <= seconds and made["peak_mb"] <= DELIVERY_MB,
+        )
 
     say(f"Static copy of {MIRROR_N:,} names ...")
     copied = mirror(directory)

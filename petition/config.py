@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -59,6 +59,22 @@ def env_seconds(name: str, default: str) -> float:
 def env_list(name: str) -> list[str]:
     """A list of values separated by commas or white space (SECRET_KEY_FALLBACKS)."""
     return [item for item in os.environ.get(name, "").replace(",", " ").split() if item]
+
+
+def env_entries(name: str) -> list[str]:
+    """Entries separated by semicolons (a name with its affiliation holds a comma)."""
+    return [entry.strip() for entry in os.environ.get(name, "").split(";") if entry.strip()]
+
+
+def env_date(name: str) -> date | None:
+    """A day from the environment, as 2026-12-10, or None when unset."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name}={raw!r} is not a date such as 2026-12-10.") from None
 
 
 def env_moment(name: str) -> datetime | None:
@@ -155,6 +171,24 @@ class Config:
     MAIL_LEASE_SECONDS = env_number("MAIL_LEASE_SECONDS", "300")
     # An email the server keeps deferring (4xx) or that keeps failing is marked failed after this many tries.
     MAIL_MAX_ATTEMPTS = env_number("MAIL_MAX_ATTEMPTS", "12")
+    # The delivery copy is made by the mail worker (delivery_jobs): it holds a job this long between two
+    # signs of progress; if it dies, another worker takes the job up after that, at most this many times.
+    DELIVERY_LEASE_SECONDS = env_number("DELIVERY_LEASE_SECONDS", "120")
+    DELIVERY_MAX_ATTEMPTS = env_number("DELIVERY_MAX_ATTEMPTS", "3")
+    # The delivery copy's cover. INITIATORS: who started the letter, "Name, Affiliation; Name,
+    # Affiliation" as they are to be printed; CONTACT_EMAIL: where a recipient writes to check a copy.
+    # Unset, the cover says that no initiator (or no contact) is named; it never makes one up.
+    INITIATORS = env_entries("INITIATORS")
+    CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "").strip()
+    # The date of delivery on the cover (2026-12-10); unset, the day the copy is made, said as such.
+    DELIVERY_DATE = env_date("DELIVERY_DATE")
+    # Folders holding the fonts the PDF embeds, separated by semicolons: Noto Serif CJK SC for Chinese
+    # (Debian's fonts-noto-cjk), and DejaVu for names in other scripts (Arabic, Hebrew, Georgian...).
+    # Latin, Greek and Cyrillic are set in Libertinus Serif, built into typst. No other font is used.
+    DELIVERY_FONT_DIRS = env_entries("DELIVERY_FONT_DIRS") or [
+        "/usr/share/fonts/opentype/noto",
+        "/usr/share/fonts/truetype/dejavu",
+    ]
     # How long a confirmation link works.
     CONFIRM_MAX_AGE = env_number("CONFIRM_MAX_AGE", str(7 * 24 * 3600))
 

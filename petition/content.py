@@ -62,6 +62,11 @@ def render_file(path: Path) -> Markup:
     return rendered
 
 
+def parse(text: str) -> list[Token]:
+    """Markdown as markdown-it's tokens, parsed as the site renders it (the delivery copy lays them out)."""
+    return _markdown.parse(text)
+
+
 def markdown(text: str) -> Markup:
     """Markdown an organiser wrote (an update), rendered with raw HTML off, as the letter is, and
     images from elsewhere as links (see _image)."""

@@ -223,17 +223,26 @@ class Preparation:
     run: Callable[[], int]
 
 
-def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparation | None = None) -> DeliveryReport:
-    """Send what is due now; return what happened."""
+Preparations = Preparation | Sequence[Preparation] | None
+
+
+def _steps(prepare: Preparations) -> Sequence[Preparation]:
+    if prepare is None:
+        return ()
+    return (prepare,) if isinstance(prepare, Preparation) else prepare
+
+
+def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparations = None) -> DeliveryReport:
+    """Do the preparations that are needed, in turn, then send what is due now; return what happened."""
     from .signing import settle_signings  # signing queues its emails through this module
 
     report = DeliveryReport()
-    if prepare is not None:
+    for step in _steps(prepare):
         reading_only()
-        needed = prepare.needed()
+        needed = step.needed()
         db.session.commit()
         if needed:
-            prepare.run()
+            step.run()
             db.session.commit()
     now = now or now_utc()
     reading_only()  # the look at the outbox takes no write lock, so the poll never holds up a signer
@@ -286,7 +295,7 @@ def deliver_forever(
     interval_seconds: float = 2.0,
     should_stop: Callable[[], bool] = lambda: False,
     on_report: Callable[[DeliveryReport], None] | None = None,
-    prepare: Preparation | None = None,
+    prepare: Preparations = None,
 ) -> None:
     """The worker's loop: deliver, then wait a little when there was nothing to do. An error (the
     database restarting, say) is logged and the loop goes on: a worker that dies sends nothing."""

@@ -9,7 +9,7 @@ from tests.support import PROJECT_ROOT
 CONFIGURATION = PROJECT_ROOT / "docs" / "configuration.md"
 ARCHITECTURE = PROJECT_ROOT / "docs" / "architecture.md"
 # The helpers in petition/config.py whose first argument names an environment variable.
-HELPERS = {"env_flag", "env_number", "env_seconds", "env_list", "env_moment"}
+HELPERS = {"env_flag", "env_number", "env_seconds", "env_list", "env_moment", "env_entries", "env_date"}
 NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 

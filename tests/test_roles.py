@@ -42,7 +42,7 @@ def signature_id(client, app):
 ADMIN_ONLY = [
     "/organisers/export.csv",
     "/organisers/delivery",
-    "/organisers/delivery.pdf",
+    "/organisers/delivery/copies/1.pdf",
     "/organisers/updates",
     "/organisers/bulk-hide",
 ]
@@ -77,6 +77,8 @@ def test_a_moderator_sees_addresses_and_hides_but_cannot_delete_export_or_publis
     assert moderate(client, signature_id, "delete").status_code == 403
     for path in ADMIN_ONLY:
         assert client.get(path).status_code == 403, path
+    token = csrf_token(client, "/organisers/")
+    assert client.post("/organisers/delivery/en", data={"csrf_token": token}).status_code == 403
 
 
 def test_an_admin_may_do_everything(as_role, signature_id):

@@ -64,6 +64,8 @@ ACTION_LABELS = {
     "bulk-hide": _l("bulk hid"),
     "export": _l("exported"),
     "delivery": _l("made the delivery copy"),
+    "delivery-request": _l("asked for the delivery copy"),
+    "delivery-download": _l("downloaded the delivery copy"),
     "close": _l("closed signing"),
     "reopen": _l("reopened signing"),
     "publish-update": _l("published news"),

@@ -95,6 +95,10 @@ class LogoutForm(FlaskForm):
     """Only a CSRF token: logging out is a POST so another site cannot log an organiser out."""
 
 
+class DeliveryForm(FlaskForm):
+    """Only a CSRF token: asking for a delivery copy is a POST, which another site cannot send."""
+
+
 def reason_field() -> UnboundField:
     return StringField(
         _l("Reason"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -23,10 +22,23 @@ from flask import (
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 
-from .. import abuse, accounts, audit, closing, delivery, exports, listing, moderation, news, second_factor
+from .. import (
+    abuse,
+    accounts,
+    audit,
+    closing,
+    delivery,
+    delivery_jobs,
+    exports,
+    listing,
+    moderation,
+    news,
+    second_factor,
+)
 from ..counts import current_counts
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
+from ..locales import SUPPORTED
 from ..models import Organiser, Signature, Update
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
@@ -36,6 +48,7 @@ from .forms import (
     ApprovalForm,
     BulkHideForm,
     CodeForm,
+    DeliveryForm,
     EnrolmentCodeForm,
     LoginForm,
     LogoutForm,
@@ -268,6 +281,7 @@ def dashboard() -> str:
         review=review,
         audit_entries=audit.latest_entries(),
         logout_form=LogoutForm(),
+        delivery=delivery_jobs.statuses() if current_may("delivery") else [],
     )
 
 
@@ -417,19 +431,36 @@ def delivery_html() -> ResponseReturnValue:
     return delivery.render_html(copy)
 
 
-@bp.get("/delivery.pdf")
+@bp.post("/delivery/<language>")
 @requires("delivery")
-def delivery_pdf() -> ResponseReturnValue:
-    language = _delivery_language()
-    audit.record(current_user, "delivery", f"delivery copy ({language})")
-    copy = delivery.delivery_copy(language)
-    out = io.BytesIO()
-    delivery.write_pdf(copy, out)
-    filename = f"open-letter-delivery-{language}-{copy.made_at:%Y-%m-%d}.pdf"
+def request_delivery(language: str) -> ResponseReturnValue:
+    """Ask the worker for a delivery copy; answers at once (the dashboard shows the progress)."""
+    if language not in SUPPORTED:
+        abort(404)
+    if DeliveryForm().validate_on_submit():
+        _, new = delivery_jobs.request_copy(language, current_user.email)
+        if new:
+            audit.record(current_user, "delivery-request", f"delivery copy ({language})")
+        flash(_l("The copy is being made. Reload the dashboard to see how far it got."), "success")
+    return redirect(url_for(".dashboard", _anchor="delivery"))
+
+
+@bp.get("/delivery/copies/<id:file_id>.pdf")
+@requires("delivery")
+def delivery_pdf(file_id: int) -> ResponseReturnValue:
+    """A copy the worker made, as kept; every download is in the audit log."""
+    kept = delivery_jobs.file_pdf(file_id)
+    if kept is None:
+        flash(_l("That copy has been replaced by a newer one."), "info")
+        return redirect(url_for(".dashboard", _anchor="delivery"))
+    made, pdf = kept
+    audit.record(
+        current_user, "delivery-download", f"delivery copy #{made.id} ({made.language}, list {made.list_sha256[:16]})"
+    )
     return Response(
-        out.getvalue(),
+        pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{delivery_jobs.file_name(made)}"'},
     )
 
 
