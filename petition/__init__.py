@@ -11,6 +11,7 @@ from flask import Flask
 from .catalogues import ensure_compiled
 from .config import (
     check_address_key,
+    check_addresses,
     check_list_review,
     check_production_secret,
     check_shared_limits,
@@ -33,6 +34,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     check_address_key(app.config)
     check_shared_limits(app.config)
     check_list_review(app.config)
+    check_addresses(app.config)
     ensure_compiled(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
@@ -43,6 +45,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     register_errorhandlers(app)
     register_commands(app)
     register_response_headers(app)
+    register_reach(app)
     register_template_context(app)
     register_static_files(app)
     return app
@@ -119,6 +122,12 @@ def register_response_headers(app: Flask) -> None:
     register(app)
 
 
+def register_reach(app: Flask) -> None:
+    from .reach import register
+
+    register(app)
+
+
 def register_static_files(app: Flask) -> None:
     from .static_files import register
 
@@ -170,8 +179,9 @@ def language_context() -> dict[str, object]:
     from flask import has_request_context, request, url_for
     from flask_babel import get_locale
 
-    from .links import site_origin
+    from .links import here_origin, site_origin
     from .locales import HTML_LANG, NAMES, OG_LOCALES, SUPPORTED, is_localized, page_in, switch_link
+    from .reach import building_mirror
 
     current = str(get_locale())
     if not has_request_context():  # an email being written
@@ -182,11 +192,14 @@ def language_context() -> dict[str, object]:
         "canonical_url": site_origin() + page_in(current) if localized else None,
         "og_locale": OG_LOCALES[current],
         "og_locale_alternates": [OG_LOCALES[code] for code in SUPPORTED if code != current],
-        "share_image_url": site_origin() + url_for("static", filename=f"share/card-{current}.png"),
+        "share_image_url": here_origin() + url_for("static", filename=f"share/card-{current}.png"),
         "html_lang": HTML_LANG.get(current, "en"),
         "current_language": current,
         "language_switch": [
-            (code, NAMES[code], HTML_LANG[code], switch_link(code)) for code in SUPPORTED if code != current
+            # A static copy has no switcher to remember the choice: its link is the other page itself.
+            (code, NAMES[code], HTML_LANG[code], page_in(code) if building_mirror() else switch_link(code))
+            for code in SUPPORTED
+            if code != current
         ],
         "alternates": [(HTML_LANG[code], site_origin() + page_in(code)) for code in SUPPORTED] if localized else [],
     }

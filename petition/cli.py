@@ -50,6 +50,7 @@ groups_cli = AppGroup("groups", help="The groups of signatories.")
 share_cli = AppGroup("share", help="The pictures link previews and home screens show.")
 letter_cli = AppGroup("letter", help="The letter as a whole: closing and reopening signing.")
 delivery_cli = AppGroup("delivery", help="The copy of the letter and its signatories to deliver.")
+mirror_cli = AppGroup("mirror", help="A static copy of the public site, for anyone to publish.")
 
 
 def commits(command: Callable[P, R]) -> Callable[P, R]:
@@ -385,6 +386,20 @@ def draw_share_images(out: Path | None) -> None:
     click.echo("Wrote " + ", ".join(str(path) for path in written) + ".")
 
 
+@mirror_cli.command("build")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def build_mirror(folder: Path) -> None:
+    """Make or update a static copy of the public site in FOLDER: both languages, the list, the feeds;
+    only the files that changed are written (see docs/reach.md)."""
+    from .mirror import MirrorError, build, describe
+
+    try:
+        report = build(folder)
+    except MirrorError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(describe(report, folder))
+
+
 def register(app: Flask) -> None:
     for group in (
         organisers_cli,
@@ -396,5 +411,6 @@ def register(app: Flask) -> None:
         share_cli,
         letter_cli,
         delivery_cli,
+        mirror_cli,
     ):
         app.cli.add_command(group)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
 
@@ -150,6 +151,12 @@ class Config:
 
     # The public address of the site, for links in emails.
     SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:5000")
+    # Other addresses of this same site (another domain, the server's IP address), and its onion
+    # service: a page reached at one of them links within it. Copies made by `flask mirror build`
+    # published elsewhere. Every page lists them all for readers whose network blocks one.
+    ALTERNATE_URLS = env_list("ALTERNATE_URLS")
+    ONION_URL = os.environ.get("ONION_URL", "").strip()
+    MIRROR_URLS = env_list("MIRROR_URLS")
     # Outgoing mail. With no MAIL_SERVER, emails are written to the log instead (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = env_number("MAIL_PORT", "25")
@@ -280,6 +287,19 @@ def check_list_review(config: Mapping[str, Any]) -> None:
         raise ConfigurationError(
             f"LIST_REVIEW={config.get('LIST_REVIEW')!r} is not known: use none, all or unverified."
         )
+
+
+def check_addresses(config: Mapping[str, Any]) -> None:
+    """Every address a page offers readers is a plain http(s) address with a host; the onion one ends
+    in .onion. A mistyped one would send readers nowhere, or somewhere else."""
+    named = [(name, address) for name in ("ALTERNATE_URLS", "MIRROR_URLS") for address in config.get(name) or []]
+    named += [("ONION_URL", config["ONION_URL"])] if config.get("ONION_URL") else []
+    for name, address in named:
+        parts = urlsplit(address)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigurationError(f"{name}: {address!r} is not an address such as https://letter.example.org.")
+        if name == "ONION_URL" and not parts.hostname.endswith(".onion"):
+            raise ConfigurationError(f"ONION_URL={address!r} is not an onion service's address (…….onion).")
 
 
 def check_production_secret(config: Mapping[str, Any]) -> None:

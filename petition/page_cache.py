@@ -10,6 +10,9 @@ from typing import Any, TypeVar
 
 from flask import current_app, request, session
 
+from .links import request_base
+from .reach import building_mirror
+
 _memory: dict[tuple[Any, ...], tuple[float, Any]] = {}  # key -> (expires_at, value)
 Value = TypeVar("Value")  # whatever is kept: HTML, a dict for JSON, the groups ...
 clock = time.monotonic  # what the memory reads the time from (a test can pass its own)
@@ -39,9 +42,10 @@ def cached_page(key: tuple[str, ...], render: Callable[[], Value], seconds: floa
     """The page for `key`, rendered at most once per PAGE_CACHE_SECONDS. Counts on it are at most
     that old; open pages refresh them from /api/counts."""
     seconds = current_app.config["PAGE_CACHE_SECONDS"] if seconds is None else seconds
-    if has_flashes():  # a pending message is for this reader only
+    if has_flashes() or building_mirror():  # a pending message is for this reader only; a copy is not the page
         return render()
-    return remembered(("page", *key), render, seconds)
+    # A page read at an alternate address links within it: one copy per address (links.request_base).
+    return remembered(("page", *key, request_base()), render, seconds)
 
 
 def has_flashes() -> bool:

@@ -14,7 +14,8 @@ import segno
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .links import site_link
+from .links import here_link
+from .reach import building_mirror
 
 # Where each service takes a link to share (each one's documented "share" or "intent" address).
 SERVICES = (
@@ -33,8 +34,9 @@ class ShareLink:
 
 
 def letter_url(language: str) -> str:
-    """The letter's address in `language` (/en/ or /zh/): whoever opens it reads that language."""
-    return site_link("public.index", lang=language)
+    """The letter's address in `language` (/en/ or /zh/): whoever opens it reads that language. On
+    the address the reader is at (an alternate one, the onion service), else on SITE_URL."""
+    return here_link("public.index", lang=language)
 
 
 def share_text() -> str:
@@ -43,6 +45,8 @@ def share_text() -> str:
 
 def share_links(language: str) -> list[ShareLink]:
     url, text = letter_url(language), share_text()
+    if building_mirror():  # a static copy links to no other site than the letter's own addresses
+        return [email_link(url, text)]
     links = [ShareLink(str(name), f"{base}?{urlencode(fields(url, text))}") for name, base, fields in SERVICES]
     return [email_link(url, text), *links]
 

@@ -17,9 +17,10 @@ from ..database import done_writing, reading_only, reads_only, writing_from_here
 from ..errors import render_error
 from ..extensions import csrf, limiter
 from ..headers import list_exposure, private_page
-from ..links import site_link
+from ..links import here_link, site_link
 from ..locales import localized_route
 from ..page_cache import cached_page
+from ..reach import building_mirror
 from ..redirects import safe_local_path
 from ..signatories import page_from_args
 from ..text import normalise_email
@@ -290,16 +291,20 @@ def unsubscribe(signature: Signature, token: str) -> ResponseReturnValue:
 @localized_route(bp, "/updates.atom")
 @reads_only
 def updates_feed() -> ResponseReturnValue:
-    """The news as an Atom feed, in this address's language."""
+    """The news as an Atom feed, in this address's language. Its links lead within the address it was
+    read at (a copy's are relative); its ids are SITE_URL's, the same wherever it is read."""
     language = _language()
     changed = news.last_change()
+    link = url_for if building_mirror() else here_link
     xml = render_template(
         "updates.atom.xml",
         updates=news.published_updates(),
         updated=changed or FEED_EPOCH,
         language=language,
-        letter_url=site_link("public.index", lang=language),
-        feed_url=site_link("public.updates_feed", lang=language),
+        letter_id=site_link("public.index", lang=language),
+        feed_id=site_link("public.updates_feed", lang=language),
+        letter_url=link("public.index", lang=language),
+        feed_url=link("public.updates_feed", lang=language),
     )
     # Feed readers poll: one that has this version gets 304 and no body (ETag and Last-Modified).
     response = Response(xml, mimetype="application/atom+xml")
