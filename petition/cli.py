@@ -397,6 +397,8 @@ def build_mirror(folder: Path) -> None:
         report = build(folder)
     except MirrorError as error:
         raise click.ClickException(str(error)) from None
+    finally:
+        db.session.rollback()  # the command's boundary: the build only read
     click.echo(describe(report, folder))
 
 

@@ -124,8 +124,6 @@ def build(target: Path, made_at: datetime | None = None) -> BuildReport:
             files = {**dict.fromkeys(earlier, ""), **report.digests}
             _write_manifest(target, {"incomplete": True, "files": dict(sorted(files.items()))})
         raise
-    finally:
-        db.session.rollback()  # it only read
     for stale in sorted(set(earlier) - set(report.digests)):
         _remove(target, stale)
         report.removed += 1
