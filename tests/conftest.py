@@ -160,16 +160,24 @@ def live_server(app, database, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_chromium():
+    """Playwright, once per run (its sync API cannot be started twice in one process), and the path of
+    Debian's Chromium. Fixtures launch the browsers they need from it."""
     chromium = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
     if not chromium:
         pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
+        yield playwright, chromium
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_chromium):
+    playwright, chromium = playwright_chromium
+    launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_FLAGS)
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

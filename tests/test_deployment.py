@@ -263,18 +263,13 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def chromium():
-    executable = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if not executable:
-        pytest.skip("Chromium is not installed (apt-get install chromium); .ci/run installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # The site's name leads to nginx on this machine, as DNS would lead a reader to the server.
-        rules = f"--host-resolver-rules=MAP {HOST} 127.0.0.1"
-        launched = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_FLAGS, rules])
-        yield launched
-        launched.close()
+def chromium(playwright_chromium):
+    playwright, executable = playwright_chromium
+    # The site's name leads to nginx on this machine, as DNS would lead a reader to the server.
+    rules = f"--host-resolver-rules=MAP {HOST} 127.0.0.1"
+    launched = playwright.chromium.launch(executable_path=executable, args=[*CHROMIUM_FLAGS, rules])
+    yield launched
+    launched.close()
 
 
 @pytest.fixture

@@ -73,9 +73,10 @@ def test_asking_for_the_email_again_sends_a_fresh_link_and_looks_the_same_for_an
 
 
 def without(page, typed):
-    """A page with what its signer typed, and the form's start time, replaced by placeholders."""
+    """A page with what its signer typed, and the form's token and start time, replaced by placeholders."""
     for text, placeholder in typed.items():
         page = page.replace(text, placeholder)
+    page = re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', "TOKEN", page)  # signed with the time
     return re.sub(r'name="started" type="hidden" value="[^"]*"', "STARTED", page)
 
 
