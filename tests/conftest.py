@@ -140,6 +140,7 @@ def live_server(app, database, tmp_path_factory):
         "SIGN_MIN_SECONDS": "1",
         "MAIL_SERVER": "",
         "PAGE_CACHE_SECONDS": "0",
+        "GROWTH_CACHE_SECONDS": "0",  # a test adds a signature and looks at the chart at once
         # Tests close signing from the command line and look at once (pages show it within a second).
         "CLOSING_CACHE_SECONDS": "0",
     }
