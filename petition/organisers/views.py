@@ -43,7 +43,8 @@ from ..models import Organiser, Signature, Update
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
 from ..roles import current_may, requires
-from .dashboard import REVIEW_FILTERS, latest_signatures, possible_duplicates, review_counts, review_hints
+from . import search
+from .dashboard import possible_duplicates, review_counts, review_hints
 from .forms import (
     ApprovalForm,
     BulkHideForm,
@@ -267,18 +268,23 @@ def logout() -> ResponseReturnValue:
 
 @bp.get("/")
 def dashboard() -> str:
-    review = request.args.get("review", "all")
-    if review not in REVIEW_FILTERS:
-        review = "all"
+    """The counts, the mail that failed, any signature (searched, filtered, a page at a time, see
+    search.py), and the audit log."""
+    asked = search.read_request(request.args, may_see_emails=current_may("see-emails"))
+    tabs = review_counts()
+    page = search.find(asked, tabs)
     return render_template(
         "organisers/dashboard.html",
         counts=current_counts(),
-        review_counts=review_counts(),
+        review_counts=tabs,
         outbox=outbox_summary(),
         outbox_problems=outbox_problems(),
-        signatures=(signatures := latest_signatures(review)),
-        duplicates=possible_duplicates(signatures),
-        review=review,
+        signatures=page.signatures,
+        duplicates=possible_duplicates(page.signatures),
+        review=asked.filters.review,
+        filters=asked.filters,
+        problems=asked.problems,
+        page=page,
         audit_entries=audit.latest_entries(),
         logout_form=LogoutForm(),
         delivery=delivery_jobs.statuses() if current_may("delivery") else [],
