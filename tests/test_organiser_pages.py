@@ -123,10 +123,12 @@ def organiser_pages(client, ids, update_id):
         return client.post(path, data={**data, "csrf_token": csrf_token(client, form_at)})
 
     detail = f"/organisers/signatures/{ids[0]}"
+    news = {"published_on": "2026-12-01", "title_en": "T", "title_zh": "标题", "body_en": "A\nB", "body_zh": "甲\n乙"}
     pages += [
         ("bulk hide preview", post("/organisers/bulk-hide", "/organisers/bulk-hide", domain="x.org")),
         ("delete asks", post(f"{detail}/delete", detail, reason="r")),
         ("hide without a reason", post(f"{detail}/hide", detail)),
+        ("news preview", post("/organisers/updates", "/organisers/updates", preview="yes", email="y", **news)),
     ]
     return pages
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
 from .. import (
     abuse,
@@ -380,18 +383,36 @@ def updates() -> ResponseReturnValue:
     form = UpdateForm()
     if request.method == "GET":
         form.published_on.data = datetime.now(UTC).date()
+    preview = None
     if form.validate_on_submit():
-        news.publish(
-            current_user,
-            published_on=form.published_on.data,
-            titles=form.titles(),
-            bodies=form.bodies(),
-            email=form.email.data,
-        )
-        flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
-        return redirect(url_for(".updates"))
-    page = render_template("organisers/updates.html", form=form, updates=news.all_updates(), withdraw=ModerationForm())
+        if request.form.get("preview"):
+            # Shown above the form as typed; nothing is saved until Publish.
+            preview = [
+                replace(shown, page=_news_as_on_the_page(shown))
+                for shown in news.preview(
+                    published_on=form.published_on.data, titles=form.titles(), bodies=form.bodies()
+                )
+            ]
+        else:
+            news.publish(
+                current_user,
+                published_on=form.published_on.data,
+                titles=form.titles(),
+                bodies=form.bodies(),
+                email=form.email.data,
+            )
+            flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
+            return redirect(url_for(".updates"))
+    page = render_template(
+        "organisers/updates.html", form=form, updates=news.all_updates(), withdraw=ModerationForm(), preview=preview
+    )
     return page, 422 if form.errors else 200
+
+
+def _news_as_on_the_page(shown: news.Preview) -> Markup:
+    """The news as the letter's page in that language shows it (the same macro renders both)."""
+    with force_locale(shown.language):
+        return Markup(render_template("organisers/_news_preview.html", update=shown.update, language=shown.language))
 
 
 def _update_or_404(update_id: int) -> Update:
