@@ -52,7 +52,7 @@ def as_role(app, client, runner):
 
 def listed_ids(html):
     """The signature numbers in the dashboard's table, in order."""
-    table = html.split('<table class="data-table">', 1)[1].split("</table>", 1)[0]
+    table = html.split('<table class="data-table" id="signatures">', 1)[1].split("</table>", 1)[0]
     return [int(n) for n in re.findall(r"<tr>\s*<td>(\d+)</td>", table)]
 
 
