@@ -137,7 +137,7 @@ def register_static_files(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal
 
-    from .content import hint, markdown
+    from .content import hint, markdown, news_markdown
     from .groups import all_groups, label_of
     from .links import site_link
     from .locales import local_date
@@ -150,6 +150,7 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["group_label"] = label_of
     app.jinja_env.globals["letter_url"] = letter_url
     app.jinja_env.globals["markdown"] = markdown
+    app.jinja_env.globals["news_markdown"] = news_markdown
     app.jinja_env.globals["content_hint"] = hint
     app.jinja_env.globals["share_links"] = share_links
 

@@ -14,12 +14,15 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import escape
 
+from .content import paragraph_per_line
 from .markdown_cjk import chinese_aware
 
-# The same dialect as the site's pages (content.markdown), with raw HTML off.
+# The same dialect as the site's pages (content.news_markdown), with raw HTML off, and a paragraph
+# for each line typed, as the page shows them.
 _markdown = chinese_aware(
     MarkdownIt("commonmark", {"html": False, "typographer": True}).enable(["replacements", "smartquotes"])
 )
+_markdown.core.ruler.push("paragraph_per_line", paragraph_per_line)
 
 _URL = re.compile(r"https?://[^\s<>\"'）」】，。]+[^\s<>\"'）」】，。.,:;!?)]")
 

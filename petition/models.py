@@ -541,13 +541,17 @@ class DeliveryJob(Model):
     error: Mapped[str | None] = mapped_column(String(500))
 
 
-# Rules the database keeps with triggers, which the models cannot declare: the counters, and an
-# audit log that refuses changes. The migrations create them; a test checks they are all there.
+# Rules the database keeps with triggers, which the models cannot declare: the counters, an audit
+# log that refuses changes, and (SQLite) the search index. The migrations create them; a test checks
+# they are all there.
 TRIGGERS = {
     "sqlite": {
         "signature_counts_insert",
         "signature_counts_delete",
         "signature_counts_update",
+        "signature_search_insert",
+        "signature_search_delete",
+        "signature_search_update",
         "audit_log_no_update",
         "audit_log_no_delete",
     },
@@ -560,3 +564,8 @@ TRIGGERS = {
         "audit_log_no_truncate",
     },
 }
+
+# The words of every signature's name and affiliation, for the organisers' search (migration 0021,
+# petition/organisers/search.py): on SQLite an FTS5 table of this name (with its shadow tables
+# signature_search_*), on PostgreSQL a GIN index. Neither is a table the models describe.
+SEARCH_INDEX = {"sqlite": "signature_search", "postgresql": "ix_signatures_search"}

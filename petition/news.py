@@ -9,18 +9,22 @@ queued twice sends nothing twice. Queued emails are spread out to NEWS_PER_MINUT
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext
+from flask_babel import force_locale, gettext
+from markupsafe import Markup
 from sqlalchemy import Select, delete, func, select
 
 from . import audit
-from .email_text import markdown_as_text
+from .email_text import html_version, language_of, markdown_as_text
 from .extensions import db
 from .links import site_link
+from .locales import SUPPORTED
 from .models import Organiser, OutgoingEmail, Signature, Update, now_utc
 from .outbox import queue_batch
 from .signer_emails import in_their_languages, render_email
@@ -70,6 +74,46 @@ def publish(
     db.session.flush()
     audit.record(organiser, "publish-update", f"update #{update.id}", "emailed to subscribers" if email else "")
     return update
+
+
+@dataclass(frozen=True)
+class Preview:
+    """News as it will read, in one language: on the letter's page, and as the email to a signer."""
+
+    language: str
+    update: Update
+    subject: str
+    text: str  # the email's plain text, as sent
+    html: str  # the email's HTML part, made from the text as the mailer makes it
+    page: Markup | None = None  # the news on the letter's page (the view renders it: a template)
+
+    @property
+    def html_body(self) -> Markup:
+        """The HTML part's body, to show inside a page (html_version escaped the text in it)."""
+        found = re.search(r"<body[^>]*>(.*)</body>", self.html, re.S)
+        return Markup(found.group(1) if found else "")
+
+
+def preview(*, published_on: date, titles: dict[str, str], bodies: dict[str, str]) -> list[Preview]:
+    """How news will read before it is published, in each language, made by the code that makes the
+    real page and the real emails (news_email, email_text.html_version); nothing is saved. The
+    email is the one a signer in that language would get, with a link to stop the news that names
+    no one."""
+    update = Update(
+        published_on=published_on,
+        title_en=titles["en"],
+        title_zh=titles["zh"],
+        body_en=bodies["en"],
+        body_zh=bodies["zh"],
+    )
+    previews = []
+    for language in SUPPORTED:
+        reader = Signature(id=0, secret="preview", language=language, email="")
+        with force_locale(language):
+            email = news_email(update, reader)
+        subject, text = str(email["subject"]), str(email["body"])
+        previews.append(Preview(language, update, subject, text, html_version(text, language_of(subject))))
+    return previews
 
 
 def edit(

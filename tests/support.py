@@ -37,6 +37,11 @@ def drop_everything():
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
         return
+    with db.engine.begin() as connection:  # a full-text table drops its own shadow tables with it
+        for (name,) in connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%'"
+        ).all():
+            connection.exec_driver_sql(f'DROP TABLE "{name}"')
     existing = MetaData()
     existing.reflect(bind=db.engine)
     existing.drop_all(bind=db.engine)

@@ -175,6 +175,13 @@ def test_signing_and_confirming_work_with_javascript_off(page_for, live_server, 
     assert page.elsewhere == []
 
 
+def in_organiser_header(page, role, name):
+    """A link or button of the organisers' header; on a phone its menu is opened first."""
+    if page.locator(".nav-menu summary").is_visible():
+        page.locator(".nav-menu summary").click()
+    return page.locator("header").get_by_role(role, name=name, exact=True)
+
+
 @pytest.mark.parametrize("width", [390, 1280])
 def test_an_organiser_logs_in_reviews_hides_with_a_reason_and_logs_out(page_for, live_server, app, width):
     email = f"organiser.browser.{width}@example.org"
@@ -199,7 +206,7 @@ def test_an_organiser_logs_in_reviews_hides_with_a_reason_and_logs_out(page_for,
     page.goto(live_server + "/organisers/?review=hidden")
     assert page.get_by_text(f"Suspicious Name {width}").is_visible()
     assert page.get_by_text("checking with the university").is_visible(), "the audit log has the reason"
-    page.get_by_role("button", name="Log out").click()
+    in_organiser_header(page, "button", "Log out").click()
     page.goto(live_server + "/organisers/")
     page.wait_for_url("**/organisers/login**")
     assert page.elsewhere == [] and page.console_errors == []
@@ -350,7 +357,7 @@ def test_an_organiser_enrols_an_authenticator_by_its_qr_code_and_then_logs_in_wi
     page = page_for(width=width)
     log_in_in_browser(page, live_server, email)
     page.wait_for_url("**/organisers/")
-    page.get_by_role("link", name=email).click()
+    in_organiser_header(page, "link", "Account").click()
     page.get_by_role("link", name="Set up two-factor sign-in").click()
     page.wait_for_url("**/organisers/enrol")
     assert no_sideways_scrolling(page)
@@ -364,8 +371,8 @@ def test_an_organiser_enrols_an_authenticator_by_its_qr_code_and_then_logs_in_wi
     page.get_by_role("link", name="I have kept them: continue").click()
     assert "on since" in page.content()
 
-    page.get_by_role("link", name="Dashboard").click()
-    page.get_by_role("button", name="Log out").click()
+    in_organiser_header(page, "link", "Dashboard").click()
+    in_organiser_header(page, "button", "Log out").click()
     log_in_in_browser(page, live_server, email)
     page.wait_for_url("**/organisers/login/code")
     page.get_by_label("Code", exact=True).fill(pyotp.TOTP(secret).at(time.time() + 30))  # the next window: not a replay
@@ -400,7 +407,7 @@ def test_a_moderator_approves_a_name_waiting_for_review_and_it_joins_the_list(pa
     assert page.get_by_role("link", name="Download confirmed signatures (CSV)").count() == 0, (
         "a moderator does not export"
     )
-    page.get_by_role("link", name="Names to review").click()
+    in_organiser_header(page, "link", "Names to review").click()
     page.get_by_role("row", name=name).get_by_role("button", name="Approve listing").click()
     page.wait_for_url("**/organisers/?review=listing")
     assert "Approved: the name is on the public list." in page.content()

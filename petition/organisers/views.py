@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -19,8 +20,10 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 
 from .. import (
     abuse,
@@ -43,7 +46,8 @@ from ..models import Organiser, Signature, Update
 from ..outbox import outbox_problems, outbox_summary
 from ..redirects import safe_local_path
 from ..roles import current_may, requires
-from .dashboard import REVIEW_FILTERS, latest_signatures, possible_duplicates, review_counts, review_hints
+from . import search
+from .dashboard import possible_duplicates, review_counts, review_hints
 from .forms import (
     ApprovalForm,
     BulkHideForm,
@@ -267,18 +271,23 @@ def logout() -> ResponseReturnValue:
 
 @bp.get("/")
 def dashboard() -> str:
-    review = request.args.get("review", "all")
-    if review not in REVIEW_FILTERS:
-        review = "all"
+    """The counts, the mail that failed, any signature (searched, filtered, a page at a time, see
+    search.py), and the audit log."""
+    asked = search.read_request(request.args, may_see_emails=current_may("see-emails"))
+    tabs = review_counts()
+    page = search.find(asked, tabs)
     return render_template(
         "organisers/dashboard.html",
         counts=current_counts(),
-        review_counts=review_counts(),
+        review_counts=tabs,
         outbox=outbox_summary(),
         outbox_problems=outbox_problems(),
-        signatures=(signatures := latest_signatures(review)),
-        duplicates=possible_duplicates(signatures),
-        review=review,
+        signatures=page.signatures,
+        duplicates=possible_duplicates(page.signatures),
+        review=asked.filters.review,
+        filters=asked.filters,
+        problems=asked.problems,
+        page=page,
         audit_entries=audit.latest_entries(),
         logout_form=LogoutForm(),
         delivery=delivery_jobs.statuses() if current_may("delivery") else [],
@@ -374,18 +383,36 @@ def updates() -> ResponseReturnValue:
     form = UpdateForm()
     if request.method == "GET":
         form.published_on.data = datetime.now(UTC).date()
+    preview = None
     if form.validate_on_submit():
-        news.publish(
-            current_user,
-            published_on=form.published_on.data,
-            titles=form.titles(),
-            bodies=form.bodies(),
-            email=form.email.data,
-        )
-        flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
-        return redirect(url_for(".updates"))
-    page = render_template("organisers/updates.html", form=form, updates=news.all_updates(), withdraw=ModerationForm())
+        if request.form.get("preview"):
+            # Shown above the form as typed; nothing is saved until Publish.
+            preview = [
+                replace(shown, page=_news_as_on_the_page(shown))
+                for shown in news.preview(
+                    published_on=form.published_on.data, titles=form.titles(), bodies=form.bodies()
+                )
+            ]
+        else:
+            news.publish(
+                current_user,
+                published_on=form.published_on.data,
+                titles=form.titles(),
+                bodies=form.bodies(),
+                email=form.email.data,
+            )
+            flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
+            return redirect(url_for(".updates"))
+    page = render_template(
+        "organisers/updates.html", form=form, updates=news.all_updates(), withdraw=ModerationForm(), preview=preview
+    )
     return page, 422 if form.errors else 200
+
+
+def _news_as_on_the_page(shown: news.Preview) -> Markup:
+    """The news as the letter's page in that language shows it (the same macro renders both)."""
+    with force_locale(shown.language):
+        return Markup(render_template("organisers/_news_preview.html", update=shown.update, language=shown.language))
 
 
 def _update_or_404(update_id: int) -> Update:
