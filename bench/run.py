@@ -53,7 +53,7 @@ def site_env(database_url, **extra):
         "DATABASE_URL": database_url,
         "SECRET_KEY": "benchmark-secret-not-for-production",
         # Production refuses the development key; this one is as public as the secret above.
-        "ADDRESS_KEY": "YmVuY2htYXJrLWFkZHJlc3Mta2V5LW9mLTMyYnl0ZXM",
+        "ADDRESS_KEY": seed.BENCH_ADDRESS_KEY,
         "PETITION_ENV": "production",
         "SITE_URL": "http://127.0.0.1",
         "RATELIMIT_ENABLED": "false",
