@@ -137,6 +137,7 @@ def register_static_files(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal
 
+    from . import inbound
     from .content import hint, markdown, news_markdown
     from .groups import all_groups, label_of
     from .links import site_link
@@ -154,6 +155,7 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["content_hint"] = hint
     app.jinja_env.globals["share_links"] = share_links
 
+    inbound.register(app)
     app.context_processor(language_context)
     app.context_processor(closing_context)
 

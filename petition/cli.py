@@ -21,6 +21,7 @@ from . import (
     delivery_jobs,
     exports,
     groups,
+    inbound,
     news,
     outbox,
     privacy,
@@ -43,7 +44,7 @@ R = TypeVar("R")
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
-mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox.")
+mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox; take the mail that comes in.")
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
@@ -416,3 +417,4 @@ def register(app: Flask) -> None:
         mirror_cli,
     ):
         app.cli.add_command(group)
+    mail_cli.add_command(inbound.receive_command)
