@@ -171,6 +171,16 @@ class Config:
     MAIL_LEASE_SECONDS = env_number("MAIL_LEASE_SECONDS", "300")
     # An email the server keeps deferring (4xx) or that keeps failing is marked failed after this many tries.
     MAIL_MAX_ATTEMPTS = env_number("MAIL_MAX_ATTEMPTS", "12")
+    # Incoming mail (`flask mail fetch`): the mailbox signers write to, imaps://user:password@host/INBOX
+    # (or imap:// with STARTTLS; never without TLS). Empty: nothing is fetched.
+    IMAP_URL = os.environ.get("IMAP_URL", "")
+    # Certificates to trust for IMAP besides the system's (a mail server with its own CA).
+    IMAP_CA_FILE = os.environ.get("IMAP_CA_FILE", "")
+    # Where a message that could not be handled, or was too large to read, is moved (created if missing).
+    IMAP_FAILED_FOLDER = os.environ.get("IMAP_FAILED_FOLDER", "Failed")
+    # What `mail fetch` hands each message to; None: inbound_imap.sign_by_email. Not a setting: tests
+    # give their own.
+    INBOUND_HANDLER = None
     # The delivery copy is made by the mail worker (delivery_jobs): it holds a job this long between two
     # signs of progress; if it dies, another worker takes the job up after that, at most this many times.
     DELIVERY_LEASE_SECONDS = env_number("DELIVERY_LEASE_SECONDS", "120")
@@ -255,6 +265,7 @@ class TestConfig(Config):
     ADDRESS_KEY = "dGVzdC1vbmx5LWFkZHJlc3Mta2V5LW9mLTMyYnl0ZXM"  # base64 of "test-only-address-key-of-32bytes"
     SITE_URL = "https://letter.example.org"
     MAIL_SERVER = ""
+    IMAP_URL = ""  # tests name their own mailbox (a Dovecot of their own)
     RATELIMIT_STORAGE_URI = "memory://"
     # Limits stay on (Flask-Limiter keeps one state for all apps in a process), but high enough
     # that only the tests about limits, which lower them, ever reach them.
