@@ -158,6 +158,8 @@ def connected(mailbox: Mailbox, ca_file: str = "") -> Iterator[imaplib.IMAP4]:
     try:
         try:
             connection.login(mailbox.user, mailbox.password)
+        except imaplib.IMAP4.abort:
+            raise  # the connection broke: worth trying again
         except imaplib.IMAP4.error as error:
             raise ImapRefused(
                 f"The IMAP server at {where} refused the login of {mailbox.user}: {error}. Check IMAP_URL."

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from petition.addresses import email_hash
 from petition.extensions import db
-from petition.inbound_imap import sign_by_email, site_handler
+from petition.inbound_imap import fetch_all, fetch_forever, sign_by_email, site_handler
 from petition.models import InboundMessage, Signature
 from tests.support import (
     PROJECT_ROOT,
@@ -112,6 +112,23 @@ def test_starttls_on_the_plain_port_reads_the_mailbox_too(fetching, dovecot):
     with settings(fetching, IMAP_URL=dovecot.url("imap")):
         result = fetch(fetching)
     assert result.exit_code == 0, result.output
+    assert len(emails_to(fetching, ADDRESSES[0])) == 1
+    assert dovecot.messages("INBOX") == []
+
+
+def test_watching_fetches_mail_as_it_arrives(fetching, dovecot):
+    looks, reports = [], []
+
+    def look():
+        looks.append(fetch_all(sign_from_email, dovecot.url(), ca_file=str(dovecot.certificate)))
+        if len(looks) == 1:  # mail arrives while the worker waits
+            dovecot.deliver(email_from("Ada Lovelace", ADDRESSES[0]))
+        return looks[-1]
+
+    with fetching.app_context():
+        fetch_forever(look, 0.1, should_stop=lambda: bool(reports), on_report=reports.append)
+
+    assert [report.handled for report in looks] == [0, 1]
     assert len(emails_to(fetching, ADDRESSES[0])) == 1
     assert dovecot.messages("INBOX") == []
 
