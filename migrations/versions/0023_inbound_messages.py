@@ -2,7 +2,7 @@
 by its mailbox, the folder's UIDVALIDITY and its UID, in the transaction that handles it, so a run
 stopped before the message left the mailbox never handles it twice.
 
-Revision ID: 0026
+Revision ID: 0023
 Revises: 0022
 Create Date: 2026-12-06
 
@@ -10,7 +10,7 @@ Create Date: 2026-12-06
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0026'
+revision = '0023'
 down_revision = '0022'
 branch_labels = None
 depends_on = None
