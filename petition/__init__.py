@@ -10,7 +10,6 @@ from flask import Flask
 
 from .catalogues import ensure_compiled
 from .config import (
-    check_address_key,
     check_addresses,
     check_initiators,
     check_list_review,
@@ -18,6 +17,7 @@ from .config import (
     check_shared_limits,
     config_for_environment,
 )
+from .sealing import check_address_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
