@@ -10,8 +10,6 @@ from petition.extensions import db
 from petition.models import LetterVersion, Signature
 from tests.support import PROJECT_ROOT, csrf_token, sign_as, signature_form
 
-WORKERS = 8
-
 
 @pytest.fixture
 def site(app_factory, tmp_path):
@@ -105,40 +103,55 @@ def test_each_signature_records_the_version_its_signer_read(site):
     assert reasons == ["first publication", "wording"], "a version published by hand is not published again"
 
 
-def test_signings_settled_at_once_by_several_workers_publish_one_version_1(app_factory, tmp_path):
-    """Each worker settles its own signing in its own transaction, all at the same moment: the database
-    lets one version 1 in, and every signature records it."""
+def test_two_workers_settling_the_first_signings_at_once_publish_one_version_1(app_factory, tmp_path):
+    """One worker has published version 1 with its signing, not yet committed, when a second worker
+    settles another: the second waits for the first, then adds no version of its own (the database's
+    rule, not a look before the insert), and both signatures record version 1."""
+    import threading
+
     from petition.models import OutgoingEmail
     from petition.signer_emails import SIGNED
     from petition.signing import settle_signings
-    from tests.test_concurrency import run_at_once
 
     content = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "petition" / "content", content)
-    workers = [app_factory(CONTENT_DIR=str(content)) for _ in range(WORKERS)]
-    client = workers[0].test_client()
-    for i in range(WORKERS):
-        form = {**signature_form(email=f"signer{i}@example.org"), "csrf_token": csrf_token(client, "/sign")}
+    first, second = app_factory(CONTENT_DIR=str(content)), app_factory(CONTENT_DIR=str(content))
+    client = first.test_client()
+    for email in ("one@example.org", "two@example.org"):
+        form = {**signature_form(email=email), "csrf_token": csrf_token(client, "/sign")}
         assert client.post("/sign", data=form).status_code == 302
-    with workers[0].app_context():
+    with first.app_context():
         rows = db.session.execute(select(OutgoingEmail.id).where(OutgoingEmail.template == SIGNED)).scalars().all()
-    assert len(rows) == WORKERS
 
-    def settle(i):
-        with workers[i].app_context():
+    def settle(app, row):
+        mine = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.id == row)).scalars().all()
+        assert settle_signings(mine)[1] == {}
+
+    errors = []
+
+    def second_worker():
+        with second.app_context():
             try:
-                mine = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.id == rows[i])).scalars().all()
-                _, problems = settle_signings(mine)
+                settle(second, rows[1])
                 db.session.commit()
-                return problems
+            except Exception as error:  # collected, so the test can say what went wrong
+                errors.append(error)
             finally:
                 db.session.remove()
 
-    results, errors = run_at_once(WORKERS, settle)
-    assert errors == [] and results == [{}] * WORKERS
-    with workers[0].app_context():
+    with first.app_context():
+        settle(first, rows[0])  # version 1 published in this transaction, not yet committed
+        waiting = threading.Thread(target=second_worker)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive(), "the second worker waits for the first"
+        db.session.commit()
+        db.session.remove()
+    waiting.join()
+    assert errors == []
+    with first.app_context():
         assert db.session.execute(select(LetterVersion.number)).scalars().all() == [1]
-        assert db.session.execute(select(Signature.letter_version)).scalars().all() == [1] * WORKERS
+        assert db.session.execute(select(Signature.letter_version)).scalars().all() == [1, 1]
 
 
 def test_before_the_first_version_the_file_is_shown_and_no_version_is_claimed(site):
