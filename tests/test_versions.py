@@ -123,7 +123,7 @@ def test_two_workers_settling_the_first_signings_at_once_publish_one_version_1(a
     with first.app_context():
         rows = db.session.execute(select(OutgoingEmail.id).where(OutgoingEmail.template == SIGNED)).scalars().all()
 
-    def settle(app, row):
+    def settle(row):
         mine = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.id == row)).scalars().all()
         assert settle_signings(mine)[1] == {}
 
@@ -132,7 +132,7 @@ def test_two_workers_settling_the_first_signings_at_once_publish_one_version_1(a
     def second_worker():
         with second.app_context():
             try:
-                settle(second, rows[1])
+                settle(rows[1])
                 db.session.commit()
             except Exception as error:  # collected, so the test can say what went wrong
                 errors.append(error)
@@ -140,7 +140,7 @@ def test_two_workers_settling_the_first_signings_at_once_publish_one_version_1(a
                 db.session.remove()
 
     with first.app_context():
-        settle(first, rows[0])  # version 1 published in this transaction, not yet committed
+        settle(rows[0])  # version 1 published in this transaction, not yet committed
         waiting = threading.Thread(target=second_worker)
         waiting.start()
         waiting.join(0.5)
