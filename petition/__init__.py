@@ -11,6 +11,7 @@ from flask import Flask
 from .catalogues import ensure_compiled
 from .config import (
     check_addresses,
+    check_initiators,
     check_list_review,
     check_production_secret,
     check_shared_limits,
@@ -35,6 +36,8 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     check_shared_limits(app.config)
     check_list_review(app.config)
     check_addresses(app.config)
+    if warning := check_initiators(app.config):
+        app.logger.warning(warning)
     ensure_compiled(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
@@ -139,6 +142,8 @@ def register_template_context(app: Flask) -> None:
 
     from .content import hint, markdown, news_markdown
     from .groups import all_groups, label_of
+    from .initiators import contact_email
+    from .initiators import named as initiators_named
     from .links import site_link
     from .locales import local_date
     from .sharing import letter_url, share_links
@@ -153,6 +158,9 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["news_markdown"] = news_markdown
     app.jinja_env.globals["content_hint"] = hint
     app.jinja_env.globals["share_links"] = share_links
+    # Who is behind the letter: the letter page, the privacy page and every email's footer.
+    app.jinja_env.globals["initiators_named"] = initiators_named
+    app.jinja_env.globals["contact_email"] = contact_email
 
     app.context_processor(language_context)
     app.context_processor(closing_context)

@@ -165,7 +165,9 @@ class Config:
     MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE", "")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Open letter <letter@localhost>")
+    # The From address. A bare address goes out under the letter's name, in the email's language; a
+    # name given with it ("Name <address>") is used as it is.
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "letter@localhost")
     MAIL_TIMEOUT_SECONDS = 20
     # A worker holds an email this long while sending it; if it dies, another takes it after that.
     MAIL_LEASE_SECONDS = env_number("MAIL_LEASE_SECONDS", "300")
@@ -185,9 +187,11 @@ class Config:
     # signs of progress; if it dies, another worker takes the job up after that, at most this many times.
     DELIVERY_LEASE_SECONDS = env_number("DELIVERY_LEASE_SECONDS", "120")
     DELIVERY_MAX_ATTEMPTS = env_number("DELIVERY_MAX_ATTEMPTS", "3")
-    # The delivery copy's cover. INITIATORS: who started the letter, "Name, Affiliation; Name,
-    # Affiliation" as they are to be printed; CONTACT_EMAIL: where a recipient writes to check a copy.
-    # Unset, the cover says that no initiator (or no contact) is named; it never makes one up.
+    # Who is behind the letter. INITIATORS: who started it, "Name, Affiliation; Name, Affiliation" as
+    # they are to be printed; CONTACT_EMAIL: where readers, signers (about their data) and the
+    # recipients of the delivery copy write. Shown on the letter page, the privacy page, in every
+    # email's footer and on the delivery copy's cover. Unset, none of them names anyone (the cover
+    # says so); it never makes one up. Production warns at start (check_initiators).
     INITIATORS = env_entries("INITIATORS")
     CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "").strip()
     # The date of delivery on the cover (2026-12-10); unset, the day the copy is made, said as such.
@@ -311,6 +315,28 @@ def check_addresses(config: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"{name}: {address!r} is not an address such as https://letter.example.org.")
         if name == "ONION_URL" and not parts.hostname.endswith(".onion"):
             raise ConfigurationError(f"ONION_URL={address!r} is not an onion service's address (…….onion).")
+
+
+def check_initiators(config: Mapping[str, Any]) -> str | None:
+    """A warning for production when the site names nobody behind the letter (a reader cannot tell
+    who speaks, a signer whom to ask about their data), or None. Not an error: the site works."""
+    if config.get("ENV_NAME") != "production":
+        return None
+    what = {
+        "INITIATORS": ("name nobody who started the letter", 'INITIATORS="Name, Affiliation; Name, Affiliation"'),
+        "CONTACT_EMAIL": (
+            "give no address to write to (where signers ask to see or erase their data)",
+            "CONTACT_EMAIL to an address the initiators read",
+        ),
+    }
+    missing = [name for name in what if not config.get(name)]
+    if not missing:
+        return None
+    return (
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the letter page, the privacy "
+        f"page and every email {' and '.join(what[name][0] for name in missing)}. "
+        f"Set {' and '.join(what[name][1] for name in missing)}, in the settings file (docs/configuration.md)."
+    )
 
 
 def check_production_secret(config: Mapping[str, Any]) -> None:

@@ -339,7 +339,7 @@ def letter_versions() -> str:
         (version, versions.changes(version, published[i + 1] if i + 1 < len(published) else None, language))
         for i, version in enumerate(published)
     ]
-    return render_template("versions.html", history=history, language=language)
+    return render_template("versions.html", history=history, language=language, version_reason=versions.reason)
 
 
 @localized_route(bp, "/thanks")
