@@ -205,7 +205,7 @@ class Config:
     RESEND_LIMIT_PER_EMAIL = os.environ.get("RESEND_LIMIT_PER_EMAIL", "3 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "60 per hour")
     # Confirming with the emailed code: tries per client, and per address typed (right or wrong; an
-    # eight-digit code at five tries an hour would take thousands of years to guess).
+    # eight-digit code at five tries an hour would take centuries to guess).
     CODE_LIMIT_PER_IP = os.environ.get("CODE_LIMIT_PER_IP", "60 per hour")
     CODE_LIMIT_PER_EMAIL = os.environ.get("CODE_LIMIT_PER_EMAIL", "5 per hour")
     # The list of names and its API, per client: a reader turns a few pages a minute; a harvester
