@@ -235,3 +235,14 @@ def test_the_code_page_is_private_and_in_both_languages(client):
         assert 'autocomplete="one-time-code"' in html and 'inputmode="numeric"' in html
     resend = client.get("/en/resend").get_data(as_text=True)
     assert "also has a code" in resend and 'href="/en/confirm"' in resend
+
+
+def test_signing_again_before_confirming_sends_a_new_code_and_the_old_one_stops_working(app, client):
+    sign_as(client, email="twice@example.org", name="First Try")
+    old = code_in_latest_email(app, "twice@example.org")
+    sign_as(client, email="twice@example.org", name="Second Try")
+    new = code_in_latest_email(app, "twice@example.org")
+    assert new != old
+    assert type_code(client, "twice@example.org", old).status_code == 422
+    assert type_code(client, "twice@example.org", new).status_code == 302
+    assert is_confirmed(app, "twice@example.org")

@@ -341,11 +341,12 @@ def confirm_with_code() -> ResponseReturnValue:
         return link_problem(error, CONFIRM)
     if signature.is_confirmed:
         return confirmation_page(signature, ButtonForm())  # "already confirmed", as the link shows it
-    signature_id = signature.id
+    signature_id, secret = signature.id, signature.secret
     writing_from_here()
-    # Read again in the transaction that writes: withdrawn or confirmed a moment ago, it says so.
+    # Read again in the transaction that writes: withdrawn, or signed again (a new secret, so a new
+    # code) a moment ago, the code no longer goes with it.
     fresh = db.session.get(Signature, signature_id)
-    if fresh is None:
+    if fresh is None or fresh.secret != secret:
         form.code.errors = [*form.code.errors, WRONG_CODE]
         return render_template("confirm_code.html", form=form), 422
     return confirmed(fresh)
