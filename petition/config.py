@@ -218,6 +218,10 @@ class Config:
     RESEND_LIMIT_PER_IP = os.environ.get("RESEND_LIMIT_PER_IP", "60 per hour")
     RESEND_LIMIT_PER_EMAIL = os.environ.get("RESEND_LIMIT_PER_EMAIL", "3 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "60 per hour")
+    # Confirming with the emailed code: tries per client, and per address typed (right or wrong; an
+    # eight-digit code at five tries an hour would take centuries to guess).
+    CODE_LIMIT_PER_IP = os.environ.get("CODE_LIMIT_PER_IP", "60 per hour")
+    CODE_LIMIT_PER_EMAIL = os.environ.get("CODE_LIMIT_PER_EMAIL", "5 per hour")
     # The list of names and its API, per client: a reader turns a few pages a minute; a harvester
     # walking a long list 100 names at a time is slowed to days.
     LIST_LIMIT_PER_IP = os.environ.get("LIST_LIMIT_PER_IP", "30 per minute;300 per day")
@@ -276,6 +280,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     SIGN_LIMIT_PER_IP = SIGN_LIMIT_PER_EMAIL = "100000 per hour"
     RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = LIST_LIMIT_PER_IP = "100000 per hour"
+    CODE_LIMIT_PER_IP = CODE_LIMIT_PER_EMAIL = "100000 per hour"
     SIGN_MIN_SECONDS = 0
     PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
     GROUPS_CACHE_SECONDS = 0  # each test starts from the migrated groups; test_groups turns it on
