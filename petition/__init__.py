@@ -10,13 +10,14 @@ from flask import Flask
 
 from .catalogues import ensure_compiled
 from .config import (
-    check_address_key,
     check_addresses,
+    check_initiators,
     check_list_review,
     check_production_secret,
     check_shared_limits,
     config_for_environment,
 )
+from .sealing import check_address_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,8 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     check_shared_limits(app.config)
     check_list_review(app.config)
     check_addresses(app.config)
+    if warning := check_initiators(app.config):
+        app.logger.warning(warning)
     ensure_compiled(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
@@ -140,6 +143,8 @@ def register_template_context(app: Flask) -> None:
     from . import inbound
     from .content import hint, markdown, news_markdown
     from .groups import all_groups, label_of
+    from .initiators import contact_email
+    from .initiators import named as initiators_named
     from .links import site_link
     from .locales import local_date
     from .sharing import letter_url, share_links
@@ -154,6 +159,9 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["news_markdown"] = news_markdown
     app.jinja_env.globals["content_hint"] = hint
     app.jinja_env.globals["share_links"] = share_links
+    # Who is behind the letter: the letter page, the privacy page and every email's footer.
+    app.jinja_env.globals["initiators_named"] = initiators_named
+    app.jinja_env.globals["contact_email"] = contact_email
 
     inbound.register(app)
     app.context_processor(language_context)

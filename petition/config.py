@@ -165,19 +165,33 @@ class Config:
     MAIL_TLS_CA_FILE = os.environ.get("MAIL_TLS_CA_FILE", "")
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
-    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Open letter <letter@localhost>")
+    # The From address. A bare address goes out under the letter's name, in the email's language; a
+    # name given with it ("Name <address>") is used as it is.
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "letter@localhost")
     MAIL_TIMEOUT_SECONDS = 20
     # A worker holds an email this long while sending it; if it dies, another takes it after that.
     MAIL_LEASE_SECONDS = env_number("MAIL_LEASE_SECONDS", "300")
     # An email the server keeps deferring (4xx) or that keeps failing is marked failed after this many tries.
     MAIL_MAX_ATTEMPTS = env_number("MAIL_MAX_ATTEMPTS", "12")
+    # Incoming mail (`flask mail fetch`): the mailbox signers write to, imaps://user:password@host/INBOX
+    # (or imap:// with STARTTLS; never without TLS). Empty: nothing is fetched.
+    IMAP_URL = os.environ.get("IMAP_URL", "")
+    # Certificates to trust for IMAP besides the system's (a mail server with its own CA).
+    IMAP_CA_FILE = os.environ.get("IMAP_CA_FILE", "")
+    # Where a message that could not be handled, or was too large to read, is moved (created if missing).
+    IMAP_FAILED_FOLDER = os.environ.get("IMAP_FAILED_FOLDER", "Failed")
+    # What `mail fetch` hands each message to; None: inbound_imap.sign_by_email. Not a setting: tests
+    # give their own.
+    INBOUND_HANDLER = None
     # The delivery copy is made by the mail worker (delivery_jobs): it holds a job this long between two
     # signs of progress; if it dies, another worker takes the job up after that, at most this many times.
     DELIVERY_LEASE_SECONDS = env_number("DELIVERY_LEASE_SECONDS", "120")
     DELIVERY_MAX_ATTEMPTS = env_number("DELIVERY_MAX_ATTEMPTS", "3")
-    # The delivery copy's cover. INITIATORS: who started the letter, "Name, Affiliation; Name,
-    # Affiliation" as they are to be printed; CONTACT_EMAIL: where a recipient writes to check a copy.
-    # Unset, the cover says that no initiator (or no contact) is named; it never makes one up.
+    # Who is behind the letter. INITIATORS: who started it, "Name, Affiliation; Name, Affiliation" as
+    # they are to be printed; CONTACT_EMAIL: where readers, signers (about their data) and the
+    # recipients of the delivery copy write. Shown on the letter page, the privacy page, in every
+    # email's footer and on the delivery copy's cover. Unset, none of them names anyone (the cover
+    # says so); it never makes one up. Production warns at start (check_initiators).
     INITIATORS = env_entries("INITIATORS")
     CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "").strip()
     # The date of delivery on the cover (2026-12-10); unset, the day the copy is made, said as such.
@@ -210,6 +224,10 @@ class Config:
     # Messages to SIGN_BY_EMAIL_ADDRESS from one mail domain (a mail's sender has no IP to limit by;
     # many real signers share qq.com or 163.com, so this is as generous as the limit per IP).
     SIGN_BY_EMAIL_LIMIT_PER_DOMAIN = os.environ.get("SIGN_BY_EMAIL_LIMIT_PER_DOMAIN", "120 per hour")
+    # Confirming with the emailed code: tries per client, and per address typed (right or wrong; an
+    # eight-digit code at five tries an hour would take centuries to guess).
+    CODE_LIMIT_PER_IP = os.environ.get("CODE_LIMIT_PER_IP", "60 per hour")
+    CODE_LIMIT_PER_EMAIL = os.environ.get("CODE_LIMIT_PER_EMAIL", "5 per hour")
     # The list of names and its API, per client: a reader turns a few pages a minute; a harvester
     # walking a long list 100 names at a time is slowed to days.
     LIST_LIMIT_PER_IP = os.environ.get("LIST_LIMIT_PER_IP", "30 per minute;300 per day")
@@ -261,12 +279,14 @@ class TestConfig(Config):
     ADDRESS_KEY = "dGVzdC1vbmx5LWFkZHJlc3Mta2V5LW9mLTMyYnl0ZXM"  # base64 of "test-only-address-key-of-32bytes"
     SITE_URL = "https://letter.example.org"
     MAIL_SERVER = ""
+    IMAP_URL = ""  # tests name their own mailbox (a Dovecot of their own)
     RATELIMIT_STORAGE_URI = "memory://"
     # Limits stay on (Flask-Limiter keeps one state for all apps in a process), but high enough
     # that only the tests about limits, which lower them, ever reach them.
     RATELIMIT_ENABLED = True
     SIGN_LIMIT_PER_IP = SIGN_LIMIT_PER_EMAIL = "100000 per hour"
     RESEND_LIMIT_PER_IP = RESEND_LIMIT_PER_EMAIL = LOGIN_LIMIT_PER_IP = LIST_LIMIT_PER_IP = "100000 per hour"
+    CODE_LIMIT_PER_IP = CODE_LIMIT_PER_EMAIL = "100000 per hour"
     SIGN_MIN_SECONDS = 0
     PAGE_CACHE_SECONDS = 0  # tests look at counts the moment they change; test_page_cache turns it on
     GROUPS_CACHE_SECONDS = 0  # each test starts from the migrated groups; test_groups turns it on
@@ -308,6 +328,28 @@ def check_addresses(config: Mapping[str, Any]) -> None:
             raise ConfigurationError(f"ONION_URL={address!r} is not an onion service's address (…….onion).")
 
 
+def check_initiators(config: Mapping[str, Any]) -> str | None:
+    """A warning for production when the site names nobody behind the letter (a reader cannot tell
+    who speaks, a signer whom to ask about their data), or None. Not an error: the site works."""
+    if config.get("ENV_NAME") != "production":
+        return None
+    what = {
+        "INITIATORS": ("name nobody who started the letter", 'INITIATORS="Name, Affiliation; Name, Affiliation"'),
+        "CONTACT_EMAIL": (
+            "give no address to write to (where signers ask to see or erase their data)",
+            "CONTACT_EMAIL to an address the initiators read",
+        ),
+    }
+    missing = [name for name in what if not config.get(name)]
+    if not missing:
+        return None
+    return (
+        f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set: the letter page, the privacy "
+        f"page and every email {' and '.join(what[name][0] for name in missing)}. "
+        f"Set {' and '.join(what[name][1] for name in missing)}, in the settings file (docs/configuration.md)."
+    )
+
+
 def check_production_secret(config: Mapping[str, Any]) -> None:
     secret = config.get("SECRET_KEY") or ""
     if config.get("ENV_NAME") == "production" and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < SECRET_KEY_MIN):
@@ -315,22 +357,6 @@ def check_production_secret(config: Mapping[str, Any]) -> None:
             f"SECRET_KEY must be set to a random value of at least {SECRET_KEY_MIN} characters in production "
             "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')."
         )
-
-
-def check_address_key(config: Mapping[str, Any]) -> None:
-    """Production refuses the public development key: with it, anyone could open every address."""
-    from .sealing import parse_key
-
-    if config.get("ENV_NAME") == "production" and config.get("ADDRESS_KEY") == DEVELOPMENT_ADDRESS_KEY:
-        raise ConfigurationError(
-            "ADDRESS_KEY must be set in production, to a key of its own (not SECRET_KEY): it seals signers' "
-            "addresses in the database. Make one with: "
-            "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())' "
-            "and keep it apart from the database's backups."
-        )
-    parse_key(config.get("ADDRESS_KEY") or "")
-    for fallback in config.get("ADDRESS_KEY_FALLBACKS") or ():
-        parse_key(fallback, "ADDRESS_KEY_FALLBACKS")
 
 
 def serving_processes() -> int:

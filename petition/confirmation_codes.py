@@ -7,6 +7,11 @@ a reply. The code is derived from the signature's own secret with the site's key
 is stored, it changes when the secret does, and a code for one signature says nothing of another.
 Eight digits with the address: a guess is right once in a hundred million, and the confirm page
 allows a few tries per signature and per client (see the views that accept a code).
+
+A typed code confirms as the emailed link does, under the same rules: it works for CONFIRM_MAX_AGE
+from the latest confirmation email that carried it (a new email carries the same code, so asking for
+the email again renews it), and once signing has closed only if that email was sent before closing
+(closing.link_confirms). Looking a code up does the same work whether or not the address has signed.
 """
 
 from __future__ import annotations
@@ -14,11 +19,23 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import secrets
 import unicodedata
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app
+from sqlalchemy import func, select
 
-from .models import Signature
+from . import closing
+from .addresses import email_hash
+from .extensions import db
+from .models import OutgoingEmail, Signature, now_utc
+from .text import normalise_email
+from .tokens import LinkExpired, LinkTooLate
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 DIGITS = 8
 # Eight digits, grouped four and four as the emails print them ("4821 0937"), possibly typed with
@@ -62,3 +79,48 @@ def matches(signature: Signature, typed: str) -> bool:
     config = current_app.config
     keys = [config["SECRET_KEY"], *config.get("SECRET_KEY_FALLBACKS", [])]
     return any(hmac.compare_digest(_code_with(key, signature), code) for key in keys)
+
+
+# The signer emails that carry the code (signer_emails writes it into each).
+CARRIED_BY = ("confirm", "already_pending")
+
+
+class WrongCode(Exception):
+    """The code is not this address's, or the address has no signature: one answer for both."""
+
+
+def signature_for_code(address: str, typed: str) -> Signature:
+    """The signature whose address and code these are, its code still good (as its link would be).
+    Raises WrongCode for a wrong code or an address that has not signed, after the same work either
+    way (one look-up by the address's keyed hash, the code's HMAC under every key); LinkExpired when
+    the latest email with the code is older than CONFIRM_MAX_AGE, LinkTooLate when it was sent after
+    signing closed (only someone who has the code learns that). `address` is as the form checked it."""
+    found = db.session.execute(
+        select(Signature.id, Signature.secret).where(Signature.email_hash == email_hash(normalise_email(address)))
+    ).one_or_none()
+    # An address that has not signed is checked against a secret nobody knows: the same HMACs.
+    id_and_secret = (found.id, found.secret) if found else (0, secrets.token_urlsafe(16))
+    candidate = Signature(id=id_and_secret[0], secret=id_and_secret[1])
+    if not matches(candidate, typed) or found is None:
+        raise WrongCode()
+    signature = db.session.get_one(Signature, found.id)
+    issued = issued_at(signature)
+    if issued is None:  # no email has carried this code (a suspected bot's signature): nobody was given it
+        raise WrongCode()
+    if now_utc() - issued > timedelta(seconds=current_app.config["CONFIRM_MAX_AGE"]):
+        raise LinkExpired()
+    if not closing.link_confirms(issued):
+        raise LinkTooLate()
+    return signature
+
+
+def issued_at(signature: Signature) -> datetime | None:
+    """When the latest email carrying the signature's present code was queued (its links are dated
+    then), or None: emails from before its secret last changed carried another code."""
+    return db.session.execute(
+        select(func.max(OutgoingEmail.created_at)).where(
+            OutgoingEmail.signature_id == signature.id,
+            OutgoingEmail.template.in_(CARRIED_BY),
+            OutgoingEmail.created_at >= signature.signed_at,
+        )
+    ).scalar_one_or_none()

@@ -30,6 +30,7 @@ from . import content, listing, versions
 from .counts import Counts, current_counts
 from .extensions import db
 from .groups import Group, all_groups
+from .initiators import initiators
 from .models import Signature, now_utc
 
 if TYPE_CHECKING:
@@ -265,13 +266,6 @@ def letter_on_paper(text: str, language: str, signed_line: str) -> Letter:
 
 
 # --- What typst lays out -----------------------------------------------------------------------------
-
-
-def initiators() -> list[tuple[str, str]]:
-    """INITIATORS, "Name, Affiliation; Name, Affiliation": (name, affiliation) each (a full-width comma
-    separates too)."""
-    split = (re.split(r"\s*[,，]\s*", entry.strip(), maxsplit=1) for entry in current_app.config["INITIATORS"])
-    return [(parts[0], parts[1] if len(parts) > 1 else "") for parts in split]
 
 
 def cover_settings() -> str:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     Date,
     DateTime,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     and_,
     bindparam,
     text,
@@ -541,6 +543,33 @@ class DeliveryJob(Model):
     names_total: Mapped[int | None] = mapped_column()
     file_id: Mapped[int | None] = mapped_column(ForeignKey("delivery_files.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+INBOUND_OUTCOMES = ("handled", "failed", "too_large")
+
+
+class InboundMessage(Model):
+    """A message read from the site's mailbox (`flask mail fetch`, inbound_imap.py): recorded in the
+    transaction that handles it, before it leaves the mailbox, so a run stopped in between never
+    handles it twice. Its key is the mailbox's, the folder's UIDVALIDITY and the message's UID (both
+    unsigned 32-bit numbers in IMAP, hence BigInteger). Nothing from the message itself is kept here:
+    `error` is only the kind of exception a failed message raised (the log has the rest)."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        UniqueConstraint("mailbox", "uid_validity", "uid", name="uq_inbound_messages_key"),
+        CheckConstraint(f"outcome IN ({lifecycle.sql_list(INBOUND_OUTCOMES)})", name="outcome_known"),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(300))  # user@host/folder
+    uid_validity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    size: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(10))
+    error: Mapped[str | None] = mapped_column(String(100))
 
 
 # Rules the database keeps with triggers, which the models cannot declare: the counters, an audit

@@ -12,7 +12,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import outbox
+from . import confirmation_codes, outbox
 from .extensions import db
 from .links import site_link
 from .models import Signature
@@ -35,6 +35,9 @@ def _links(signature: Signature, made_at: float) -> dict[str, str | int]:
         "manage_url": site_link("public.manage", token=make_token(signature, MANAGE, made_at), lang=language),
         "resend_url": site_link("public.resend", lang=language),
         "confirm_days": max(1, round(current_app.config["CONFIRM_MAX_AGE"] / 86400)),
+        # The code, typed with the address on the confirm page, for when the link cannot be opened.
+        "code": confirmation_codes.shown(confirmation_codes.code_for(signature)),
+        "code_url": site_link("public.confirm_with_code", lang=language),
     }
 
 

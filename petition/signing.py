@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, func, select, true
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, select, true
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -48,6 +48,7 @@ def sign(**form: Any) -> SignOutcome:
     Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
     """
     signature, details = new_signature(**form)
+    versions.publish_first()
     existing = insert_or_find_taken(signature)
     if existing is not None:
         if not existing.is_confirmed:
@@ -214,6 +215,8 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
         OutgoingEmail.id.in_([email.id for email in signings])
     )
     given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
+    if any(email.template == SIGNED for email in signings):
+        versions.publish_first()  # every signature records a version: the first is published with it
     added = _add_signatures(
         [email for email in signings if email.template == SIGNED and email.to_address and given.get(email.id)], given
     )
@@ -273,7 +276,10 @@ def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str
     for email in signings:
         values = signature_values(email.to_address or "", given[email.id] or {}, email.created_at)
         row = {column: values.get(key) for key, column in _COLUMNS}
-        row["letter_version"] = max((n for n, at in published if at <= email.created_at), default=None)
+        # versions.signed_under: the newest published by then, or the first for a signing made before it.
+        row["letter_version"] = max(
+            (n for n, at in published if at <= email.created_at), default=min((n for n, _ in published), default=None)
+        )
         rows.append(row)
         firsts.setdefault(values["email_hash"], email.id)
     table = cast("Table", Signature.__table__)
@@ -380,15 +386,14 @@ _COLUMNS = [
 @functools.cache
 def _insert_statement(dialect: str, while_open: bool = True) -> Insert:
     """Built once: INSERT ... SELECT the given values and the version of the letter it was signed
-    under (the newest published by signed_at), only while signing is not closed by hand (unless not
-    `while_open`), doing nothing on a taken address, giving back the id and version. One statement
-    instead of three, and the closing is read in the very statement that adds the row."""
+    under (versions.signed_under), only while signing is not closed by hand (unless not `while_open`),
+    doing nothing on a taken address, giving back the id and version. One statement instead of three,
+    and the closing is read in the very statement that adds the row."""
     table = cast("Table", Signature.__table__)
     values = [bindparam(column, type_=table.c[column].type) for _, column in _COLUMNS]
     signed_at = next(value for value in values if value.key == "signed_at")
-    version = select(func.max(LetterVersion.number)).where(LetterVersion.published_at <= signed_at)
     # SQLite reads an upsert after INSERT ... SELECT only if the SELECT has a WHERE.
-    rows = select(*values, version.scalar_subquery()).where(_still_open() if while_open else true())
+    rows = select(*values, versions.signed_under(signed_at)).where(_still_open() if while_open else true())
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         dialect_insert(table)

@@ -1,7 +1,8 @@
 """The text people signed. Each published text of the letter is a version: a number, a date, a reason,
 and the text in both languages with its SHA-256. The site shows the newest version, not the Markdown
 file: an edited file is shown only once `flask letter publish` records it. Before the first version
-is published (a new site), the file is shown as it is.
+is published (a new site), the file is shown as it is, and the first signature publishes it as
+version 1 (publish_first), so that every signature records the text its signer read.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import difflib
 import hashlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from flask import g, has_request_context
 from flask_babel import gettext
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, Table, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .content import content_path
 from .extensions import db
@@ -55,10 +58,57 @@ def current_number() -> int | None:
     return db.session.execute(select(func.max(LetterVersion.number))).scalar_one_or_none()
 
 
-def number_at(moment: datetime) -> int | None:
-    """The number of the newest version published by `moment` (what someone who signed then saw)."""
+def signed_under(moment: datetime | ColumnElement[datetime]) -> ColumnElement[int | None]:
+    """The version someone who signed at `moment` read, as SQL: the newest published by then, or, for
+    a signing made before any was published (they read the files, which the first signature then
+    published), the first. None only while nothing is published (see publish_first)."""
     newest = select(func.max(LetterVersion.number)).where(LetterVersion.published_at <= moment)
-    return db.session.execute(newest).scalar_one_or_none()
+    first = select(func.min(LetterVersion.number))
+    return func.coalesce(newest.scalar_subquery(), first.scalar_subquery())
+
+
+def number_at(moment: datetime) -> int | None:
+    """The number of the version someone who signed at `moment` read (signed_under)."""
+    return db.session.execute(select(signed_under(moment))).scalar_one_or_none()
+
+
+# The reason recorded with a version 1 that the first signature published; shown translated (reason()).
+FIRST_PUBLISHED = "First published, with the first signature."
+
+
+def reason(version: LetterVersion) -> str:
+    """Why the version was published, as readers see it, in their language when the site wrote it."""
+    if version.reason == FIRST_PUBLISHED:
+        return gettext("First published, with the first signature.")
+    return version.reason
+
+
+def publish_first() -> None:
+    """Before a signature is added: if no version has been published yet, publish the letter's files
+    as version 1, in the signature's transaction. Readers before the first signature read the files;
+    the first signature is the moment that text becomes what people signed, so it is recorded then
+    and every signature records a version. One statement, INSERT ... ON CONFLICT DO NOTHING on the
+    version's number (its primary key): two signings settled at once, by two workers or a worker and
+    `flask letter publish`, make one version 1 (the second waits for the first's transaction, then
+    adds nothing). Costs one query once a version exists."""
+    if current_number() is not None:
+        return
+    texts = {language: content_path("letter", language).read_text(encoding="utf-8") for language in SUPPORTED}
+    table = cast("Table", LetterVersion.__table__)
+    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+    first = dialect_insert(table).values(
+        number=1,
+        published_at=now_utc(),
+        reason=FIRST_PUBLISHED,
+        text_en=texts["en"],
+        text_zh=texts["zh"],
+        sha256_en=sha256(texts["en"]),
+        sha256_zh=sha256(texts["zh"]),
+        mailed_up_to=0,
+    )
+    db.session.execute(first.on_conflict_do_nothing())
+    if has_request_context():
+        g.pop("letter_version", None)
 
 
 def all_versions() -> Sequence[LetterVersion]:

@@ -367,3 +367,178 @@ class HttpVisitor:
 
     def post_form(self, path, fields, base=None):
         return self.request(path, {**self.hidden_fields(path, base), **fields}, base=base)
+
+
+class Dovecot:
+    """Debian's Dovecot (dovecot-imapd) run by the tests with a configuration of its own, no system
+    settings read: a passwd-file with one mailbox, maildir, imaps and imap (STARTTLS) on free loopback
+    ports with a self-signed certificate, everything (sockets, state, log) in one temporary folder.
+    `ssl="no"` makes a server that offers no TLS at all. Mail arrives by IMAP APPEND, as the test
+    delivers it; the site reads it with IMAP_URL = dovecot.url()."""
+
+    USER, PASSWORD = "letter", "mailbox-password"
+
+    def __init__(self, ssl="required"):
+        import pwd
+        import shutil
+        import tempfile
+
+        binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
+        if not os.path.exists(binary):
+            raise FileNotFoundError("dovecot is not installed (apt-get install dovecot-imapd); .ci/run installs it")
+        # In /tmp itself, readable by Dovecot's unprivileged processes (pytest's folders are private).
+        self.directory = Path(tempfile.mkdtemp(prefix="dovecot-"))
+        self.directory.chmod(0o755)
+        mail = self.directory / "mail"
+        mail.mkdir()
+        if os.getuid() == 0:  # Dovecot refuses to keep mail as root: nobody keeps it
+            owner = pwd.getpwnam("nobody")
+            uid, gid, users = owner.pw_uid, owner.pw_gid, ""
+            os.chown(mail, uid, gid)
+        else:  # everything runs as the one user
+            uid, gid, name = os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name
+            users = f"default_login_user = {name}\ndefault_internal_user = {name}\n"
+        (self.directory / "users").write_text(f"{self.USER}:{{PLAIN}}{self.PASSWORD}::::::\n")
+        self.certificate = self.directory / "cert.pem"
+        key = self.directory / "key.pem"
+        import subprocess
+
+        subprocess.run(
+            [
+                *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"),
+                *("-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", str(key)),
+                *("-out", str(self.certificate)),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        self.imaps_port, self.imap_port = free_port(), free_port()
+        tls = f"ssl_cert = <{self.certificate}\nssl_key = <{key}\n" if ssl != "no" else ""
+        imaps = f"inet_listener imaps {{\n    port = {self.imaps_port}\n    ssl = yes\n  }}" if ssl != "no" else ""
+        (self.directory / "dovecot.conf").write_text(
+            f"""base_dir = {self.directory}/run
+state_dir = {self.directory}/state
+log_path = {self.directory}/dovecot.log
+info_log_path = {self.directory}/dovecot.log
+{users}protocols = imap
+listen = 127.0.0.1
+ssl = {ssl}
+{tls}disable_plaintext_auth = no
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.1/8
+first_valid_uid = 1
+mail_location = maildir:{mail}/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {self.directory}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={mail}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    port = {self.imap_port}
+  }}
+  {imaps}
+}}
+"""
+        )
+        self.process = subprocess.Popen(
+            [binary, "-F", "-c", str(self.directory / "dovecot.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.imap_port), timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(f"Dovecot did not start: {self.log()}") from None
+                time.sleep(0.1)
+
+    def url(self, scheme="imaps", password=None, folder="INBOX"):
+        port = self.imaps_port if scheme == "imaps" else self.imap_port
+        return f"{scheme}://{self.USER}:{password or self.PASSWORD}@localhost:{port}/{folder}"
+
+    def client(self):
+        import imaplib
+        import ssl
+
+        context = ssl.create_default_context(cafile=str(self.certificate))
+        connection = imaplib.IMAP4_SSL("localhost", self.imaps_port, ssl_context=context, timeout=10)
+        connection.login(self.USER, self.PASSWORD)
+        return connection
+
+    def deliver(self, *messages, folder="INBOX"):
+        """Mail arriving in the mailbox (APPEND, as a mail program files a message)."""
+        with self.client() as connection:
+            for message in messages:
+                kind, answer = connection.append(folder, None, None, bytes(message))
+                assert kind == "OK", answer
+
+    def messages(self, folder="INBOX"):
+        """The bytes of every message now in the folder (none if there is no such folder)."""
+        with self.client() as connection:
+            kind, _ = connection.select(f'"{folder}"', readonly=True)
+            if kind != "OK":
+                return []
+            _, found = connection.uid("SEARCH", "ALL")
+            uids = found[0].split()
+            if not uids:
+                return []
+            _, data = connection.uid("FETCH", b",".join(uids).decode(), "(BODY.PEEK[])")
+            return [item[1] for item in data if isinstance(item, tuple)]
+
+    def empty(self):
+        """Every folder emptied and every folder but the inbox deleted: a test starts from nothing."""
+        with self.client() as connection:
+            _, folders = connection.list()
+            for line in folders:  # (\\HasNoChildren) "." Failed
+                name = line.decode().split(") ", 1)[1].split(" ", 1)[1].strip('"')
+                if name != "INBOX":
+                    connection.delete(f'"{name}"')
+            _, [count] = connection.select("INBOX")
+            if int(count):
+                connection.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+                connection.expunge()
+
+    def log(self):
+        path = self.directory / "dovecot.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def stop(self):
+        import shutil
+
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def sign_from_email(raw):
+    """A stand-in, for the tests, for the site's handling of an email (petition.inbound): signs as the
+    sender, by the From header, in the fetch's transaction. A message whose subject is "unreadable"
+    raises after signing (what it signed must be undone)."""
+    from email import message_from_bytes, policy
+    from email.utils import parseaddr
+
+    from petition.signing import sign
+
+    message = message_from_bytes(raw, policy=policy.default)
+    name, address = parseaddr(str(message["From"]))
+    sign(name=name, affiliation="By email", email=address, group="international")
+    if message["Subject"] == "unreadable":
+        raise ValueError(f"cannot read the message from {address}")
+
+
+def email_from(name, address, subject="I sign", body="Please add my name.", padding=0):
+    message = EmailMessage()
+    message["From"] = f"{name} <{address}>"
+    message["To"] = "letter@example.org"
+    message["Subject"] = subject
+    message.set_content(body + "\n" + "x" * padding)
+    return message.as_bytes().replace(b"\n", b"\r\n")

@@ -69,6 +69,7 @@ PUBLIC = [
     "/thanks",
     "/privacy",
     "/resend",
+    "/confirm",
     "/signature/withdrawn",
     "/confirm/not-a-real-token",
     "/no-such-page",
@@ -95,7 +96,7 @@ def test_forms_showing_their_errors_have_no_accessibility_violations(
 ):
     page = page_for(width=width, language=language)
     found = {}
-    for path in ("/sign", "/resend", "/organisers/login"):
+    for path in ("/sign", "/resend", "/confirm", "/organisers/login"):
         page.goto(live_server + path)
         page.locator("main form button[type=submit]").last.click()
         page.wait_for_load_state()

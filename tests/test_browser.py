@@ -1,6 +1,8 @@
 """Real headless Chromium against the site served by gunicorn: a scholar signs, confirms from the
 email, and the count goes up."""
 
+import re
+
 import pytest
 
 from tests.support import (
@@ -159,6 +161,27 @@ def test_asking_for_the_email_again_sends_a_fresh_link(page_for, live_server, ap
     page.get_by_role("button", name="Confirm my signature").click()
     assert "Your signature is confirmed" in page.content()
     assert page.elsewhere == [] and page.console_errors == []
+
+
+def test_a_signer_whose_link_will_not_open_types_the_code_on_a_phone(page_for, live_server, app):
+    """From "check your email" to the code page, the code read from the email typed as a Chinese
+    input method types it (full-width digits), and the signature is confirmed."""
+    page = page_for(width=390)
+    sign_in_browser(app, page, live_server, "Code Typer", "code.typer@example.edu")
+    page.get_by_role("link", name="Confirm with a code").click()
+    page.wait_for_url("**/confirm")
+    [email] = emails_to(app, "code.typer@example.edu")
+    code = re.search(r"Your code: (\d{4} \d{4})", email.body).group(1)
+    page.get_by_label("Email address", exact=True).fill("code.typer@example.edu")
+    page.get_by_label("Code from the email", exact=True).fill(code.translate(FULL_WIDTH))
+    assert no_sideways_scrolling(page)
+    page.get_by_role("button", name="Confirm my signature").click()
+    page.wait_for_url("**/thanks")
+    assert "Your signature is confirmed" in page.content()
+    assert page.elsewhere == [] and page.console_errors == []
+
+
+FULL_WIDTH = str.maketrans("0123456789 ", "０１２３４５６７８９\u3000")
 
 
 def test_signing_and_confirming_work_with_javascript_off(page_for, live_server, app):

@@ -180,8 +180,10 @@ def test_the_check_command_says_whether_a_copy_matches_the_database(app, runner,
     with app.app_context():
         from petition.extensions import db
         from petition.models import LetterVersion
+        from petition.versions import current_number
 
-        db.session.add(LetterVersion(number=1, reason="r", text_en="A", text_zh="乙", sha256_en="a", sha256_zh="b"))
+        newer = current_number() + 1  # the first signature published version 1
+        db.session.add(LetterVersion(number=newer, reason="r", text_en="A", text_zh="乙", sha256_en="a", sha256_zh="b"))
         db.session.commit()
     edited = runner.invoke(args=["delivery", "check", str(out)])
     assert edited.exit_code == 1 and "Letter (zh): no match" in edited.output

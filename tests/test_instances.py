@@ -60,6 +60,7 @@ def site(tmp_path_factory):
         "PETITION_ENV": "development",
         "SIGN_MIN_SECONDS": "0",
         "SIGN_LIMIT_PER_EMAIL": "2 per hour",
+        "CODE_LIMIT_PER_EMAIL": "2 per hour",
         "SITE_URL": f"http://127.0.0.1:{ports[0]}",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp.port),
@@ -138,6 +139,24 @@ def test_rate_limits_are_shared_between_instances(site):
     a, b = site["bases"]
     visitor = HttpVisitor(a)
     assert [sign(visitor, "limited@example.org", base) for base in (a, b, a)] == [302, 302, 429]
+
+
+def test_a_codes_tries_are_counted_once_for_every_instance(site):
+    """Two wrong codes, one on each instance, use up the address's tries: the right code is then
+    refused on either (the count lives in Redis), and the link in the email still confirms."""
+    a, b = site["bases"]
+    visitor = HttpVisitor(a)
+    assert sign(visitor, "coded@example.org", a) == 302
+    link = latest_link(site, "confirm", "coded@example.org")
+    body = [message for message in site["smtp"].messages if message["To"] == "coded@example.org"][-1].text()
+    code = re.search(r"Your code: (\d{4} \d{4})", body).group(1)
+    typed = {"email": "coded@example.org"}
+    assert [visitor.post_form("/en/confirm", {**typed, "code": "0000 0000"}, base=base)[0] for base in (a, b)] == [
+        422,
+        422,
+    ]
+    assert visitor.post_form("/en/confirm", {**typed, "code": code}, base=a)[0] == 429
+    assert visitor.post_form(link, {}, base=b)[0] == 302
 
 
 def test_an_organiser_session_from_one_instance_works_on_the_other(site):

@@ -72,7 +72,11 @@ def test_the_u_test_tells_apart_what_differs_and_not_what_does_not():
     assert abs(exact - 0.0216) < 0.0001 and abs(mann_whitney_p(first, second) - exact) < 0.005
 
 
-def timed_posts(client, path, form_for, taken, fresh_prefix, pairs, order):
+def went_to_check_your_email(response):
+    return response.status_code == 302 and response.headers["Location"].endswith("/sign/check-your-email")
+
+
+def timed_posts(client, path, form_for, taken, fresh_prefix, pairs, order, answered=went_to_check_your_email):
     """Post the form at `path` (its fields for an address from `form_for`) `pairs` times with the taken
     address and as often with fresh ones, one of each in turn, which goes first chosen at random by
     `order` (each first in half the pairs); the milliseconds each took, per kind."""
@@ -87,12 +91,12 @@ def timed_posts(client, path, form_for, taken, fresh_prefix, pairs, order):
             started = time.perf_counter()
             response = client.post(path, data=form)
             elapsed = time.perf_counter() - started
-            assert response.status_code == 302 and response.headers["Location"].endswith("/sign/check-your-email")
+            assert answered(response)
             times[kind].append(elapsed * 1000)
     return times
 
 
-def probe(app, client, path, form_for):
+def probe(app, client, path, form_for, answered=went_to_check_your_email):
     """The audit's probe of the form at `path`: an unlisted scholar who signed and confirmed, posted
     again and again between fresh addresses through the real stack and the real database, after a
     warm-up. Fails if the U test tells the two apart.
@@ -103,13 +107,15 @@ def probe(app, client, path, form_for):
     with app.app_context():
         confirmed_signature(email="quiet.scholar@example.edu", listed=False)
     order = random.Random(20241201)
-    timed_posts(client, path, form_for, "quiet.scholar@example.edu", "warm-up", WARM_UP, order)
+    timed_posts(client, path, form_for, "quiet.scholar@example.edu", "warm-up", WARM_UP, order, answered)
     runs = []
     for run in range(2):
         gc.collect()
         gc.disable()  # a collection in the middle of one request is noise, not a signal
         try:
-            times = timed_posts(client, path, form_for, "quiet.scholar@example.edu", f"fresh-{run}", PAIRS, order)
+            times = timed_posts(
+                client, path, form_for, "quiet.scholar@example.edu", f"fresh-{run}", PAIRS, order, answered
+            )
         finally:
             gc.enable()
         p = mann_whitney_p(times["taken"], times["fresh"])
@@ -135,3 +141,15 @@ def test_asking_for_the_email_again_takes_as_long_for_an_address_that_signed_as_
     """The form that sends a signer their link again answers the same page whoever asks; its timing
     must not tell either."""
     probe(app, client, "/en/resend", lambda address: {"email": address})
+
+
+def test_a_wrong_code_takes_as_long_for_an_address_that_signed_as_for_a_fresh_one(app, client):
+    """The page that confirms with the emailed code answers a wrong code for a signer's address and
+    any code for an address that never signed with one page; its timing must not tell them apart."""
+    probe(
+        app,
+        client,
+        "/en/confirm",
+        lambda address: {"email": address, "code": "1234 5678"},
+        answered=lambda response: response.status_code == 422,
+    )

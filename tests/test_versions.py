@@ -5,9 +5,10 @@ import shutil
 import pytest
 from sqlalchemy import select
 
+from petition.addresses import email_hash
 from petition.extensions import db
 from petition.models import LetterVersion, Signature
-from tests.support import PROJECT_ROOT, sign_as
+from tests.support import PROJECT_ROOT, csrf_token, sign_as, signature_form
 
 
 @pytest.fixture
@@ -54,25 +55,103 @@ def test_an_edited_file_is_not_the_letter_until_it_is_published_in_both_language
         assert first.sha256_en != second.sha256_en and len(second.sha256_zh) == 64
 
 
-def test_each_signature_records_the_version_its_signer_read_and_the_csv_says_it(site):
+def test_on_a_fresh_site_the_first_signature_publishes_version_1_and_the_csv_and_history_say_it(site):
     from tests.support import create_organiser_account, link_in_latest_email, log_in, press_confirm
 
-    app_, _ = site
+    app_, content = site
     client = app_.test_client()
-    sign_as(client, email="before@example.org")
-    assert publish(app_, "first publication").exit_code == 0
-    sign_as(client, email="after@example.org")
+    assert "No version has been published yet" in client.get("/en/letter/versions").get_data(as_text=True)
+    sign_as(client, email="first@example.org")  # the form's row, settled by the worker
+    press_confirm(client, link_in_latest_email(app_, "first@example.org"))
+
+    english = client.get("/en/letter/versions").get_data(as_text=True)
+    assert "Version 1" in english and "First published, with the first signature." in english
+    chinese = client.get("/zh/letter/versions").get_data(as_text=True)
+    assert "第 1 版" in chinese and "首次发布" in chinese
+    assert "Version 1" in client.get("/en/").get_data(as_text=True), "the letter page names the version"
     with app_.app_context():
-        versions = dict(db.session.execute(select(Signature.email, Signature.letter_version)).all())
+        (first,) = db.session.execute(select(LetterVersion)).scalars().all()
+        assert first.text_en == (content / "letter.en.md").read_text(encoding="utf-8"), "the text they read"
         email, password = create_organiser_account()
-    assert versions == {"before@example.org": None, "after@example.org": 1}
-    press_confirm(client, link_in_latest_email(app_, "after@example.org"))
     organiser = app_.test_client()
     log_in(organiser, email, password)
     csv = organiser.get("/organisers/export.csv?scope=all").get_data(as_text=True).splitlines()
     header = csv[0].lstrip("\ufeff").rstrip().split(",")
-    column = header.index("letter_version")
-    assert any(line.split(",")[column] == "1" and "after@example.org" in line for line in csv[1:])
+    (row,) = [line.split(",") for line in csv[1:] if "first@example.org" in line]
+    assert row[header.index("letter_version")] == "1"
+
+
+def test_each_signature_records_the_version_its_signer_read(site):
+    app_, content = site
+    client = app_.test_client()
+    client.post("/sign", data={**signature_form(email="early@example.org"), "csrf_token": csrf_token(client, "/sign")})
+    assert publish(app_, "first publication").exit_code == 0, "an organiser publishes before the worker settles"
+    sign_as(client, email="one@example.org")
+    edit(content, "en", "We are scholars", "We, the undersigned, are scholars")
+    edit(content, "zh", "我们是", "我们，下列签名者，是")
+    assert publish(app_, "wording").exit_code == 0
+    sign_as(client, email="two@example.org")
+    with app_.app_context():
+        recorded = dict(db.session.execute(select(Signature.email_hash, Signature.letter_version)).all())
+        reasons = db.session.execute(select(LetterVersion.reason).order_by(LetterVersion.number)).scalars().all()
+        # Signed before any version was published, the early signer read the files: version 1.
+        assert recorded == {
+            email_hash("early@example.org"): 1,
+            email_hash("one@example.org"): 1,
+            email_hash("two@example.org"): 2,
+        }
+    assert reasons == ["first publication", "wording"], "a version published by hand is not published again"
+
+
+def test_two_workers_settling_the_first_signings_at_once_publish_one_version_1(app_factory, tmp_path):
+    """One worker has published version 1 with its signing, not yet committed, when a second worker
+    settles another: the second waits for the first, then adds no version of its own (the database's
+    rule, not a look before the insert), and both signatures record version 1."""
+    import threading
+
+    from petition.models import OutgoingEmail
+    from petition.signer_emails import SIGNED
+    from petition.signing import settle_signings
+
+    content = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "petition" / "content", content)
+    first, second = app_factory(CONTENT_DIR=str(content)), app_factory(CONTENT_DIR=str(content))
+    client = first.test_client()
+    for email in ("one@example.org", "two@example.org"):
+        form = {**signature_form(email=email), "csrf_token": csrf_token(client, "/sign")}
+        assert client.post("/sign", data=form).status_code == 302
+    with first.app_context():
+        rows = db.session.execute(select(OutgoingEmail.id).where(OutgoingEmail.template == SIGNED)).scalars().all()
+
+    def settle(row):
+        mine = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.id == row)).scalars().all()
+        assert settle_signings(mine)[1] == {}
+
+    errors = []
+
+    def second_worker():
+        with second.app_context():
+            try:
+                settle(rows[1])
+                db.session.commit()
+            except Exception as error:  # collected, so the test can say what went wrong
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    with first.app_context():
+        settle(rows[0])  # version 1 published in this transaction, not yet committed
+        waiting = threading.Thread(target=second_worker)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive(), "the second worker waits for the first"
+        db.session.commit()
+        db.session.remove()
+    waiting.join()
+    assert errors == []
+    with first.app_context():
+        assert db.session.execute(select(LetterVersion.number)).scalars().all() == [1]
+        assert db.session.execute(select(Signature.letter_version)).scalars().all() == [1, 1]
 
 
 def test_before_the_first_version_the_file_is_shown_and_no_version_is_claimed(site):

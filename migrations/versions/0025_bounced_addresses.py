@@ -2,7 +2,7 @@
 said an email the site sent there could not be delivered. Organisers see it beside the address.
 
 Revision ID: 0025
-Revises: 0022
+Revises: 0023
 Create Date: 2026-12-08
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0025'
-down_revision = '0022'
+down_revision = '0023'
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.fields.core import UnboundField
 from wtforms.validators import DataRequired, StopValidation, ValidationError
 
-from .. import groups, locales
+from .. import confirmation_codes, groups, locales
 from ..fields import NoControlCharacters, NotDisposable, TooLong, ValidEmail, VisibleText, tidy_filter
 from ..models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 
@@ -118,6 +118,27 @@ class SignatureForm(SignatoryDetailsForm):
 
 class ResendForm(FlaskForm):
     email = email_field()
+
+
+class ConfirmationCode:
+    """Eight digits, as the email prints them or as typed (full-width digits, spaces, a dash)."""
+
+    def __call__(self, form: Form, field: Field) -> None:
+        if confirmation_codes.normalised(field.data or "") is None:
+            raise ValidationError(_l("Enter the eight digits of the code in the email, for example 4821 0937."))
+
+
+class CodeForm(FlaskForm):
+    """Confirm with the code in the email, for a signer whose link does not open."""
+
+    email = email_field()
+    code = StringField(
+        _l("Code from the email"),
+        description=_l("Eight digits. Spaces do not matter."),
+        filters=[tidy_filter],
+        validators=[DataRequired(_l("Enter the code from the email.")), TooLong(40), ConfirmationCode()],
+        render_kw={"maxlength": 40, "autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"},
+    )
 
 
 class ButtonForm(FlaskForm):

@@ -11,29 +11,29 @@ from flask import Blueprint, Response, current_app, flash, g, redirect, render_t
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import generate_csrf
 
-from .. import abuse, closing, content, growth, listing, locales, news, sharing, signing, versions
+from .. import abuse, closing, confirmation_codes, content, growth, listing, locales, news, sharing, signing, versions
+from ..addresses import email_hash
 from ..counts import current_counts
 from ..database import done_writing, reading_only, reads_only, writing_from_here
 from ..errors import render_error
-from ..extensions import csrf, limiter
+from ..extensions import csrf, db, limiter
 from ..headers import list_exposure, private_page
 from ..links import here_link, site_link
 from ..locales import localized_route
+from ..models import Signature
 from ..page_cache import cached_page
 from ..reach import building_mirror
 from ..redirects import safe_local_path
 from ..signatories import page_from_args
-from ..text import normalise_email
+from ..text import normalise_email, tidy
 from ..tokens import CONFIRM, MANAGE, UNSUBSCRIBE, LinkExpired, LinkInvalid, make_token, read_token
-from .forms import ButtonForm, ResendForm, SignatoryDetailsForm, SignatureForm, data_when_valid
+from .forms import ButtonForm, CodeForm, ResendForm, SignatoryDetailsForm, SignatureForm, data_when_valid
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
     from flask_babel.speaklater import LazyString
     from flask_limiter import RateLimitExceeded
     from flask_limiter._limits import RouteLimit
-
-    from ..models import Signature
 
 LISTING_UNDER_REVIEW = _l(
     "Your signature is confirmed and now counts. The organisers check each name before it goes on the public list; yours will appear there once they have."  # noqa: E501 (one message for the catalogue)
@@ -195,6 +195,8 @@ def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
         return render_sign_form(SignatureForm(), 429, notice)
     if request.endpoint == "public.resend":
         return render_template("resend.html", form=ResendForm(), notice=notice), 429
+    if request.endpoint == "public.confirm_with_code":
+        return render_template("confirm_code.html", form=CodeForm(), notice=TOO_MANY_CODES), 429
     return render_error(error)  # a page that was only being read: no form, nothing typed
 
 
@@ -257,15 +259,24 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
     """Opening the link shows a button; only pressing it confirms (link scanners only open links)."""
     form = ButtonForm()
     if form.validate_on_submit():
-        signing.confirm_signature(signature)
-        if signature.counted and listing.is_pending(signature):
-            flash(LISTING_UNDER_REVIEW, "success")
-        elif signature.counted:
-            flash(_l("Your signature is confirmed and now counts."), "success")
-        else:
-            flash(HELD_FOR_REVIEW, "info")
-        # The thank-you page's address holds no secret: a phone's "share this page" shares the letter.
-        return redirect(url_for(".thanks"))
+        return confirmed(signature)
+    return confirmation_page(signature, form)
+
+
+def confirmed(signature: Signature) -> ResponseReturnValue:
+    """Confirm the signature, and say what that did on the thank-you page (the link and the code)."""
+    signing.confirm_signature(signature)
+    if signature.counted and listing.is_pending(signature):
+        flash(LISTING_UNDER_REVIEW, "success")
+    elif signature.counted:
+        flash(_l("Your signature is confirmed and now counts."), "success")
+    else:
+        flash(HELD_FOR_REVIEW, "info")
+    # The thank-you page's address holds no secret: a phone's "share this page" shares the letter.
+    return redirect(url_for(".thanks"))
+
+
+def confirmation_page(signature: Signature, form: ButtonForm) -> str:
     return render_template(
         "confirm.html",
         signature=signature,
@@ -273,6 +284,72 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
         already=signature.is_confirmed,
         manage_url=url_for(".manage", token=make_token(signature, MANAGE)),
     )
+
+
+WRONG_CODE = _l(
+    "This code and this email address do not go together. Check both against the email and try again, or open the link in the email."  # noqa: E501 (one message for the catalogue)
+)
+TOO_MANY_CODES = _l(
+    "Too many tries for this address or from your network, so codes are not accepted for it for a while. Open the link in the email instead, or try again in an hour; what you typed is still here."  # noqa: E501 (one message for the catalogue)
+)
+
+
+def code_limit_key() -> str:
+    """Rate-limit key of the confirm-by-code page: the keyed hash of the address typed, so one
+    signature's code can be tried only a few times, from however many networks; the same for an
+    address that has not signed. Never the address itself: the limiter's storage keeps no addresses."""
+    if "code_limit_key" not in g:
+        try:
+            g.code_limit_key = "code:" + email_hash(normalise_email(request.form.get("email", "")))
+        except ValueError:
+            g.code_limit_key = "code:invalid"  # never used: exempt below
+    return g.code_limit_key
+
+
+def no_guess_in_form() -> bool:
+    """A malformed address or code guesses nothing: only the sender's IP limit counts it (and the
+    page says what to correct). Read as the form reads it (tidied), so no guess escapes the count."""
+    typed = request.form.get("code", "")
+    return code_limit_key() == "code:invalid" or confirmation_codes.normalised(tidy(typed)) is None
+
+
+# Every well-formed try counts against the address, right or wrong: the limiter counts it before the
+# view runs, in one step in its storage, so simultaneous guesses cannot slip past the count.
+@localized_route(bp, "/confirm", methods=["GET", "POST"])
+@private_page  # it shows the address typed
+@limiter.limit(abuse.configured_limit("CODE_LIMIT_PER_IP"), methods=["POST"])
+@limiter.limit(
+    abuse.configured_limit("CODE_LIMIT_PER_EMAIL"),
+    key_func=code_limit_key,
+    methods=["POST"],
+    exempt_when=no_guess_in_form,
+)
+def confirm_with_code() -> ResponseReturnValue:
+    """Confirm with the address and the code from the email, for a signer whose link does not open
+    (a mail program that rewrites links, webmail inside an app). A wrong code and an address that
+    has not signed get one answer; a right one confirms as the link does, under the link's rules."""
+    reading_only()  # checking the code only reads; confirming writes (writing_from_here)
+    form = CodeForm()
+    if not form.validate_on_submit():
+        return render_template("confirm_code.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        signature = confirmation_codes.signature_for_code(form.email.data, form.code.data)
+    except confirmation_codes.WrongCode:
+        form.code.errors = [*form.code.errors, WRONG_CODE]
+        return render_template("confirm_code.html", form=form), 422
+    except LinkExpired as error:  # only someone who has the code learns this: the link's own page
+        return link_problem(error, CONFIRM)
+    if signature.is_confirmed:
+        return confirmation_page(signature, ButtonForm())  # "already confirmed", as the link shows it
+    signature_id, secret = signature.id, signature.secret
+    writing_from_here()
+    # Read again in the transaction that writes: withdrawn, or signed again (a new secret, so a new
+    # code) a moment ago, the code no longer goes with it.
+    fresh = db.session.get(Signature, signature_id)
+    if fresh is None or fresh.secret != secret:
+        form.code.errors = [*form.code.errors, WRONG_CODE]
+        return render_template("confirm_code.html", form=form), 422
+    return confirmed(fresh)
 
 
 @localized_route(bp, "/unsubscribe/<token>", methods=["GET", "POST"])
@@ -339,7 +416,7 @@ def letter_versions() -> str:
         (version, versions.changes(version, published[i + 1] if i + 1 < len(published) else None, language))
         for i, version in enumerate(published)
     ]
-    return render_template("versions.html", history=history, language=language)
+    return render_template("versions.html", history=history, language=language, version_reason=versions.reason)
 
 
 @localized_route(bp, "/thanks")
