@@ -369,3 +369,15 @@ def test_mail_is_kept_for_later_while_the_database_is_away():
         timeout=120,
     )
     assert result.returncode == 75, result.stderr.decode()[-2000:]
+
+
+def test_a_flood_from_one_address_or_one_domain_is_dropped_unanswered(app):
+    incomplete = "Name: Ada Lovelace\nAffiliation:\nGroup: international\nListed: yes"
+    limits = {"SIGN_BY_EMAIL_ADDRESS": SITE_ADDRESS, "SIGN_LIMIT_PER_EMAIL": "2 per hour"}
+    with settings(app, SIGN_BY_EMAIL_LIMIT_PER_DOMAIN="4 per hour", **limits), app.app_context():
+        actions = [inbound.receive_message(filled_in("ada@example.ac.uk", incomplete)).action for _ in range(3)]
+        actions.append(inbound.receive_message(filled_in("bob@example.ac.uk", incomplete)).action)
+        actions.append(inbound.receive_message(filled_in("eve@example.ac.uk", incomplete)).action)
+        db.session.commit()
+        assert actions == ["answered", "answered", "ignored", "answered", "ignored"]
+        assert db.session.execute(select(func.count()).select_from(OutgoingEmail)).scalar_one() == 3
