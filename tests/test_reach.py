@@ -354,3 +354,89 @@ def confirmed(address):
 
     signature = signature_by_email(address)
     return signature is not None and signature.is_confirmed
+
+
+# The share cards: a picture passed on carries every address, as text to type.
+
+EVERY_KIND = {
+    "ALTERNATE_URLS": [ALTERNATE, "http://203.0.113.7"],
+    "ONION_URL": ONION,
+    "MIRROR_URLS": [MIRROR, "https://letter-copies.oss-cn-hongkong.aliyuncs.com/letter/"],
+}
+
+
+def text_drawn(page, card, plain, boxes):
+    """For each box (x, y, width, height) of the picture `card`: how many of its pixels are dark (text
+    drawn there), and how many of those are not dark in the picture `plain`. Read by the browser from
+    the PNGs themselves."""
+    import base64
+
+    sources = [f"data:image/png;base64,{base64.b64encode(png).decode()}" for png in (card, plain)]
+    page.set_content("".join(f'<img src="{source}">' for source in sources))
+    return page.eval_on_selector_all(
+        "img",
+        """(images, boxes) => {
+            const read = img => {
+                const canvas = document.createElement("canvas");
+                canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+                const context = canvas.getContext("2d");
+                context.drawImage(img, 0, 0);
+                return context;
+            };
+            const [card, plain] = images.map(read);
+            return boxes.map(([x, y, w, h]) => {
+                const now = card.getImageData(x, y, w, h).data, then = plain.getImageData(x, y, w, h).data;
+                let dark = 0, added = 0;
+                for (let i = 0; i < now.length; i += 4) {
+                    if (now[i] + now[i + 1] + now[i + 2] < 384) {
+                        dark++;
+                        if (then[i] + then[i + 1] + then[i + 2] >= 384) added++;
+                    }
+                }
+                return [dark, added];
+            });
+        }""",
+        [list(box) for box in boxes],
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_share_card_writes_out_every_address_readably(app, browser, language):
+    from petition.share_images import CARD_SIZE, draw_card
+
+    width, height = CARD_SIZE
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        with app.test_request_context():
+            plain = draw_card(page, language)
+            assert page.query_selector(".addresses") is None, "one address: the card as it was"
+            with settings(app, **EVERY_KIND):
+                card = draw_card(page, language)
+                lines = page.eval_on_selector_all(
+                    ".address, .addresses-heading, .sign, h1",
+                    """elements => elements.map(e => {
+                        const box = e.getBoundingClientRect();
+                        return {text: e.innerText, box: [box.x, box.y, box.width, box.height],
+                                size: parseFloat(getComputedStyle(e).fontSize)};
+                    })""",
+                )
+        written = [line["text"].split()[0] for line in lines[3:]]
+        assert written == [
+            f"{SITE}/{language}/",
+            f"{ALTERNATE}/{language}/",
+            f"http://203.0.113.7/{language}/",
+            f"{ONION}/{language}/",
+            f"{MIRROR}{language}/index.html",
+            f"https://letter-copies.oss-cn-hongkong.aliyuncs.com/letter/{language}/index.html",
+        ]
+        for line in lines:
+            x, y, w, h = line["box"]
+            assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, f"{line['text']!r} leaves the card"
+            assert line["size"] >= 24, f"{line['text']!r} is too small to read"
+        # The picture itself: each address line has text drawn in it, which the plain card has not.
+        boxes = [[round(value) for value in line["box"]] for line in lines[3:]]
+        for line, (dark, added) in zip(lines[3:], text_drawn(page, card, plain, boxes), strict=True):
+            assert dark > 200 and added > 200, f"{line['text']!r} is not drawn: {dark}, {added} new"
+    finally:
+        page.close()
