@@ -10,13 +10,13 @@ from flask import Flask
 
 from .catalogues import ensure_compiled
 from .config import (
-    check_address_key,
     check_addresses,
     check_list_review,
     check_production_secret,
     check_shared_limits,
     config_for_environment,
 )
+from .sealing import check_address_key
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 

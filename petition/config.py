@@ -311,22 +311,6 @@ def check_production_secret(config: Mapping[str, Any]) -> None:
         )
 
 
-def check_address_key(config: Mapping[str, Any]) -> None:
-    """Production refuses the public development key: with it, anyone could open every address."""
-    from .sealing import parse_key
-
-    if config.get("ENV_NAME") == "production" and config.get("ADDRESS_KEY") == DEVELOPMENT_ADDRESS_KEY:
-        raise ConfigurationError(
-            "ADDRESS_KEY must be set in production, to a key of its own (not SECRET_KEY): it seals signers' "
-            "addresses in the database. Make one with: "
-            "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())' "
-            "and keep it apart from the database's backups."
-        )
-    parse_key(config.get("ADDRESS_KEY") or "")
-    for fallback in config.get("ADDRESS_KEY_FALLBACKS") or ():
-        parse_key(fallback, "ADDRESS_KEY_FALLBACKS")
-
-
 def serving_processes() -> int:
     """How many processes serve this app, if known: 1 for a flask command (click is running it),
     else what gunicorn.conf.py or the deployment wrote in PETITION_PROCESSES; 0 when unknown."""

@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
 
-from .config import ConfigurationError
+from .config import DEVELOPMENT_ADDRESS_KEY, ConfigurationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -168,3 +168,17 @@ def reseal() -> int:
                     )
                     changed += 1
     return changed
+
+
+def check_address_key(config: Mapping[str, Any]) -> None:
+    """Production refuses the public development key: with it, anyone could open every address."""
+    if config.get("ENV_NAME") == "production" and config.get("ADDRESS_KEY") == DEVELOPMENT_ADDRESS_KEY:
+        raise ConfigurationError(
+            "ADDRESS_KEY must be set in production, to a key of its own (not SECRET_KEY): it seals signers' "
+            "addresses in the database. Make one with: "
+            "python3 -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())' "
+            "and keep it apart from the database's backups."
+        )
+    parse_key(config.get("ADDRESS_KEY") or "")
+    for fallback in config.get("ADDRESS_KEY_FALLBACKS") or ():
+        parse_key(fallback, "ADDRESS_KEY_FALLBACKS")

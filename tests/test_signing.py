@@ -121,8 +121,8 @@ def test_the_sign_form_writes_its_signing_in_a_transaction_of_its_own(app):
 
     sign_now(name="Fast Signer", affiliation="Uni", email="Fast@Example.org", group="chinese")
     db.session.rollback()  # the request's own transaction ends without a commit
-    [signing] = db.session.execute(select(OutgoingEmail)).scalars()
-    assert (signing.to_address, signing.template, signing.signature_id) == ("fast@example.org", SIGNED, None)
+    [row] = db.session.execute(select(OutgoingEmail)).scalars()
+    assert (row.to_address, row.template, row.signature_id) == ("fast@example.org", SIGNED, None)
     assert signature_count() == 0, "the form looks nothing up and adds nothing else"
     settle_signings_now(app)
     stored = db.session.execute(
@@ -130,7 +130,7 @@ def test_the_sign_form_writes_its_signing_in_a_transaction_of_its_own(app):
     ).scalar_one()
     assert (stored.name, stored.is_confirmed, stored.visible) == ("Fast Signer", False, False)
     [email] = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.signature_id == stored.id)).scalars()
-    assert (email.id, email.to_address, email.template) == (signing.id, "fast@example.org", "confirm")
+    assert (email.id, email.to_address, email.template) == (row.id, "fast@example.org", "confirm")
     assert email.signing_details is None, "what the signer gave is not kept in the outbox once settled"
 
 
