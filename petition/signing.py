@@ -20,8 +20,18 @@ from .addresses import domain_hash, email_hash, mailbox_hash
 from .database import driver_statement, own_statement, own_transaction
 from .extensions import db
 from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
-from .outbox import queue_email
-from .signer_emails import ASKED_AGAIN, SIGNED, TO_SETTLE, queue_already_signed, queue_confirmation, signing_row
+from .outbox import queue_row
+from .signer_emails import (
+    ASKED_AGAIN,
+    SIGNED,
+    TO_SETTLE,
+    asked_again_row,
+    base_kept,
+    queue_already_signed,
+    queue_confirmation,
+    signing_row,
+    with_base,
+)
 from .text import normalise_email, tidy
 
 if TYPE_CHECKING:
@@ -139,7 +149,7 @@ def signature_values(address: str, details: dict[str, Any], signed_at: datetime)
     }
 
 
-def sign_now(**form: Any) -> None:
+def sign_now(*, base: str | None = None, **form: Any) -> None:
     """A signing on the sign form: one outbox row, whatever the address, so that the form takes as
     long to answer for an address that has signed (confirmed, listed or not, or not yet confirmed) as
     for one that has not, and how long it takes tells nobody who signed. The row (template
@@ -150,11 +160,12 @@ def sign_now(**form: Any) -> None:
     The row is written on the driver in a transaction of its own, committed at once (a transaction
     boundary): on SQLite in database.own_transaction, so the single write lock is held for one
     statement; on PostgreSQL as a statement that is its own transaction (database.own_statement), one
-    round trip. Takes sign()'s arguments. Raises SigningClosed once signing has closed (by schedule,
+    round trip. Takes sign()'s arguments, and the base the form was sent on (links.request_base): the
+    emails the signing becomes link there. Raises SigningClosed once signing has closed (by schedule,
     or by hand, read in the statement that writes): nothing is written and nothing is sent.
     """
     address, details, signed_at = new_signing(**form)
-    row = signing_row(address, signed_at, details)
+    row = signing_row(address, signed_at, with_base(details, base))
     dialect = db.engine.dialect
     statement = driver_statement(_signing_statement(dialect.name), dialect)
     if dialect.name == "postgresql":
@@ -204,7 +215,8 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
     signature.
 
     A signing the form accepted is recorded even if signing has closed since: its signer signed in
-    time. What the signer gave is cleared from the row once settled, and the row names its signature.
+    time. What the signer gave is cleared from the row once settled (but for the base the form was sent
+    on, signer_emails.BASE, until the email is written), and the row names its signature.
     Gives back the emails left to write and send, in their order (the rows that become no email are
     deleted), and why, for each signing that could not be settled (its row stays as it is, for the
     worker to fail with that reason); one that cannot be settled never stops the others."""
@@ -214,7 +226,8 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
     read = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
         OutgoingEmail.id.in_([email.id for email in signings])
     )
-    given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
+    stored = {row.id: row.signing_details for row in db.session.execute(read)}
+    given = {id: _given(details) for id, details in stored.items()}
     if any(email.template == SIGNED for email in signings):
         versions.publish_first()  # every signature records a version: the first is published with it
     added = _add_signatures(
@@ -244,7 +257,7 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
                 current_app.logger.exception("Signing %s could not be settled", email.id)
                 problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
                 continue
-        email.signing_details = None
+        email.signing_details = base_kept(stored.get(email.id))  # the base its email links to, if any
         if kind is None:
             dropped.add(email.id)
         else:
@@ -485,10 +498,11 @@ def withdraw_signature(signature: Signature) -> None:
     db.session.flush()
 
 
-def ask_again(email: str) -> None:
+def ask_again(email: str, base: str | None = None) -> None:
     """Someone asked for the email again (the resend form) for this address: one outbox row, whatever
     the address, so that neither the page nor the time it takes says whether the address has signed.
     The mail worker decides what the row becomes (settle_signings): a fresh confirmation link for an
     unconfirmed signature while signing is open, the private link for a confirmed one, nothing for an
-    address that has not signed or a suspected bot. Takes the address as the form checked it."""
-    queue_email(normalise_email(email), None, None, None, ASKED_AGAIN)
+    address that has not signed or a suspected bot. Takes the address as the form checked it, and the
+    base the form was sent on (links.request_base): the email links there."""
+    queue_row(asked_again_row(normalise_email(email), base))

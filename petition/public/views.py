@@ -18,7 +18,7 @@ from ..database import done_writing, reading_only, reads_only, writing_from_here
 from ..errors import render_error
 from ..extensions import csrf, db, limiter
 from ..headers import list_exposure, private_page
-from ..links import here_link, site_link
+from ..links import here_link, request_base, site_link
 from ..locales import localized_route
 from ..models import Signature
 from ..page_cache import cached_page
@@ -137,7 +137,7 @@ def sign() -> ResponseReturnValue:
         sent = form.data
     writing_from_here()
     try:
-        signing.sign_now(**signing_details(sent))
+        signing.sign_now(**signing_details(sent), base=request_base())
     except closing.SigningClosed:  # closed between the check above and now
         return signing_closed_page(410)
     done_writing()
@@ -490,7 +490,7 @@ def resend() -> ResponseReturnValue:
     (the mail worker decides, closing's rule); the pages say so, the same for every address."""
     form = ResendForm()
     if form.validate_on_submit():
-        signing.ask_again(form.email.data)
+        signing.ask_again(form.email.data, base=request_base())
         return redirect(url_for(".check_email"))
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
