@@ -38,7 +38,7 @@ def _links(signature: Signature, made_at: float, base: str | None = None) -> dic
         "confirm_days": max(1, round(current_app.config["CONFIRM_MAX_AGE"] / 86400)),
         # The code, typed with the address on the confirm page, for when the link cannot be opened.
         "code": confirmation_codes.shown(confirmation_codes.code_for(signature)),
-        "code_url": site_link("public.confirm_with_code", lang=language),
+        "code_url": link_on(on, "public.confirm_with_code", lang=language),
         "links_base": on,
     }
 
