@@ -238,7 +238,8 @@ def test_a_signature_made_at_an_alternate_address_gets_emails_that_link_there(cl
     deliver_all(app)
     [confirmation] = smtp_server.messages
     links, listed = links_and_listed(confirmation.text())
-    assert len(links) == 3 and all(link.startswith(ALTERNATE + "/en/") for link in links), links
+    # the confirmation link, the confirm-by-code page, the resend page and the private link
+    assert len(links) == 4 and all(link.startswith(ALTERNATE + "/en/") for link in links), links
     assert listed == [SITE + "/en/", ONION + "/en/", MIRROR + "en/index.html"], "the others, as text"
     assert all(
         ALTERNATE in href
