@@ -336,7 +336,10 @@ def _release_after(writer, seconds):
 
 @pytest.fixture
 def other_writer(app):
-    """Another process's writer on SQLite, able to hold the lock from any thread."""
+    """Another process's writer on SQLite, able to hold the lock from any thread (None on PostgreSQL)."""
+    if is_postgresql(app):
+        yield None
+        return
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     yield connection
