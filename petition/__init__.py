@@ -140,6 +140,7 @@ def register_static_files(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal
 
+    from . import inbound
     from .content import hint, markdown, news_markdown
     from .groups import all_groups, label_of
     from .initiators import contact_email
@@ -162,6 +163,7 @@ def register_template_context(app: Flask) -> None:
     app.jinja_env.globals["initiators_named"] = initiators_named
     app.jinja_env.globals["contact_email"] = contact_email
 
+    inbound.register(app)
     app.context_processor(language_context)
     app.context_processor(closing_context)
 

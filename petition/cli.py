@@ -22,6 +22,7 @@ from . import (
     delivery_jobs,
     exports,
     groups,
+    inbound,
     news,
     outbox,
     privacy,
@@ -44,7 +45,7 @@ R = TypeVar("R")
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
-mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox; fetch the mail that came in.")
+mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox; take or fetch the mail that comes in.")
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
 groups_cli = AppGroup("groups", help="The groups of signatories.")
@@ -459,3 +460,4 @@ def register(app: Flask) -> None:
         mirror_cli,
     ):
         app.cli.add_command(group)
+    mail_cli.add_command(inbound.receive_command)

@@ -205,6 +205,9 @@ class Config:
     ]
     # How long a confirmation link works.
     CONFIRM_MAX_AGE = env_number("CONFIRM_MAX_AGE", str(7 * 24 * 3600))
+    # Signing by email (petition/inbound): the address whose mail is piped to `flask mail receive`.
+    # Unset, signing by email is off and no page offers it.
+    SIGN_BY_EMAIL_ADDRESS = os.environ.get("SIGN_BY_EMAIL_ADDRESS", "").strip()
 
     # Abuse protection. Limits per IP address are generous (a campus or VPN shares one address);
     # limits per email address are strict.
@@ -218,6 +221,9 @@ class Config:
     RESEND_LIMIT_PER_IP = os.environ.get("RESEND_LIMIT_PER_IP", "60 per hour")
     RESEND_LIMIT_PER_EMAIL = os.environ.get("RESEND_LIMIT_PER_EMAIL", "3 per hour")
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "60 per hour")
+    # Messages to SIGN_BY_EMAIL_ADDRESS from one mail domain (a mail's sender has no IP to limit by;
+    # many real signers share qq.com or 163.com, so this is as generous as the limit per IP).
+    SIGN_BY_EMAIL_LIMIT_PER_DOMAIN = os.environ.get("SIGN_BY_EMAIL_LIMIT_PER_DOMAIN", "120 per hour")
     # Confirming with the emailed code: tries per client, and per address typed (right or wrong; an
     # eight-digit code at five tries an hour would take centuries to guess).
     CODE_LIMIT_PER_IP = os.environ.get("CODE_LIMIT_PER_IP", "60 per hour")

@@ -187,6 +187,8 @@ class Signature(Model):
     listing_review: Mapped[str] = mapped_column(
         String(10), default=lifecycle.ListingReview.NONE.value, server_default=lifecycle.ListingReview.NONE.value
     )
+    # When a delivery status report said an email the site sent to this address failed (inbound.bounces).
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # What a signature's state means, each defined once (lifecycle.py), in Python and in SQL.
     @hybrid_property
