@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from . import audit, lockout, second_factor
+from .database import writing_from_here
 from .extensions import db
 from .models import EMAIL_MAX, ROLES, Organiser, OrganiserSession, now_utc
 from .text import normalise_email, tidy
@@ -299,9 +300,11 @@ def organiser_by_id(organiser_id: str) -> Organiser | None:
     idle = now - (login.last_seen_at or login.created_at) > timedelta(minutes=config["ORGANISER_IDLE_MINUTES"])
     too_old = now - login.created_at > timedelta(hours=config["ORGANISER_SESSION_HOURS"])
     if idle or too_old:
+        writing_from_here()  # an organiser's page reads; recording this needs the write lock
         login.ended_at = now
         g.session_expired = True
         return None
     if login.last_seen_at is None or now - login.last_seen_at >= SEEN_RESOLUTION:
+        writing_from_here()  # at most once a minute per login
         login.last_seen_at = now
     return organiser

@@ -1,12 +1,20 @@
 """Database connection settings that the URL alone cannot give, set on each app's own engine.
 
 SQLite is tuned for a web server: write-ahead logging so readers never wait for the writer, a busy
-timeout so writers queue instead of failing, and a transaction takes the write lock when it begins
-(BEGIN IMMEDIATE) unless the code about to run declared that it only reads (`reading_only()`). A
-transaction that reads first and writes later would otherwise fail at once (SQLITE_BUSY) when
-another writer got in between, instead of waiting its turn; so writing is the safe default, and
-reading without the lock is what the hot read paths (public pages, the API, the mail worker's poll,
-the export) ask for.
+timeout so writers queue instead of failing, and one rule for whether a transaction takes the write
+lock when it begins. A transaction that reads first and writes later (deferred, plain BEGIN) would
+fail at once (SQLITE_BUSY) when another writer got in between, instead of waiting its turn; one that
+takes the lock at BEGIN IMMEDIATE waits its turn, but holds up every other writer while it runs. So:
+
+- In a request, the method decides, once, in the "begin" listener (`request_reads`): a safe method
+  (GET, HEAD, OPTIONS) reads, without the lock; any other (POST, PUT, PATCH, DELETE) takes the lock
+  when its transaction begins. A view marks the exceptions: `@writes` on a GET that records
+  something (an export in the audit log), `@reads_only` on a POST whose own transaction only reads
+  (the sign form, which writes in a transaction of its own). A GET that finds, part way, that it
+  must write after all (an organiser's login seen again, see accounts) calls `writing_from_here()`.
+  Views call no other helper.
+- Outside a request (the CLI, the mail worker) a transaction writes unless the code about to run
+  declared that it only reads (`reading_only()`): the worker's poll, the export, the mirror's copy.
 
 Transactions end at the boundary: services only flush (so a broken rule or a row changed meanwhile
 surfaces in the view that called them), and each request commits once when it answered without a
@@ -32,7 +40,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
-from flask import Flask, Response, g, has_app_context
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Connection, CursorResult, Engine, Executable, event, exc
 
 from .extensions import db
@@ -47,6 +55,7 @@ R = TypeVar("R")
 
 BUSY_TIMEOUT_MS = 15000
 DEFERRED = {"petition_reads_only": True}  # an execution option the "begin" listener reads
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # a request with one of these reads (request_reads)
 
 
 def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -64,11 +73,19 @@ def configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
 
 
 def begin_sqlite(connection: Connection) -> None:
-    reads_only = connection.get_execution_options().get("petition_reads_only", False) or _read_only_next()
-    if reads_only:
+    reads = _begins_reading(connection)
+    connection.info["petition_reading"] = reads  # for writing_from_here
+    if reads:
         connection.exec_driver_sql("BEGIN")
     else:
         take_write_lock(connection)
+
+
+def _begins_reading(connection: Connection) -> bool:
+    """Whether the transaction now beginning only reads (the rule in this module's docstring)."""
+    if connection.get_execution_options().get("petition_reads_only", False) or _read_only_next():
+        return True
+    return has_request_context() and request_reads()
 
 
 # Waits between tries for the write lock: short, so a writer starts within a fraction of a
@@ -376,20 +393,11 @@ def commit_unless_failed(response: Response) -> Response:
 
 def _session_at_work() -> bool:
     """Has this request's session a transaction or changes to end? None at all for a page from
-    memory, none left after a view's own commit (done_writing): then there is nothing to commit,
-    and no session is opened to find that out."""
+    memory: then there is nothing to commit, and no session is opened to find that out."""
     if not db.session.registry.has():
         return False
     session = db.session()
     return bool(session.in_transaction() or session.new or session.dirty or session.deleted)
-
-
-def done_writing() -> None:
-    """The request's one commit, made by a view that has written all it will and only has a redirect
-    left to build: on SQLite the single write lock is then held for the writing alone, not for the
-    response too. commit_unless_failed finds nothing left to commit."""
-    if _session_at_work():
-        db.session.commit()
 
 
 def rows_changed(statement: Executable) -> int:
@@ -400,9 +408,10 @@ def rows_changed(statement: Executable) -> int:
 
 def reading_only() -> None:
     """The session's next transaction only reads: on SQLite it begins without the write lock, so
-    it never waits for, or holds up, a writer. Call it before the transaction's first query; a
-    transaction already under way is left as it is. Nothing is opened until a query needs it: a page
-    served from memory (the sign form) touches no connection at all."""
+    it never waits for, or holds up, a writer. For the CLI and the mail worker, where writing is the
+    default, and for a transaction of its own after a request's commit (an export's stream); a
+    request's own transactions follow its method (request_reads). Call it before the transaction's
+    first query; a transaction already under way is left as it is."""
     if not (db.session.registry.has() and db.session().in_transaction()):
         g.petition_read_only_next = True
 
@@ -413,21 +422,48 @@ def _read_only_next() -> bool:
     return has_app_context() and bool(g.pop("petition_read_only_next", False))
 
 
+TRANSACTIONS = "petition_transactions"  # the attribute @writes and @reads_only set on a view
+
+
+def request_reads() -> bool:
+    """The request's rule: whether its transaction begins without the write lock. A safe method
+    reads and any other writes, unless its view is marked (@writes, @reads_only) or the request has
+    called writing_from_here()."""
+    if g.get("petition_writes_from_here"):
+        return False
+    view = current_app.view_functions.get(request.endpoint or "")
+    while view is not None:  # the mark, on the view or on what a decorator wrapped
+        marked = getattr(view, TRANSACTIONS, None)
+        if marked is not None:
+            return bool(marked == "reads")
+        view = getattr(view, "__wrapped__", None)
+    return request.method in SAFE_METHODS
+
+
+def writes(view: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: this view writes though its method is safe (a GET that records something), so its
+    transaction takes SQLite's write lock when it begins, and waits its turn for it."""
+    setattr(view, TRANSACTIONS, "writes")
+    return view
+
+
+def reads_only(view: Callable[P, R]) -> Callable[P, R]:
+    """Decorator: this view's own transaction only reads, though its method is unsafe (a POST that
+    writes elsewhere, in a transaction of its own), so it begins without SQLite's write lock."""
+    setattr(view, TRANSACTIONS, "reads")
+    return view
+
+
 def writing_from_here() -> None:
-    """End the read-only transaction under way (it wrote nothing): the next statement begins one
-    that takes the write lock. A request reads and checks everything it can first, so on SQLite it
-    holds the one write lock only while it writes."""
+    """From here on this request writes: a transaction under way that began without the write lock
+    (it has written nothing) is ended, so the next statement begins one that takes the lock and
+    waits its turn for it; a request that writes already is left as it is. For a GET that finds, part
+    way, that it must record something after all. Objects read so far are read again when used."""
     g.pop("petition_read_only_next", None)
-    if db.session.registry.has() and db.session().in_transaction():
-        db.session.rollback()
-
-
-def reads_only(function: Callable[P, R]) -> Callable[P, R]:
-    """Decorator: `function` (a page that only shows things, say) runs in a read-only transaction."""
-
-    @functools.wraps(function)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        reading_only()
-        return function(*args, **kwargs)
-
-    return wrapper
+    g.petition_writes_from_here = True
+    if not db.session.registry.has():
+        return
+    session = db.session()
+    unchanged = session.in_transaction() and not (session.new or session.dirty or session.deleted)
+    if unchanged and session.connection().info.get("petition_reading"):
+        session.rollback()

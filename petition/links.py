@@ -4,7 +4,8 @@ ONION_URL), never from a Host header as a visitor wrote it.
 
 A request whose Host is one of those other bases' hosts gets links on that base (request_base), so a
 reader who found the letter there stays there; canonical links and the sitemap always name SITE_URL
-(site_link, site_origin).
+(site_link, site_origin). An email a signer caused at one of those bases links to that base: the
+request records it (recorded_base) for the mail worker, which has no request.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ def base_for_host(host: str | None, scheme: str = "https") -> str:
         if host_key(parts.scheme, parts.netloc) == host_key(scheme, host):
             return base
     return site
+
+
+def recorded_base(base: str | None) -> str | None:
+    """`base` if it is one of other_bases() (a base a request was served on, recorded for an email
+    written later), else None: SITE_URL needs no record, and a base no longer configured is not used."""
+    return base if base and base in other_bases() else None
 
 
 def request_base() -> str:

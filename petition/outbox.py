@@ -72,6 +72,12 @@ def queue_email(
     db.session.connection().execute(OUTBOX_INSERT, row)
 
 
+def queue_row(row: dict[str, Any]) -> None:
+    """Add an outbox row (email_row's values, and any other column of the table) in the caller's
+    transaction."""
+    db.session.connection().execute(_OUTBOX.insert(), row)
+
+
 _OUTBOX = cast("Table", OutgoingEmail.__table__)
 # Every column of email_row named, so the statement needs no default filled in by SQLAlchemy.
 OUTBOX_INSERT = _OUTBOX.insert().values(

@@ -1,6 +1,7 @@
 """Keeping the letter reachable where its address is blocked: every address it can be read at (SITE_URL,
-ALTERNATE_URLS, ONION_URL, and copies at MIRROR_URLS), shown on the letter's page and beside the WeChat
-code; the Onion-Location header that offers Tor Browser the onion service; and whether a page is being
+ALTERNATE_URLS, ONION_URL, and copies at MIRROR_URLS), shown on the letter's page, beside the WeChat
+code, on the share cards (share_images.py) and in every email (templates/emails/_addresses.txt); the
+Onion-Location header that offers Tor Browser the onion service; and whether a page is being
 rendered for a static copy (mirror.py), which the templates ask through mirror_copy().
 
 See docs/reach.md for what each of these protects against, and what not.
@@ -17,7 +18,7 @@ from markupsafe import Markup, escape
 
 from .extensions import limiter
 from .links import link_on, request_base
-from .locales import local_date
+from .locales import current_language, local_date
 
 if TYPE_CHECKING:
     from flask import Flask, Response
@@ -39,9 +40,10 @@ class Address:
     kind: str  # "site" (SITE_URL), "alternate", "onion", or "mirror" (a static copy)
     base: str
 
-    def letter(self, language: str) -> str:
-        """The letter in `language` at this address. A copy names its file: object storage answers a
-        folder's address with an error, not with the folder's index.html."""
+    def letter(self, language: str | None = None) -> str:
+        """The letter in `language` (the one being written in, if None) at this address. A copy names
+        its file: object storage answers a folder's address with an error, not with its index.html."""
+        language = language or current_language()
         if self.kind == "mirror":
             return f"{self.base.rstrip('/')}/{language}/index.html"
         return link_on(self.base, "public.index", lang=language)
@@ -72,6 +74,13 @@ def other_addresses() -> list[Address]:
         return everything
     here = request_base()
     return [address for address in everything if not (address.is_live and address.base == here)]
+
+
+def addresses_besides(base: str | None = None) -> list[Address]:
+    """Every address but the live one `base` (SITE_URL if None): what an email, whose links are on
+    `base`, lists as plain text, and what the share card lists (besides nothing: all of them)."""
+    here = base or current_app.config["SITE_URL"]
+    return [address for address in addresses() if not (address.is_live and address.base == here)]
 
 
 def mirror_copy() -> MirrorCopy | None:
@@ -120,5 +129,6 @@ def register(app: Flask) -> None:
     app.after_request(onion_location)
     app.jinja_env.globals["addresses"] = addresses
     app.jinja_env.globals["other_addresses"] = other_addresses
+    app.jinja_env.globals["addresses_besides"] = addresses_besides
     app.jinja_env.globals["made_time"] = made_time
     app.jinja_env.globals["mirror_copy"] = mirror_copy

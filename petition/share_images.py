@@ -1,8 +1,10 @@
 """The pictures a link preview and a phone's home screen show: a 1200x630 card per language (og:image)
-and the icons, drawn by Chromium from templates/share/card.html and static/favicon.svg.
+and the icons, drawn by Chromium from templates/share/card.html and static/favicon.svg. When the letter
+has other addresses (reach.py), the cards write them all out.
 
 They are files in static/share/, made once and committed: `flask --app wsgi share images` redraws them
-after the letter's title changes (it needs the test dependencies: Playwright and Debian's chromium).
+after the letter's title or its addresses change (it needs the test dependencies: Playwright and
+Debian's chromium).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import shutil
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import current_app, render_template
 from flask_babel import force_locale
@@ -18,6 +21,10 @@ from flask_babel import gettext as _
 
 from . import versions
 from .locales import HTML_LANG, SUPPORTED
+from .reach import addresses
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 CARD_SIZE = (1200, 630)
 ICON_SIZES = {"apple-touch-icon.png": 180, "icon-192.png": 192, "icon-512.png": 512}
@@ -36,6 +43,17 @@ def letter_title(language: str) -> str:
     return _("Open letter on labour NGOs in Guangdong")
 
 
+def card_addresses(language: str) -> list[tuple[str, str]]:
+    """Every address of the letter in `language`, each with what kind it is (if not the site's own), to
+    be written on the card: a picture passed on where the letter's name is blocked carries the other
+    addresses, as text to type. None when the letter has one address."""
+    everywhere = addresses()
+    if len(everywhere) < 2:
+        return []
+    notes = {"onion": _("(in Tor Browser)"), "mirror": _("(a copy)")}
+    return [(address.letter(language), notes.get(address.kind, "")) for address in everywhere]
+
+
 def card_html(language: str) -> str:
     with force_locale(language):
         return render_template(
@@ -45,7 +63,15 @@ def card_html(language: str) -> str:
             title=letter_title(language),
             site=_("Open letter on labour NGOs in Guangdong"),
             call=_("Read and sign"),
+            addresses_heading=_("The letter is at each of these addresses:"),
+            addresses=card_addresses(language),
         )
+
+
+def draw_card(page: Page, language: str) -> bytes:
+    """The card in `language` as a PNG, drawn in `page` (a Playwright page of CARD_SIZE)."""
+    page.set_content(card_html(language))
+    return page.screenshot()
 
 
 def ico_from_pngs(pngs: list[bytes]) -> bytes:
@@ -75,9 +101,8 @@ def draw_all(out: Path | None = None, chromium: str | None = None) -> list[Path]
         browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
         page = browser.new_page(viewport={"width": CARD_SIZE[0], "height": CARD_SIZE[1]})
         for language in SUPPORTED:
-            page.set_content(card_html(language))
             written.append(out / f"card-{language}.png")
-            page.screenshot(path=str(written[-1]))
+            written[-1].write_bytes(draw_card(page, language))
 
         def icon(size: int, square: bool = False) -> bytes:
             # A home-screen icon is square and opaque (the phone rounds its corners); a favicon keeps its own.

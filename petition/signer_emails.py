@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from . import confirmation_codes, outbox
 from .extensions import db
-from .links import site_link
-from .models import Signature
+from .links import link_on, recorded_base
+from .models import OutgoingEmail, Signature
 from .tokens import CONFIRM, MANAGE, make_token
 
 Row = dict[str, Any]  # an outbox row's values
@@ -25,19 +25,21 @@ if TYPE_CHECKING:
 
     from flask_babel.speaklater import LazyString
 
-    from .models import OutgoingEmail
 
-
-def _links(signature: Signature, made_at: float) -> dict[str, str | int]:
+def _links(signature: Signature, made_at: float, base: str | None = None) -> dict[str, str | int | None]:
+    """The email's links, on `base` (one of links.other_bases(), recorded by the request that caused
+    the email) or else SITE_URL."""
     language = signature.language
+    on = base or current_app.config["SITE_URL"]
     return {
-        "confirm_url": site_link("public.confirm", token=make_token(signature, CONFIRM, made_at), lang=language),
-        "manage_url": site_link("public.manage", token=make_token(signature, MANAGE, made_at), lang=language),
-        "resend_url": site_link("public.resend", lang=language),
+        "confirm_url": link_on(on, "public.confirm", token=make_token(signature, CONFIRM, made_at), lang=language),
+        "manage_url": link_on(on, "public.manage", token=make_token(signature, MANAGE, made_at), lang=language),
+        "resend_url": link_on(on, "public.resend", lang=language),
         "confirm_days": max(1, round(current_app.config["CONFIRM_MAX_AGE"] / 86400)),
         # The code, typed with the address on the confirm page, for when the link cannot be opened.
         "code": confirmation_codes.shown(confirmation_codes.code_for(signature)),
-        "code_url": site_link("public.confirm_with_code", lang=language),
+        "code_url": link_on(on, "public.confirm_with_code", lang=language),
+        "links_base": on,
     }
 
 
@@ -76,14 +78,42 @@ ASKED_AGAIN = "asked_again"
 TO_SETTLE = (SIGNED, ASKED_AGAIN)
 
 
+# The key, in an outbox row's signing_details, of the address the signer used when it was not SITE_URL
+# (one of links.other_bases()): the email the row becomes links there. It stays on the row, once the
+# signing is settled, only until the email is written.
+BASE = "base"
+
+
+def with_base(details: dict[str, Any], base: str | None) -> dict[str, Any]:
+    """`details` and the base the signer used, if it is one to record (links.recorded_base)."""
+    recorded = recorded_base(base)
+    return {**details, BASE: recorded} if recorded else details
+
+
 def signing_row(address: str, signed_at: datetime | None, details: dict[str, Any]) -> dict[str, Any]:
     """The outbox row of a signing on the form at this address (every column given), dated when it was
-    signed, with what the signer gave (signing.new_signing's details). It names no signature yet: the
-    worker finds or adds it (signing.settle_signings)."""
+    signed, with what the signer gave (signing.new_signing's details, and the base the form was sent
+    on: with_base). It names no signature yet: the worker finds or adds it (signing.settle_signings)."""
     row = outbox.email_row(address, None, None, None, SIGNED)
     row["created_at"] = row["next_attempt_at"] = signed_at
     row["signing_details"] = details
     return row
+
+
+def asked_again_row(address: str, base: str | None = None) -> dict[str, Any]:
+    """The outbox row of a request for the email again (every column given), with the base the form
+    was sent on (see BASE): the worker decides what it becomes (signing.settle_signings)."""
+    row = outbox.email_row(address, None, None, None, ASKED_AGAIN)
+    if recorded := with_base({}, base):
+        row["signing_details"] = recorded
+    return row
+
+
+def base_kept(stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a settled row keeps of its signing_details: the base its email links to, if one was
+    recorded and is still configured; else nothing."""
+    base = recorded_base(stored.get(BASE)) if isinstance(stored, dict) else None
+    return {BASE: base} if base else None
 
 
 def _addressed(signature: Signature, kind: str, to: str | None) -> tuple[str, None, None, int, str]:
@@ -106,6 +136,12 @@ def write_waiting(emails: Sequence[OutgoingEmail]) -> dict[int, str]:
         return {}
     ids = {email.signature_id for email in waiting}
     signatures = {s.id: s for s in db.session.execute(select(Signature).where(Signature.id.in_(ids))).scalars()}
+    # The base each email links to, for the emails a request at another address caused (see BASE): in
+    # one read, as the column is deferred.
+    recorded = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
+        OutgoingEmail.id.in_([email.id for email in waiting])
+    )
+    bases = {row.id: kept[BASE] for row in db.session.execute(recorded) if (kept := base_kept(row.signing_details))}
     problems = {email.id: "its signature is gone" for email in waiting if email.signature_id not in signatures}
     found = [email for email in waiting if email.id not in problems]
 
@@ -113,9 +149,11 @@ def write_waiting(emails: Sequence[OutgoingEmail]) -> dict[int, str]:
         email = found[i]
         try:
             subject = str(SIGNER_EMAILS[email.template or ""])
-            links = _links(signature, made_at=email.created_at.timestamp())
+            links = _links(signature, made_at=email.created_at.timestamp(), base=bases.get(email.id))
             email.body = render_email(f"emails/{email.template}.txt", signature=signature, **links)
             email.subject = subject
+            if email.id in bases:  # written into the (sealed) body: not kept beside it
+                email.signing_details = None
         except Exception as error:  # one email that cannot be written never stops the others
             current_app.logger.exception("Email %s could not be written", email.id)
             problems[email.id] = f"{type(error).__name__}: {error}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from flask import current_app
-from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, select, true
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, delete, select, true, union_all
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -19,9 +19,19 @@ from . import closing, lifecycle, listing, versions
 from .addresses import domain_hash, email_hash, mailbox_hash
 from .database import driver_statement, own_statement, own_transaction
 from .extensions import db
-from .models import LetterState, LetterVersion, OutgoingEmail, Signature, new_secret, now_utc
-from .outbox import queue_email
-from .signer_emails import ASKED_AGAIN, SIGNED, TO_SETTLE, queue_already_signed, queue_confirmation, signing_row
+from .models import LetterState, OutgoingEmail, Signature, new_secret, now_utc
+from .outbox import queue_row
+from .signer_emails import (
+    ASKED_AGAIN,
+    SIGNED,
+    TO_SETTLE,
+    asked_again_row,
+    base_kept,
+    queue_already_signed,
+    queue_confirmation,
+    signing_row,
+    with_base,
+)
 from .text import normalise_email, tidy
 
 if TYPE_CHECKING:
@@ -37,7 +47,7 @@ class SignOutcome:
 
 def sign(**form: Any) -> SignOutcome:
     """Add a pending signature and queue its confirmation email, in one transaction. Takes what
-    new_values takes.
+    new_signing takes.
 
     The unique constraint on the address decides what happens when the address is taken, so two
     simultaneous attempts cannot both win. If its signature is confirmed, nothing is added and the
@@ -47,35 +57,21 @@ def sign(**form: Any) -> SignOutcome:
     listed. `fill_seconds` (how long the form took) is kept for organisers; on its own it flags nothing.
     Raises SigningClosed once the letter is closed: nothing is added and nothing is sent.
     """
-    signature, details = new_signature(**form)
+    address, details, signed_at = new_signing(**form)
+    signature = Signature(**signature_values(address, details, signed_at))
     versions.publish_first()
     existing = insert_or_find_taken(signature)
     if existing is not None:
         if not existing.is_confirmed:
             return replace_unconfirmed(existing, {**details, "letter_version": versions.current_number()})
         if not signature.suspected_bot:
-            queue_already_signed(existing, to=signature.email)
+            queue_already_signed(existing, to=address)
         db.session.flush()
         return SignOutcome(existing, created=False)
     if not signature.suspected_bot:
         queue_confirmation(signature)
     db.session.flush()
     return SignOutcome(signature, created=True)
-
-
-def new_signature(**form: Any) -> tuple[Signature, dict[str, Any]]:
-    """A new pending signature from what the signer gave (what new_values takes), not yet stored, and
-    the details that a signing again with its address would replace."""
-    values, details = new_values(**form)
-    return Signature(**values), details
-
-
-def new_values(**form: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A new pending signature's values, by attribute (every column the database does not work out
-    itself), and the details that a signing again with its address would replace. Takes what
-    new_signing takes."""
-    address, details, signed_at = new_signing(**form)
-    return signature_values(address, details, signed_at), details
 
 
 # What a signer gives, besides the address: kept with a signing on the form until the worker settles it.
@@ -139,7 +135,7 @@ def signature_values(address: str, details: dict[str, Any], signed_at: datetime)
     }
 
 
-def sign_now(**form: Any) -> None:
+def sign_now(*, base: str | None = None, **form: Any) -> None:
     """A signing on the sign form: one outbox row, whatever the address, so that the form takes as
     long to answer for an address that has signed (confirmed, listed or not, or not yet confirmed) as
     for one that has not, and how long it takes tells nobody who signed. The row (template
@@ -150,11 +146,12 @@ def sign_now(**form: Any) -> None:
     The row is written on the driver in a transaction of its own, committed at once (a transaction
     boundary): on SQLite in database.own_transaction, so the single write lock is held for one
     statement; on PostgreSQL as a statement that is its own transaction (database.own_statement), one
-    round trip. Takes sign()'s arguments. Raises SigningClosed once signing has closed (by schedule,
+    round trip. Takes sign()'s arguments, and the base the form was sent on (links.request_base): the
+    emails the signing becomes link there. Raises SigningClosed once signing has closed (by schedule,
     or by hand, read in the statement that writes): nothing is written and nothing is sent.
     """
     address, details, signed_at = new_signing(**form)
-    row = signing_row(address, signed_at, details)
+    row = signing_row(address, signed_at, with_base(details, base))
     dialect = db.engine.dialect
     statement = driver_statement(_signing_statement(dialect.name), dialect)
     if dialect.name == "postgresql":
@@ -204,7 +201,8 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
     signature.
 
     A signing the form accepted is recorded even if signing has closed since: its signer signed in
-    time. What the signer gave is cleared from the row once settled, and the row names its signature.
+    time. What the signer gave is cleared from the row once settled (but for the base the form was sent
+    on, signer_emails.BASE, until the email is written), and the row names its signature.
     Gives back the emails left to write and send, in their order (the rows that become no email are
     deleted), and why, for each signing that could not be settled (its row stays as it is, for the
     worker to fail with that reason); one that cannot be settled never stops the others."""
@@ -214,7 +212,8 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
     read = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
         OutgoingEmail.id.in_([email.id for email in signings])
     )
-    given = {row.id: _given(row.signing_details) for row in db.session.execute(read)}
+    stored = {row.id: row.signing_details for row in db.session.execute(read)}
+    given = {id: _given(details) for id, details in stored.items()}
     if any(email.template == SIGNED for email in signings):
         versions.publish_first()  # every signature records a version: the first is published with it
     added = _add_signatures(
@@ -244,7 +243,7 @@ def settle_signings(emails: Sequence[OutgoingEmail]) -> tuple[list[OutgoingEmail
                 current_app.logger.exception("Signing %s could not be settled", email.id)
                 problems[email.id] = f"the signing could not be recorded: {type(error).__name__}: {error}"
                 continue
-        email.signing_details = None
+        email.signing_details = base_kept(stored.get(email.id))  # the base its email links to, if any
         if kind is None:
             dropped.add(email.id)
         else:
@@ -270,28 +269,19 @@ def _add_signatures(signings: Sequence[OutgoingEmail], given: dict[int, dict[str
     and every signing is looked at on its own."""
     if not signings:
         return {}
-    published = db.session.execute(select(LetterVersion.number, LetterVersion.published_at)).all()
     rows: list[dict[str, Any]] = []
     firsts: dict[str, int] = {}  # the first signing in the batch with each address (by its hash)
     for email in signings:
         values = signature_values(email.to_address or "", given[email.id] or {}, email.created_at)
-        row = {column: values.get(key) for key, column in _COLUMNS}
-        # versions.signed_under: the newest published by then, or the first for a signing made before it.
-        row["letter_version"] = max(
-            (n for n, at in published if at <= email.created_at), default=min((n for n, _ in published), default=None)
-        )
-        rows.append(row)
+        rows.append(values)
         firsts.setdefault(values["email_hash"], email.id)
-    table = cast("Table", Signature.__table__)
-    dialect_insert = postgresql_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
-    statement = dialect_insert(table).on_conflict_do_nothing().returning(table.c.id, table.c.email_hash)
     try:
         with db.session.begin_nested():  # the savepoint begins when the session's connection is asked for
-            inserted = db.session.connection().execute(statement, rows).all()
+            inserted = insert_signatures(rows, while_open=False)
     except SQLAlchemyError:
         current_app.logger.warning("A batch of signings broke a rule: each is recorded on its own", exc_info=True)
         return {}
-    return {firsts[email_hash]: signature_id for signature_id, email_hash in inserted}
+    return {firsts[email_hash]: signature_id for email_hash, (signature_id, _) in inserted.items()}
 
 
 def _asked_again(email: OutgoingEmail, address: str) -> str | None:
@@ -383,40 +373,56 @@ _COLUMNS = [
 ]
 
 
-@functools.cache
-def _insert_statement(dialect: str, while_open: bool = True) -> Insert:
-    """Built once: INSERT ... SELECT the given values and the version of the letter it was signed
-    under (versions.signed_under), only while signing is not closed by hand (unless not `while_open`),
-    doing nothing on a taken address, giving back the id and version. One statement instead of three,
-    and the closing is read in the very statement that adds the row."""
+def insert_signatures(rows: Sequence[dict[str, Any]], while_open: bool = True) -> dict[str, tuple[int, int | None]]:
+    """The one way a signature is added, on either database: new signatures (each row as
+    signature_values gives it, by attribute) in one statement, INSERT ... SELECT ... ON CONFLICT DO
+    NOTHING RETURNING, in the session's transaction. Each row gets the version of the letter it was
+    signed under (versions.signed_under: the newest published by its signed_at, or the first for a
+    signing made before any), read by the statement; while `while_open`, nothing is added once
+    signing was closed by hand, read in the very statement that adds the rows. A taken address (or
+    the hash of an erased one) adds nothing, and neither does a second row with an address earlier
+    in `rows`: the database's unique constraints decide, and need no savepoint. Any other broken rule
+    raises IntegrityError. The id and letter version of each row added, by its address's hash."""
+    if not rows:
+        return {}
+    connection = db.session.connection()  # on SQLite a request that writes has the lock already
+    statement = _insert_statement(connection.dialect.name, len(rows), while_open)
+    values = {f"{column}_{n}": row.get(key) for n, row in enumerate(rows) for key, column in _COLUMNS}
+    return {email_hash: (id_, version) for id_, email_hash, version in connection.execute(statement, values)}
+
+
+@functools.cache  # per dialect, number of rows (at most a claimed batch's) and while_open
+def _insert_statement(dialect: str, count: int, while_open: bool) -> Insert:
+    """INSERT ... SELECT the given values of `count` signatures (a SELECT per row, UNION ALL), each
+    with the version of the letter it was signed under, only while signing is not closed by hand
+    (unless not `while_open`), doing nothing on a taken address, giving back the id, address hash
+    and version of each row added. The closing is read in the very statement that adds the rows."""
     table = cast("Table", Signature.__table__)
-    values = [bindparam(column, type_=table.c[column].type) for _, column in _COLUMNS]
-    signed_at = next(value for value in values if value.key == "signed_at")
-    # SQLite reads an upsert after INSERT ... SELECT only if the SELECT has a WHERE.
-    rows = select(*values, versions.signed_under(signed_at)).where(_still_open() if while_open else true())
+    selects = []
+    for n in range(count):
+        values = [bindparam(f"{column}_{n}", type_=table.c[column].type) for _, column in _COLUMNS]
+        signed_at = values[[column for _, column in _COLUMNS].index("signed_at")]
+        # SQLite reads an upsert after INSERT ... SELECT only if the SELECT has a WHERE.
+        selects.append(select(*values, versions.signed_under(signed_at)).where(_still_open() if while_open else true()))
+    rows = selects[0] if count == 1 else union_all(*selects)
     dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     return (
         dialect_insert(table)
         .from_select([column for _, column in _COLUMNS] + ["letter_version"], rows)
         .on_conflict_do_nothing()
-        .returning(table.c.id, table.c.letter_version)
+        .returning(table.c.id, table.c.email_hash, table.c.letter_version)
     )
 
 
 def insert_unless_taken(signature: Signature, while_open: bool = True) -> bool:
-    """Insert the new signature in one statement, unless signing was closed by hand or its address (or
-    the hash of an erased one) is taken: INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING, so a
-    taken address needs no savepoint and the database's unique constraints still decide. Any other
-    broken rule raises IntegrityError. The signature joins the session as the row it now is (its id
-    is what the emailed links carry)."""
-    values = {column: getattr(signature, key) for key, column in _COLUMNS}
-    # A Core statement: straight to the transaction's connection (on SQLite, taking the write lock
-    # now, with everything it writes already worked out).
-    connection = db.session.connection()
-    inserted = connection.execute(_insert_statement(connection.dialect.name, while_open), values).one_or_none()
+    """Insert the new signature (insert_signatures), unless signing was closed by hand (while
+    `while_open`) or its address is taken: whether it was. The signature joins the session as the
+    row it now is (its id is what the emailed links carry)."""
+    values = {key: getattr(signature, key) for key, _ in _COLUMNS}
+    inserted = insert_signatures([values], while_open).get(values["email_hash"])
     if inserted is None:
         return False
-    signature.id, signature.letter_version = inserted[0], inserted[1]
+    signature.id, signature.letter_version = inserted
     make_transient_to_detached(signature)
     db.session.add(signature)
     return True
@@ -485,10 +491,11 @@ def withdraw_signature(signature: Signature) -> None:
     db.session.flush()
 
 
-def ask_again(email: str) -> None:
+def ask_again(email: str, base: str | None = None) -> None:
     """Someone asked for the email again (the resend form) for this address: one outbox row, whatever
     the address, so that neither the page nor the time it takes says whether the address has signed.
     The mail worker decides what the row becomes (settle_signings): a fresh confirmation link for an
     unconfirmed signature while signing is open, the private link for a confirmed one, nothing for an
-    address that has not signed or a suspected bot. Takes the address as the form checked it."""
-    queue_email(normalise_email(email), None, None, None, ASKED_AGAIN)
+    address that has not signed or a suspected bot. Takes the address as the form checked it, and the
+    base the form was sent on (links.request_base): the email links there."""
+    queue_row(asked_again_row(normalise_email(email), base))

@@ -5,6 +5,7 @@ import time
 
 import pytest
 from sqlalchemy import create_engine, select, text
+from sqlalchemy import update as sa_update
 
 from petition import database
 from petition.extensions import db
@@ -311,6 +312,7 @@ def test_a_request_keeps_what_it_wrote_when_it_answers_and_nothing_when_it_fails
     site = app_factory(PROPAGATE_EXCEPTIONS=False)
 
     @site.get("/test-sign/<email>/<outcome>")
+    @database.writes
     def sign_then(email, outcome):
         sign(name="Ada", affiliation="U", email=email, group="chinese")
         if outcome == "fail":
@@ -322,3 +324,92 @@ def test_a_request_keeps_what_it_wrote_when_it_answers_and_nothing_when_it_fails
     assert client.get("/test-sign/lost@example.org/fail").status_code == 500
     with site.app_context():
         assert db.session.execute(select(Signature.email)).scalars().all() == ["kept@example.org"]
+
+
+def _release_after(writer, seconds):
+    """The other writer commits after `seconds`, from another thread."""
+    import threading
+
+    timer = threading.Timer(seconds, lambda: writer.execute("COMMIT"))
+    timer.start()
+    return timer
+
+
+@pytest.fixture
+def other_writer(app):
+    """Another process's writer on SQLite, able to hold the lock from any thread (None on PostgreSQL)."""
+    if is_postgresql(app):
+        yield None
+        return
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    yield connection
+    if connection.in_transaction:
+        connection.execute("ROLLBACK")
+    connection.close()
+
+
+def test_an_organisers_page_is_served_while_a_writer_holds_the_lock(app, organiser_client, other_writer, monkeypatch):
+    """A GET reads: the dashboard does not wait for a signer's write (nor hold one up)."""
+    if is_postgresql(app):
+        return
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 500)  # a GET that took the lock would fail in half a second
+    other_writer.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    for path in ("/organisers/", "/organisers/account", "/organisers/updates"):
+        assert organiser_client.get(path).status_code == 200, path
+    assert time.monotonic() - started < 0.5
+
+
+def test_an_organisers_page_that_records_the_login_seen_waits_its_turn(app, organiser_client, other_writer):
+    """The one write an organiser's GET can make (the login seen again, once a minute) waits for the
+    lock instead of failing at once, as a transaction that began reading would."""
+    if is_postgresql(app):
+        return
+    from datetime import timedelta
+
+    from petition.models import OrganiserSession, now_utc
+
+    a_while_ago = now_utc() - timedelta(minutes=5)
+    with app.app_context():
+        db.session.execute(sa_update(OrganiserSession).values(last_seen_at=a_while_ago))
+        db.session.commit()
+    other_writer.execute("BEGIN IMMEDIATE")
+    _release_after(other_writer, 0.3).join(0)
+    assert organiser_client.get("/organisers/").status_code == 200
+    with app.app_context():
+        seen = db.session.execute(select(OrganiserSession.last_seen_at)).scalar_one()
+        assert seen > a_while_ago + timedelta(minutes=4)
+
+
+def test_a_post_waits_its_turn_for_the_lock(app, client, other_writer):
+    """A POST takes the write lock when its transaction begins, so it waits for another writer
+    rather than failing half-way."""
+    if is_postgresql(app):
+        return
+    from petition.models import OutgoingEmail
+    from tests.support import csrf_token
+
+    token = csrf_token(client, "/resend")
+    other_writer.execute("BEGIN IMMEDIATE")
+    _release_after(other_writer, 0.3)
+    response = client.post("/resend", data={"email": "ada@example.org", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.execute(select(OutgoingEmail.to_address)).scalars().all() == ["ada@example.org"]
+
+
+def test_no_view_calls_a_locking_helper():
+    """The request's method decides (database.request_reads); a view marks an exception with
+    @writes or @reads_only, and calls none of the helpers meant for the CLI and the worker."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "petition"
+    calls = [
+        f"{path.relative_to(root)}: {helper}"
+        for package in ("public", "organisers", "api")
+        for path in sorted((root / package).rglob("*.py"))
+        for helper in ("reading_only", "writing_from_here", "done_writing")
+        if helper in path.read_text(encoding="utf-8")
+    ]
+    assert calls == []

@@ -12,7 +12,7 @@ from petition import links
 from petition.config import ConfigurationError
 from petition.links import origin_of
 from petition.sharing import SERVICES, qr_svg
-from tests.support import make_app, settings
+from tests.support import ADA, CONFIRM_LINK, MANAGE_LINK, make_app, settings, signature_form
 
 SITE = "https://letter.example.org"
 ALTERNATE = "https://letter-two.example.net"
@@ -193,3 +193,251 @@ def test_the_page_cache_keeps_each_hosts_page_apart(client, app):
 def test_a_mistyped_address_stops_the_site_with_a_message(database, setting, value):
     with pytest.raises(ConfigurationError, match=setting):
         make_app(database, **{setting: value})
+
+
+# Emails: a signer's emails link to the address they signed at, and every email lists the others.
+
+ADDRESSES_HEADING = {
+    "en": "If the links in this email do not open, the letter is also at:",
+    "zh": "如果本邮件中的链接无法打开",
+}
+
+
+def send_form(client, path, base, **form):
+    """Fill in and send a form as a browser at `base` does (its cookies are that host's)."""
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', page(client, path, base).get_data(as_text=True)
+    )
+    response = client.post(path, data={**form, "csrf_token": token.group(1)}, base_url=base)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response
+
+
+def links_and_listed(text, language="en"):
+    """The email's links, and the addresses its closing block lists (as plain text)."""
+    body, _, listed = text.partition(ADDRESSES_HEADING[language])
+    return re.findall(r"https?://\S+", body), re.findall(r"https?://\S+", listed)
+
+
+def deliver_all(app):
+    from petition.outbox import deliver_due
+
+    with app.app_context():
+        while deliver_due().sent:
+            pass
+
+
+@pytest.mark.usefixtures("addresses")
+def test_a_signature_made_at_an_alternate_address_gets_emails_that_link_there(client, app, smtp_server):
+    from sqlalchemy import select
+
+    from petition.extensions import db
+    from petition.models import OutgoingEmail
+
+    send_form(client, "/en/sign", ALTERNATE, **signature_form())
+    deliver_all(app)
+    [confirmation] = smtp_server.messages
+    links, listed = links_and_listed(confirmation.text())
+    # the confirmation link, the confirm-by-code page, the resend page and the private link
+    assert len(links) == 4 and all(link.startswith(ALTERNATE + "/en/") for link in links), links
+    assert listed == [SITE + "/en/", ONION + "/en/", MIRROR + "en/index.html"], "the others, as text"
+    assert all(
+        ALTERNATE in href
+        for href in re.findall(r'href="(https?://[^"]+/(?:confirm|signature)/[^"]+)"', confirmation.html())
+    )
+    with app.app_context():
+        kept = db.session.execute(select(OutgoingEmail.signing_details)).scalar_one()
+        assert kept is None, "the address the signer used is not kept once the email is written"
+
+    # Following it works, at the alternate address.
+    confirm_path = CONFIRM_LINK.search(confirmation.text()).group(1)
+    assert press_confirm_at(client, confirm_path, ALTERNATE).status_code == 302
+    with app.app_context():
+        assert confirmed(ADA["email"])
+
+    # "Send me the link again", and signing again, at the alternate address: the private link is there too.
+    smtp_server.messages.clear()
+    send_form(client, "/en/resend", ALTERNATE, email=ADA["email"])
+    send_form(client, "/en/sign", ALTERNATE, **signature_form(name="Ada again"))
+    deliver_all(app)
+    assert [m["Subject"] for m in smtp_server.messages] == ["You have already signed the open letter"] * 2
+    for message in smtp_server.messages:
+        links, _ = links_and_listed(message.text())
+        assert links and all(link.startswith(ALTERNATE + "/en/signature/") for link in links), links
+        assert page(client, MANAGE_LINK.search(message.text()).group(1), ALTERNATE).status_code == 200
+
+
+@pytest.mark.usefixtures("addresses")
+def test_a_fresh_confirmation_asked_for_at_the_onion_address_links_there(client, app, smtp_server):
+    send_form(client, "/zh/sign", SITE, **signature_form(email="wang@example.edu.cn"))
+    send_form(client, "/zh/resend", ONION, email="wang@example.edu.cn")
+    deliver_all(app)
+    first, fresh = smtp_server.messages
+    assert links_and_listed(first.text(), "zh")[0][0].startswith(SITE + "/zh/confirm/")
+    links, listed = links_and_listed(fresh.text(), "zh")
+    assert links and all(link.startswith(ONION + "/zh/") for link in links), links
+    assert SITE + "/zh/" in listed and ONION + "/zh/" not in listed
+    html = fresh.html()
+    assert ONION + "/zh/confirm/" in html and f'href="{ONION}' not in html, "copied into Tor Browser, not followed"
+    assert f'href="{SITE}/zh/"' in html
+
+
+@pytest.mark.usefixtures("addresses")
+def test_emails_from_an_unlisted_host_link_to_site_url(client, app, smtp_server):
+    send_form(client, "/en/sign", "https://evil.example.com", **signature_form())
+    deliver_all(app)
+    [confirmation] = smtp_server.messages
+    assert "evil.example.com" not in confirmation.raw.decode()
+    links, listed = links_and_listed(confirmation.text())
+    assert links and all(link.startswith(SITE + "/en/") for link in links)
+    assert listed == [ALTERNATE + "/en/", ONION + "/en/", MIRROR + "en/index.html"]
+
+
+def test_a_base_dropped_from_the_settings_before_the_email_is_written_gives_site_url(client, app, smtp_server):
+    with settings(app, ALTERNATE_URLS=[ALTERNATE]):
+        send_form(client, "/en/sign", ALTERNATE, **signature_form())
+    deliver_all(app)
+    [confirmation] = smtp_server.messages
+    links, listed = links_and_listed(confirmation.text())
+    assert links and all(link.startswith(SITE + "/en/") for link in links) and not listed
+
+
+@pytest.mark.usefixtures("addresses")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_news_and_notices_link_to_site_url_and_list_the_other_addresses(app, language):
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from petition import news, versions
+    from petition.extensions import db
+    from petition.models import LetterVersion, Organiser
+    from petition.signer_emails import in_their_languages
+    from tests.support import confirmed_signature, create_organiser_account
+
+    with app.app_context():
+        create_organiser_account()
+        organiser = db.session.execute(select(Organiser)).scalar_one()
+        reader = confirmed_signature(language=language, wants_updates=True)
+        update = news.publish(
+            organiser,
+            published_on=date(2026, 12, 1),
+            titles={"en": "News", "zh": "消息"},
+            bodies={"en": "Delivered.", "zh": "已递交。"},
+            email=False,
+        )
+        version = db.session.execute(select(LetterVersion)).scalars().first() or versions.publish("first text")
+        bodies = in_their_languages(
+            [reader, reader],
+            lambda i, s: news.news_email(update, s) if i == 0 else versions.notice_email(version, s, []),
+        )
+    for row in bodies:
+        links, listed = links_and_listed(row["body"], language)
+        assert links and all(link.startswith(SITE + f"/{language}/") for link in links), links
+        assert listed == [ALTERNATE + f"/{language}/", ONION + f"/{language}/", MIRROR + f"{language}/index.html"]
+
+
+def test_with_one_address_an_email_lists_nothing_more(client, app, smtp_server):
+    send_form(client, "/zh/sign", SITE, **signature_form())
+    deliver_all(app)
+    [confirmation] = smtp_server.messages
+    assert ADDRESSES_HEADING["zh"] not in confirmation.text() and "也可" not in confirmation.text()
+
+
+def press_confirm_at(client, path, base):
+    html = page(client, path, base).get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return client.post(path, data={"csrf_token": token}, base_url=base)
+
+
+def confirmed(address):
+    from petition.signing import signature_by_email
+
+    signature = signature_by_email(address)
+    return signature is not None and signature.is_confirmed
+
+
+# The share cards: a picture passed on carries every address, as text to type.
+
+EVERY_KIND = {
+    "ALTERNATE_URLS": [ALTERNATE, "http://203.0.113.7"],
+    "ONION_URL": ONION,
+    "MIRROR_URLS": [MIRROR, "https://letter-copies.oss-cn-hongkong.aliyuncs.com/letter/"],
+}
+
+
+def text_drawn(page, card, plain, boxes):
+    """For each box (x, y, width, height) of the picture `card`: how many of its pixels are dark (text
+    drawn there), and how many of those are not dark in the picture `plain`. Read by the browser from
+    the PNGs themselves."""
+    import base64
+
+    sources = [f"data:image/png;base64,{base64.b64encode(png).decode()}" for png in (card, plain)]
+    page.set_content("".join(f'<img src="{source}">' for source in sources))
+    return page.eval_on_selector_all(
+        "img",
+        """(images, boxes) => {
+            const read = img => {
+                const canvas = document.createElement("canvas");
+                canvas.width = img.naturalWidth; canvas.height = img.naturalHeight;
+                const context = canvas.getContext("2d");
+                context.drawImage(img, 0, 0);
+                return context;
+            };
+            const [card, plain] = images.map(read);
+            return boxes.map(([x, y, w, h]) => {
+                const now = card.getImageData(x, y, w, h).data, then = plain.getImageData(x, y, w, h).data;
+                let dark = 0, added = 0;
+                for (let i = 0; i < now.length; i += 4) {
+                    if (now[i] + now[i + 1] + now[i + 2] < 384) {
+                        dark++;
+                        if (then[i] + then[i + 1] + then[i + 2] >= 384) added++;
+                    }
+                }
+                return [dark, added];
+            });
+        }""",
+        [list(box) for box in boxes],
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_share_card_writes_out_every_address_readably(app, browser, language):
+    from petition.share_images import CARD_SIZE, draw_card
+
+    width, height = CARD_SIZE
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        with app.test_request_context():
+            plain = draw_card(page, language)
+            assert page.query_selector(".addresses") is None, "one address: the card as it was"
+            with settings(app, **EVERY_KIND):
+                card = draw_card(page, language)
+                lines = page.eval_on_selector_all(
+                    ".address, .addresses-heading, .sign, h1",
+                    """elements => elements.map(e => {
+                        const box = e.getBoundingClientRect();
+                        return {text: e.innerText, box: [box.x, box.y, box.width, box.height],
+                                size: parseFloat(getComputedStyle(e).fontSize)};
+                    })""",
+                )
+        written = [line["text"].split()[0] for line in lines[3:]]
+        assert written == [
+            f"{SITE}/{language}/",
+            f"{ALTERNATE}/{language}/",
+            f"http://203.0.113.7/{language}/",
+            f"{ONION}/{language}/",
+            f"{MIRROR}{language}/index.html",
+            f"https://letter-copies.oss-cn-hongkong.aliyuncs.com/letter/{language}/index.html",
+        ]
+        for line in lines:
+            x, y, w, h = line["box"]
+            assert x >= 0 and y >= 0 and x + w <= width and y + h <= height, f"{line['text']!r} leaves the card"
+            assert line["size"] >= 24, f"{line['text']!r} is too small to read"
+        # The picture itself: each address line has text drawn in it, which the plain card has not.
+        boxes = [[round(value) for value in line["box"]] for line in lines[3:]]
+        for line, (dark, added) in zip(lines[3:], text_drawn(page, card, plain, boxes), strict=True):
+            assert dark > 200 and added > 200, f"{line['text']!r} is not drawn: {dark}, {added} new"
+    finally:
+        page.close()

@@ -158,6 +158,29 @@ def test_the_sign_form_stores_the_same_signature_as_the_usual_way(app):
     assert form.email_hash and form.email_hash != usual.email_hash
 
 
+def test_the_worker_adds_a_batch_of_signings_as_sign_adds_one(app):
+    """Signings the worker takes together are added in one statement, the same one sign() uses
+    (insert_signatures): each signature gets the letter's version, and a second signing with an
+    address in the batch is settled after the first (its newer details replace them)."""
+    from petition import versions
+    from petition.signer_emails import TO_SETTLE
+    from petition.signing import sign_now
+
+    versions.publish("the first text")
+    db.session.commit()
+    for n in range(3):
+        sign_now(name=f"Signer {n}", affiliation="Uni", email=f"s{n}@example.org", group="chinese")
+    sign_now(name="Signer again", affiliation="Uni", email="s0@example.org", group="chinese")
+    settle_signings_now(app)
+    sign(name="Usual", affiliation="Uni", email="usual@example.org", group="chinese")
+    db.session.commit()
+    stored = dict(db.session.execute(select(Signature.name, Signature.letter_version)).all())
+    assert set(stored) == {"Signer again", "Signer 1", "Signer 2", "Usual"}
+    assert stored["Usual"] is not None and set(stored.values()) == {stored["Usual"]}
+    templates = db.session.execute(select(OutgoingEmail.template)).scalars().all()
+    assert sorted(templates) == ["confirm"] * 4 and not set(templates) & set(TO_SETTLE)
+
+
 def test_the_sign_form_writes_the_same_row_for_a_taken_address_and_its_owner_is_told(app):
     from petition.signer_emails import SIGNED
     from petition.signing import confirm_signature, sign_now

@@ -8,6 +8,7 @@ import subprocess
 from datetime import date
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from petition import listing, news, versions
@@ -18,6 +19,17 @@ from petition.signer_emails import in_their_languages
 from petition.signing import ask_again, confirm_signature, sign
 from tests.support import create_organiser_account, settings
 
+# Every other address the letter can have, as docs/reach.md suggests them: another domain, the
+# server's IP address, an onion service and copies on storage services' own hostnames.
+ADDRESSES = {
+    "ALTERNATE_URLS": ["https://letter-two.example.net", "http://203.0.113.7"],
+    "ONION_URL": "http://lettervv2hpxmbdifqgdnmm4u5isbhmq6cmhvhzsjidbdhkuibqnsyd.onion",
+    "MIRROR_URLS": [
+        "https://letter-copies.s3.eu-central-1.amazonaws.com/letter/",
+        "https://letter-copies.oss-cn-hongkong.aliyuncs.com/letter/",
+    ],
+}
+NO_ADDRESSES = {"ALTERNATE_URLS": [], "ONION_URL": "", "MIRROR_URLS": []}
 SCORE = re.compile(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", re.M)
 LANGUAGES = {"en": ("Ada Lovelace", "University College London"), "zh": ("王小明", "中山大学")}
 
@@ -48,7 +60,8 @@ def every_kind_of_email(language, organiser):
     confirmed = confirm_signature(signer("already-signed").signature)
     sign(name=name, affiliation=affiliation, email=confirmed.email, group="chinese", language=language)
     signer("resend")
-    ask_again(f"resend.{language}@example.org")
+    # Asked for at the onion service, when there is one: its links are there (hosts of random letters).
+    ask_again(f"resend.{language}@example.org", base=current_app.config["ONION_URL"] or None)
     declined = confirm_signature(signer("decline").signature)
     listing.decline(declined, organiser, "the affiliation could not be checked")
     reader = confirm_signature(signer("news", wants_updates=True).signature)
@@ -71,8 +84,10 @@ def every_kind_of_email(language, organiser):
     return kinds
 
 
+@pytest.mark.parametrize("addresses", [NO_ADDRESSES, ADDRESSES], ids=["one-address", "every-kind-of-address"])
 @pytest.mark.parametrize("language", ["en", "zh"])
-def test_every_email_scores_below_one_at_spamassassin(app, smtp_server, language):
+def test_every_email_scores_below_one_at_spamassassin(app, smtp_server, language, addresses):
+    """With other addresses configured, each email lists them as text at its end."""
     if not shutil.which("spamassassin"):
         pytest.skip("SpamAssassin is not installed (apt-get install spamassassin); .ci/run installs it")
     # What an operator sets (deploy/petition.env): a bare sender at the site's own domain (the email
@@ -82,7 +97,7 @@ def test_every_email_scores_below_one_at_spamassassin(app, smtp_server, language
         "INITIATORS": ["Anita Chan, University of Technology, Sydney", "陈杰，华南理工大学"],
         "CONTACT_EMAIL": "initiators@letter.example.org",
     }
-    with settings(app, **behind), app.app_context():
+    with settings(app, **behind, **addresses), app.app_context():
         create_organiser_account()
         organiser = db.session.execute(select(Organiser)).scalar_one()
         kinds = every_kind_of_email(language, organiser)
@@ -96,8 +111,11 @@ def test_every_email_scores_below_one_at_spamassassin(app, smtp_server, language
         assert message["Date"] and message["Message-ID"]
         assert "initiators@letter.example.org" in message.text(), "scored with its footer"
         assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+        assert ("http://203.0.113.7/" in message.text()) == (addresses is ADDRESSES), "the addresses, as text"
+        if kind == "resend" and addresses is ADDRESSES:
+            assert f"{ADDRESSES['ONION_URL']}/{language}/confirm/" in message.text(), "its links on the onion"
         score, details = spam_score(message.raw)
         scored[kind] = score
         assert score < 1.0, f"{kind} ({language}) scored {score}:{details}"
     assert len(scored) == 7
-    print(f"SpamAssassin -L scores ({language}):", scored)
+    print(f"SpamAssassin -L scores ({language}, {'several addresses' if addresses['ONION_URL'] else 'one'}):", scored)

@@ -39,6 +39,7 @@ from .. import (
     second_factor,
 )
 from ..counts import current_counts
+from ..database import writes
 from ..extensions import csrf, db, limiter, login_manager
 from ..headers import keep_private
 from ..locales import SUPPORTED
@@ -474,6 +475,7 @@ def request_delivery(language: str) -> ResponseReturnValue:
 
 @bp.get("/delivery/copies/<id:file_id>.pdf")
 @requires("delivery")
+@writes  # every download goes into the audit log
 def delivery_pdf(file_id: int) -> ResponseReturnValue:
     """A copy the worker made, as kept; every download is in the audit log."""
     kept = delivery_jobs.file_pdf(file_id)
@@ -493,6 +495,7 @@ def delivery_pdf(file_id: int) -> ResponseReturnValue:
 
 @bp.get("/export.csv")
 @requires("export")
+@writes  # every export goes into the audit log
 def export_csv() -> ResponseReturnValue:
     everything = request.args.get("scope") == "all"
     # Recorded by the request's commit, which comes before the file streams in a read-only transaction.

@@ -14,11 +14,11 @@ from flask_wtf.csrf import generate_csrf
 from .. import abuse, closing, confirmation_codes, content, growth, listing, locales, news, sharing, signing, versions
 from ..addresses import email_hash
 from ..counts import current_counts
-from ..database import done_writing, reading_only, reads_only, writing_from_here
+from ..database import reads_only
 from ..errors import render_error
-from ..extensions import csrf, db, limiter
+from ..extensions import csrf, limiter
 from ..headers import list_exposure, private_page
-from ..links import here_link, site_link
+from ..links import here_link, request_base, site_link
 from ..locales import localized_route
 from ..models import Signature
 from ..page_cache import cached_page
@@ -83,7 +83,6 @@ def per_address_limit(setting: str) -> RouteLimit:
 
 
 @localized_route(bp, "/")
-@reads_only
 def index() -> str:
     language = _language()
     return cached_page(
@@ -99,13 +98,11 @@ def index() -> str:
 
 
 @localized_route(bp, "/background")
-@reads_only
 def background() -> str:
     return render_template("background.html", article=content.rendered("background", _language()))
 
 
 @localized_route(bp, "/privacy")
-@reads_only
 def privacy() -> str:
     return render_template("privacy.html", page=content.rendered("privacy", _language()))
 
@@ -119,12 +116,14 @@ def render_sign_form(form: SignatureForm, status: int = 200, notice: LazyString 
 @csrf.exempt
 @limiter.limit(abuse.configured_limit("SIGN_LIMIT_PER_IP"), methods=["POST"])
 @per_address_limit("SIGN_LIMIT_PER_EMAIL")
+# The request's own transaction only reads, its POST too (whether signing has closed, the counts for a
+# form sent back): sign_now writes the signing in a transaction of its own, on another connection, so
+# on SQLite the request must not hold the write lock that transaction waits for; and a form with a
+# mistake is answered at once, however busy the writers are.
+@reads_only
 def sign() -> ResponseReturnValue:
     if request.method == "GET":
-        reading_only()
         return signing_closed_page(200) if closing.is_closed() else blank_sign_form()
-    # Reading and checking take no write lock (see writing_from_here).
-    reading_only()
     if closing.is_closed():  # before the form is read: a late or replayed post adds nothing, sends nothing
         return signing_closed_page(410)
     # A form sent right is read without building the WTForms form; one with a mistake builds it,
@@ -135,12 +134,10 @@ def sign() -> ResponseReturnValue:
         if not form.validate_on_submit():
             return render_sign_form(form, 422)
         sent = form.data
-    writing_from_here()
     try:
-        signing.sign_now(**signing_details(sent))
+        signing.sign_now(**signing_details(sent), base=request_base())
     except closing.SigningClosed:  # closed between the check above and now
         return signing_closed_page(410)
-    done_writing()
     # For the next page only, in the signer's own browser: where the email went, and what they typed
     # to correct a mistyped address without typing the rest again.
     session["typed"] = {name: sent[name] for name in TYPED}
@@ -202,7 +199,6 @@ def too_many_requests(error: RateLimitExceeded) -> tuple[str, int]:
 
 @localized_route(bp, "/sign/check-your-email")
 @private_page  # it shows the address the signer typed
-@reads_only
 def check_email() -> ResponseReturnValue:
     """Where the confirmation went, with the form filled in as typed to send it to another address;
     the details are shown once and leave the session cookie with this page."""
@@ -239,8 +235,6 @@ def signature_from_link(
     def decorate(view: Callable[..., ResponseReturnValue]) -> Callable[[str], ResponseReturnValue]:
         @wraps(view)
         def wrapper(token: str) -> ResponseReturnValue:
-            if request.method in ("GET", "HEAD"):
-                reading_only()  # opening the link only shows the page; pressing its button writes
             try:
                 signature = read_token(token, purpose)
             except (LinkExpired, LinkInvalid) as error:
@@ -328,7 +322,6 @@ def confirm_with_code() -> ResponseReturnValue:
     """Confirm with the address and the code from the email, for a signer whose link does not open
     (a mail program that rewrites links, webmail inside an app). A wrong code and an address that
     has not signed get one answer; a right one confirms as the link does, under the link's rules."""
-    reading_only()  # checking the code only reads; confirming writes (writing_from_here)
     form = CodeForm()
     if not form.validate_on_submit():
         return render_template("confirm_code.html", form=form), 422 if form.is_submitted() else 200
@@ -341,15 +334,7 @@ def confirm_with_code() -> ResponseReturnValue:
         return link_problem(error, CONFIRM)
     if signature.is_confirmed:
         return confirmation_page(signature, ButtonForm())  # "already confirmed", as the link shows it
-    signature_id, secret = signature.id, signature.secret
-    writing_from_here()
-    # Read again in the transaction that writes: withdrawn, or signed again (a new secret, so a new
-    # code) a moment ago, the code no longer goes with it.
-    fresh = db.session.get(Signature, signature_id)
-    if fresh is None or fresh.secret != secret:
-        form.code.errors = [*form.code.errors, WRONG_CODE]
-        return render_template("confirm_code.html", form=form), 422
-    return confirmed(fresh)
+    return confirmed(signature)  # a POST's transaction holds the write lock from its start
 
 
 @localized_route(bp, "/unsubscribe/<token>", methods=["GET", "POST"])
@@ -366,7 +351,6 @@ def unsubscribe(signature: Signature, token: str) -> ResponseReturnValue:
 
 
 @localized_route(bp, "/updates.atom")
-@reads_only
 def updates_feed() -> ResponseReturnValue:
     """The news as an Atom feed, in this address's language. Its links lead within the address it was
     read at (a copy's are relative); its ids are SITE_URL's, the same wherever it is read."""
@@ -394,7 +378,6 @@ FEED_EPOCH = datetime(2012, 1, 1, tzinfo=UTC)  # the feeds' date before any news
 
 
 @localized_route(bp, "/signatories/growth")
-@reads_only
 def growth_chart() -> str:
     """Signatures over time, per group: an SVG drawn here, and the same figures as a table."""
 
@@ -407,7 +390,6 @@ def growth_chart() -> str:
 
 
 @localized_route(bp, "/letter/versions")
-@reads_only
 def letter_versions() -> str:
     """Every published text of the letter, newest first, with what changed from the one before."""
     language = _language()
@@ -420,13 +402,11 @@ def letter_versions() -> str:
 
 
 @localized_route(bp, "/thanks")
-@reads_only
 def thanks() -> str:
     return render_template("thanks.html", counts=current_counts())
 
 
 @bp.get("/share/qr-<any(en,zh):language>.svg")
-@reads_only
 def letter_qr(language: str) -> ResponseReturnValue:
     """The letter's address in `language` as a QR code, for WeChat (made here: nothing from elsewhere)."""
     response = Response(sharing.qr_svg(sharing.letter_url(language)), mimetype="image/svg+xml")
@@ -477,7 +457,6 @@ def withdraw(signature: Signature, token: str) -> ResponseReturnValue:
 
 
 @localized_route(bp, "/signature/withdrawn")
-@reads_only
 def withdrawn() -> str:
     return render_template("withdrawn.html")
 
@@ -490,14 +469,13 @@ def resend() -> ResponseReturnValue:
     (the mail worker decides, closing's rule); the pages say so, the same for every address."""
     form = ResendForm()
     if form.validate_on_submit():
-        signing.ask_again(form.email.data)
+        signing.ask_again(form.email.data, base=request_base())
         return redirect(url_for(".check_email"))
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
 
 
 @localized_route(bp, "/signatories", query=("group", "q", "cursor"))
 @abuse.list_limit()
-@reads_only
 @list_exposure
 def signatories() -> str:
     list_filter, page = page_from_args(request.args, current_app.config["SIGNATORIES_PER_PAGE"])
