@@ -22,7 +22,6 @@ from . import (
     delivery_jobs,
     exports,
     groups,
-    inbound,
     news,
     outbox,
     privacy,
@@ -31,6 +30,7 @@ from . import (
 )
 from .database import reading_only
 from .extensions import db
+from .inbound.cli import receive_command
 from .models import ROLES
 
 if TYPE_CHECKING:
@@ -460,4 +460,4 @@ def register(app: Flask) -> None:
         mirror_cli,
     ):
         app.cli.add_command(group)
-    mail_cli.add_command(inbound.receive_command)
+    mail_cli.add_command(receive_command)

@@ -288,7 +288,14 @@ def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unn
 # roll back), a CLI command (cli.commits) and the mail worker's claims (outbox). Everywhere else flushes.
 # delivery_jobs.py: the worker making a delivery copy writes its claim and its progress as it goes.
 # inbound_imap.py: `mail fetch` commits each message before it leaves the mailbox.
-BOUNDARIES = {"database.py", "errors.py", "cli.py", "outbox.py", "delivery_jobs.py", "inbound_imap.py"}
+BOUNDARIES = {
+    "database.py",
+    "errors.py",
+    "cli.py",
+    "outbox.py",
+    "delivery_jobs.py",
+    "inbound_imap.py",
+}
 
 
 def test_only_the_boundaries_commit():
