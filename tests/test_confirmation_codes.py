@@ -2,6 +2,7 @@
 
 from petition import confirmation_codes
 from petition.models import Signature
+from tests.support import settings
 
 
 def test_a_code_is_read_however_a_signer_types_it(app):
@@ -22,7 +23,10 @@ def test_a_code_belongs_to_one_signature_and_survives_a_key_rotation(app):
         first, second = Signature(id=1, secret="a" * 22), Signature(id=2, secret="a" * 22)
         assert confirmation_codes.code_for(first) != confirmation_codes.code_for(second)
         code = confirmation_codes.code_for(first)
-        app.config["SECRET_KEY_FALLBACKS"] = [app.config["SECRET_KEY"]]
-        app.config["SECRET_KEY"] = "a new key for this test, long enough to be a key"
-        assert confirmation_codes.code_for(first) != code
-        assert confirmation_codes.matches(first, code)
+        rotated = {
+            "SECRET_KEY": "a new key for this test, long enough to be a key",
+            "SECRET_KEY_FALLBACKS": [app.config["SECRET_KEY"]],
+        }
+        with settings(app, **rotated):
+            assert confirmation_codes.code_for(first) != code
+            assert confirmation_codes.matches(first, code)

@@ -201,12 +201,12 @@ class _TextOfHtml(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.pieces: list[str] = []
-        self.hidden = 0
+        self.invisible = 0
         self.quoted = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style", "head", "title"):
-            self.hidden += 1
+            self.invisible += 1
         if tag == "blockquote":
             self.quoted += 1
         if tag in self.BLOCKS:
@@ -214,14 +214,14 @@ class _TextOfHtml(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "head", "title"):
-            self.hidden = max(0, self.hidden - 1)
+            self.invisible = max(0, self.invisible - 1)
         if tag == "blockquote":
             self.quoted = max(0, self.quoted - 1)
         if tag in self.BLOCKS:
             self.pieces.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self.hidden and len(self.pieces) < 20_000:
+        if not self.invisible and len(self.pieces) < 20_000:
             # What a mail program quotes in a <blockquote> is marked as quoted, as in plain text.
             self.pieces.append(data if not self.quoted else "\n".join("> " + line for line in data.split("\n")))
 
