@@ -17,9 +17,9 @@ BASE = "https://127.0.0.1"  # production's session cookie is Secure
 
 def main(n, rounds):
     from petition import create_app
-    from petition.accounts import create_organiser
     from petition.extensions import db
-    from petition.models import Organiser
+    from petition.organisers.accounts import create_organiser
+    from petition.organisers.models import Organiser
 
     app = create_app()
     email, password = "bench-organiser@example.org", "bench organiser passphrase"

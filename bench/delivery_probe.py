@@ -26,7 +26,7 @@ GIVEN = "明华伟芳娜静丽强磊军洋勇艳杰娟涛超秀霞平刚"
 
 def seed(db, n):
     """n confirmed, listed signatures; the counters follow through the triggers."""
-    from petition.sealing import seal
+    from petition.privacy.sealing import seal
 
     sealed = seal("scholar@example.org")  # addresses are stored sealed, as the site stores them
     db.session.execute(
@@ -67,10 +67,11 @@ def measure(url, n, language, out):
     from export_probe import peak_resident_mb  # the same measure as the export's (this folder is on the path)
     from flask_migrate import upgrade
 
-    from petition import create_app, delivery_jobs
+    from petition import create_app
+    from petition.delivery import jobs as delivery_jobs
+    from petition.delivery.models import DeliveryFile, DeliveryJob
+    from petition.delivery.typeset import Report
     from petition.extensions import db
-    from petition.models import DeliveryFile, DeliveryJob
-    from petition.typeset import Report
 
     app = create_app()
     report = Report()

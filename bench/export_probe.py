@@ -5,7 +5,7 @@ import sys
 import time
 
 from petition import create_app
-from petition.exports import csv_chunks
+from petition.signatures.exports import csv_chunks
 
 
 def main(path):

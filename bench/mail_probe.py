@@ -57,12 +57,14 @@ def send_all(database_url, n, port, kind):
     from flask_migrate import upgrade
     from sqlalchemy import func, select, text
 
-    from petition import create_app, news, signing
-    from petition.accounts import create_organiser
-    from petition.cli import WORKER_STEP
+    from petition import create_app
     from petition.extensions import db
-    from petition.models import OutgoingEmail
-    from petition.outbox import deliver_due
+    from petition.mail.cli import WORKER_STEP
+    from petition.mail.models import OutgoingEmail
+    from petition.mail.worker import deliver_due
+    from petition.news import publishing as news
+    from petition.organisers.accounts import create_organiser
+    from petition.signatures import signing as signatures_signing
 
     app = create_app()
     with app.app_context():
@@ -70,7 +72,7 @@ def send_all(database_url, n, port, kind):
         if kind == "confirmations":
             for i in range(n):
                 language = ("en", "zh")[i % 2]
-                signing.sign(
+                signatures_signing.sign(
                     name=f"Signer {i}",
                     affiliation="Uni",
                     email=f"s{i}@bench.example.org",

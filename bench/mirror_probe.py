@@ -24,8 +24,8 @@ def main(url, n, out):
 
     from petition import create_app
     from petition.extensions import db
-    from petition.mirror import build
-    from petition.signing import confirm_signature, sign
+    from petition.reach.mirror import build
+    from petition.signatures.signing import confirm_signature, sign
 
     app = create_app()
     with app.app_context():

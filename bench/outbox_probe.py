@@ -45,7 +45,7 @@ def main(database_url, sent):
 
     from petition import create_app
     from petition.extensions import db
-    from petition.outbox import deliver_due
+    from petition.mail.worker import deliver_due
 
     app = create_app()
     with app.app_context():

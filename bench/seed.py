@@ -14,7 +14,7 @@ BENCH_ADDRESS_KEY = "YmVuY2htYXJrLWFkZHJlc3Mta2V5LW9mLTMyYnl0ZXM"
 def sealed_address():
     """One address sealed as the site stores addresses, for every seeded row: each row is still opened
     when read (the export, the dashboard), as a real one would be. Made here, since AES is not SQL."""
-    from petition.sealing import Keys
+    from petition.privacy.sealing import Keys
 
     return Keys(BENCH_ADDRESS_KEY, []).seal("scholar@example.edu")
 
@@ -85,8 +85,8 @@ def seed(database_url, n):
 def add_pending_with_links(app, n, language="en"):
     """Add n pending signatures through the site's own rules and return their confirmation paths."""
     from petition.extensions import db
-    from petition.models import Signature
-    from petition.tokens import CONFIRM, make_token
+    from petition.signatures.models import Signature
+    from petition.signatures.tokens import CONFIRM, make_token
 
     paths = []
     with app.app_context():

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from .catalogues import ensure_compiled
-from .config import (
+from petition.config import (
     check_addresses,
     check_initiators,
     check_list_review,
@@ -17,7 +17,25 @@ from .config import (
     check_shared_limits,
     config_for_environment,
 )
-from .sealing import check_address_key
+from petition.privacy.sealing import check_address_key
+from petition.web.catalogues import ensure_compiled
+
+# Each feature's tables (imported before the database is bound, so migrations and create_all see
+# them all) and the modules whose pages register on the public and organisers' blueprints.
+TABLES = tuple(
+    f"petition.{feature}.models"
+    for feature in ("signatures", "letter", "news", "mail", "organisers", "delivery", "inbound")
+)
+PAGES = (
+    "petition.signatures.views",
+    "petition.signatures.confirm_views",
+    "petition.letter.views",
+    "petition.news.views",
+    "petition.signatories.views",
+    "petition.organisers.login_views",
+    "petition.news.organiser_views",
+    "petition.delivery.views",
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,27 +73,29 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
 
 
 def register_hosts(app: Flask) -> None:
-    from . import converters, hosts
+    from petition.web import converters, hosts
 
     hosts.register(app)
     converters.register(app)
 
 
 def register_sessions(app: Flask) -> None:
-    from .session_cookies import SignedCookieSessions
+    from petition.web.session_cookies import SignedCookieSessions
 
     app.session_interface = SignedCookieSessions()
 
 
 def register_extensions(app: Flask) -> None:
-    from . import database, models  # noqa: F401  (models: the tables, for migrations)
-    from .accounts import organiser_by_id
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
-    from .locales import select_locale
-    from .proxies import FromTrustedProxies, networks
+    from petition.db import transactions
+    from petition.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from petition.organisers.accounts import organiser_by_id
+    from petition.web.locales import select_locale
+    from petition.web.proxies import FromTrustedProxies, networks
 
+    for module in TABLES:
+        import_module(module)
     db.init_app(app)
-    database.configure(app)
+    transactions.configure(app)
     # Batch mode lets later migrations alter tables on SQLite too.
     migrate.init_app(app, db, render_as_batch=True)
     csrf.init_app(app)
@@ -94,11 +114,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .api.views import bp as api
-    from .discovery import bp as discovery
-    from .health import bp as health
-    from .organisers.views import bp as organisers
-    from .public.views import bp as public
+    for module in PAGES:
+        import_module(module)
+    from petition.api.views import bp as api
+    from petition.organisers.views import bp as organisers
+    from petition.web.discovery import bp as discovery
+    from petition.web.health import bp as health
+    from petition.web.public import bp as public
 
     app.register_blueprint(public)
     app.register_blueprint(organisers, url_prefix="/organisers")
@@ -108,31 +130,31 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from .errors import register
+    from petition.web.errors import register
 
     register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from .cli import register
+    from petition.cli import register
 
     register(app)
 
 
 def register_response_headers(app: Flask) -> None:
-    from .headers import register
+    from petition.web.headers import register
 
     register(app)
 
 
 def register_reach(app: Flask) -> None:
-    from .reach import register
+    from petition.reach.locations import register
 
     register(app)
 
 
 def register_static_files(app: Flask) -> None:
-    from .static_files import register
+    from petition.web.static_files import register
 
     register(app)
 
@@ -140,14 +162,14 @@ def register_static_files(app: Flask) -> None:
 def register_template_context(app: Flask) -> None:
     from flask_babel import format_decimal
 
-    from . import inbound
-    from .content import hint, markdown, news_markdown
-    from .groups import all_groups, label_of
-    from .initiators import contact_email
-    from .initiators import named as initiators_named
-    from .links import site_link
-    from .locales import local_date
-    from .sharing import letter_url, share_links
+    from petition import inbound
+    from petition.letter.content import hint, markdown, news_markdown
+    from petition.letter.initiators import contact_email
+    from petition.letter.initiators import named as initiators_named
+    from petition.reach.sharing import letter_url, share_links
+    from petition.signatories.groups import all_groups, label_of
+    from petition.web.links import site_link
+    from petition.web.locales import local_date
 
     app.jinja_env.filters["number"] = format_decimal
     app.jinja_env.filters["date"] = local_date
@@ -173,8 +195,8 @@ def closing_context() -> dict[str, object]:
     from flask import has_request_context
     from sqlalchemy.exc import SQLAlchemyError
 
-    from .closing import closed_at
-    from .counts import current_counts
+    from petition.letter.closing import closed_at
+    from petition.signatories.counts import current_counts
 
     if not has_request_context():  # an email being written: no banner, and no query per email
         return {}
@@ -190,9 +212,9 @@ def language_context() -> dict[str, object]:
     from flask import has_request_context, request, url_for
     from flask_babel import get_locale
 
-    from .links import here_origin, site_origin
-    from .locales import HTML_LANG, NAMES, OG_LOCALES, SUPPORTED, is_localized, page_in, switch_link
-    from .reach import building_mirror
+    from petition.reach.locations import building_mirror
+    from petition.web.links import here_origin, site_origin
+    from petition.web.locales import HTML_LANG, NAMES, OG_LOCALES, SUPPORTED, is_localized, page_in, switch_link
 
     current = str(get_locale())
     if not has_request_context():  # an email being written

@@ -108,7 +108,7 @@ class Config:
     # Keys the HMAC of visitors' IP addresses. Apart from SECRET_KEY, so rotating that key does not
     # change the hashes organisers compare; empty means SECRET_KEY is used.
     IP_HASH_KEY = os.environ.get("IP_HASH_KEY", "")
-    # Seals signers' addresses and the emails written to them in the database (petition/sealing.py):
+    # Seals signers' addresses and the emails written to them in the database (petition/privacy/sealing.py):
     # its own key, so neither a copied database nor a leaked SECRET_KEY gives an address.
     ADDRESS_KEY = os.environ.get("ADDRESS_KEY", DEVELOPMENT_ADDRESS_KEY)
     # Earlier address keys, still opening what they sealed until `flask privacy reseal` has run.

@@ -17,9 +17,9 @@ from pathlib import Path
 from sqlalchemy import MetaData, text
 
 from petition import create_app
-from petition.addresses import email_hash
 from petition.config import TestConfig, engine_options
 from petition.extensions import db
+from petition.privacy.addresses import email_hash
 
 # CI sets this so that a test it is meant to run cannot pass by skipping.
 REQUIRE_ALL = os.environ.get("PETITION_REQUIRE_ALL_TESTS") == "1"
@@ -103,9 +103,9 @@ def settle_signings_now(app):
     from flask import current_app, has_app_context
     from sqlalchemy import select
 
-    from petition.models import OutgoingEmail
-    from petition.signer_emails import TO_SETTLE
-    from petition.signing import settle_signings
+    from petition.mail.models import OutgoingEmail
+    from petition.mail.signer_emails import TO_SETTLE
+    from petition.signatures.settling import settle_signings
 
     # In the test's own app context (its session), or in one of its own.
     with (
@@ -133,8 +133,8 @@ def emails_to(app, address):
     first, as the worker does when it takes them (settle_signings_now)."""
     from sqlalchemy import select
 
-    from petition.models import OutgoingEmail
-    from petition.signer_emails import write_waiting
+    from petition.mail.models import OutgoingEmail
+    from petition.mail.signer_emails import write_waiting
 
     settle_signings_now(app)
     with app.app_context():
@@ -174,7 +174,7 @@ def sign_and_confirm(client, **fields):
 def confirmed_signature(**fields):
     """Sign and confirm without HTTP, inside an app context, and commit (the test is the boundary)."""
     from petition.extensions import db
-    from petition.signing import confirm_signature, sign
+    from petition.signatures.signing import confirm_signature, sign
 
     values = {**ADA, "listed": True, **fields}
     signature = confirm_signature(sign(**values).signature)
@@ -183,8 +183,8 @@ def confirmed_signature(**fields):
 
 
 def create_organiser_account(email="organiser@example.org", password="correct horse battery"):
-    from petition.accounts import create_organiser
     from petition.extensions import db
+    from petition.organisers.accounts import create_organiser
 
     create_organiser(email, password)
     db.session.commit()
@@ -526,7 +526,7 @@ def sign_from_email(raw):
     from email import message_from_bytes, policy
     from email.utils import parseaddr
 
-    from petition.signing import sign
+    from petition.signatures.signing import sign
 
     message = message_from_bytes(raw, policy=policy.default)
     name, address = parseaddr(str(message["From"]))

@@ -6,11 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from petition import abuse, lockout
-from petition.addresses import email_hash
-from petition.counts import current_counts
+from petition.db.types import now_utc
 from petition.extensions import db, limiter
-from petition.models import Signature, now_utc
+from petition.organisers import lockout
+from petition.privacy.addresses import email_hash
+from petition.signatories.counts import current_counts
+from petition.signatures import abuse
+from petition.signatures.models import Signature
 from tests.support import (
     create_organiser_account,
     csrf_token,

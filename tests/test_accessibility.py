@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from petition.addresses import email_hash
+from petition.privacy.addresses import email_hash
 from tests.support import MANAGE_LINK, PROJECT_ROOT, create_organiser_account, link_in_latest_email, sign_as
 
 pytestmark = pytest.mark.browser
@@ -47,8 +47,8 @@ def signer_links(app, live_server):
     from sqlalchemy import select
 
     from petition.extensions import db
-    from petition.models import Signature
-    from petition.news import unsubscribe_url
+    from petition.news.publishing import unsubscribe_url
+    from petition.signatures.models import Signature
 
     with app.app_context(), app.test_request_context():
         signature = db.session.execute(

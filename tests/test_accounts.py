@@ -6,9 +6,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from petition import abuse, accounts, lockout
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import AuditEntry, now_utc
+from petition.organisers import accounts, lockout
+from petition.organisers.models import AuditEntry
+from petition.signatures import abuse
 from tests.support import csrf_token, log_in, settings
 
 EMAIL, PASSWORD = "organiser@example.org", "correct horse battery"

@@ -5,9 +5,9 @@ duplicate."""
 import pytest
 from sqlalchemy import func, select
 
-from petition.addresses import is_disposable, mailbox_key
 from petition.extensions import db
-from petition.models import Signature
+from petition.privacy.addresses import is_disposable, mailbox_key
+from petition.signatures.models import Signature
 from tests.support import emails_to, sign_and_confirm, sign_as
 
 

@@ -4,11 +4,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from petition import audit
-from petition.accounts import login_key
 from petition.extensions import db
-from petition.models import AuditEntry, Organiser
-from petition.signing import withdraw_signature
+from petition.organisers import audit
+from petition.organisers.accounts import login_key
+from petition.organisers.models import AuditEntry, Organiser
+from petition.signatures.signing import withdraw_signature
 from tests.support import confirmed_signature, create_organiser_account, is_postgresql
 
 pytestmark = pytest.mark.usefixtures("ctx")

@@ -409,7 +409,8 @@ def test_a_moderator_approves_a_name_waiting_for_review_and_it_joins_the_list(pa
     from sqlalchemy import update
 
     from petition.extensions import db
-    from petition.models import Organiser, Signature
+    from petition.organisers.models import Organiser
+    from petition.signatures.models import Signature
     from tests.support import confirmed_signature
 
     email, name = f"moderator.{width}@example.org", f"Held Scholar {width}"

@@ -4,9 +4,9 @@ import csv
 
 from sqlalchemy import select
 
-from petition.accounts import authenticate
 from petition.extensions import db
-from petition.models import Organiser
+from petition.organisers.accounts import authenticate
+from petition.organisers.models import Organiser
 from tests.support import confirmed_signature
 
 

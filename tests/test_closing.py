@@ -5,10 +5,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from petition.addresses import email_hash
 from petition.config import ConfigurationError, env_moment
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import AuditEntry, LetterState, OutgoingEmail, Signature, now_utc
+from petition.letter.models import LetterState
+from petition.mail.models import OutgoingEmail
+from petition.organisers.models import AuditEntry
+from petition.privacy.addresses import email_hash
+from petition.signatures.models import Signature
 from tests.support import create_organiser_account, link_in_latest_email, press_confirm, sign_as, signature_form
 
 
@@ -77,7 +81,7 @@ def test_a_scheduled_closing_closes_signing_at_that_moment(app_factory):
 
 
 def test_a_signature_made_before_closing_can_be_confirmed_after_and_counts(app, client, runner, organiser):
-    from petition.counts import current_counts
+    from petition.signatories.counts import current_counts
 
     sign_as(client, email="intime@example.org")
     close_by_hand(runner, organiser)
@@ -179,7 +183,7 @@ def test_after_closing_no_new_confirmation_link_is_issued_and_the_counts_settle(
 
 
 def current_counts_total():
-    from petition.counts import current_counts
+    from petition.signatories.counts import current_counts
 
     return current_counts().total
 
@@ -199,7 +203,7 @@ def test_a_confirmation_link_made_after_closing_is_refused_and_the_private_page_
 ):
     """However a link is made after closing (by hand from a signature's secret, say), it confirms
     nothing; the signer's private page says signing has closed instead of offering one."""
-    from petition.tokens import CONFIRM, MANAGE, make_token
+    from petition.signatures.tokens import CONFIRM, MANAGE, make_token
     from tests.support import csrf_token
 
     sign_as(client, email="after@example.org")

@@ -6,8 +6,8 @@ import threading
 from sqlalchemy import func, select
 
 from petition.extensions import db
-from petition.models import Signature
-from petition.signing import sign
+from petition.signatures.models import Signature
+from petition.signatures.signing import sign
 from tests.support import HttpVisitor, emails_to, settle_signings_now
 
 ATTEMPTS = 50
@@ -90,7 +90,7 @@ def test_correcting_and_withdrawing_one_signature_at_once_never_gives_a_server_e
     # On PostgreSQL this raced to a 500 (StaleDataError) about one time in four.
     import re
 
-    from petition.tokens import MANAGE, make_token
+    from petition.signatures.tokens import MANAGE, make_token
 
     statuses = []
     for round_ in range(30):

@@ -15,7 +15,7 @@ from petition.config import (
     config_for_environment,
     database_url,
 )
-from petition.sealing import make_key
+from petition.privacy.sealing import make_key
 from tests.support import PROJECT_ROOT, free_port, wait_for
 
 A_REAL_SECRET = "a-long-random-value-from-the-environment"

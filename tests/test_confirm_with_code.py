@@ -8,11 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, select
 
-from petition.addresses import email_hash
-from petition.counts import current_counts
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import LetterState, OutgoingEmail, Signature, now_utc
-from petition.outbox import deliver_due
+from petition.letter.models import LetterState
+from petition.mail.models import OutgoingEmail
+from petition.mail.worker import deliver_due
+from petition.privacy.addresses import email_hash
+from petition.signatories.counts import current_counts
+from petition.signatures.models import Signature
 from tests.support import (
     csrf_token,
     emails_to,
@@ -219,7 +222,7 @@ def test_an_expired_code_is_refused_like_an_expired_link_and_a_new_email_renews_
 def test_a_suspected_bot_was_sent_no_code_so_none_confirms_it(app, client):
     sign_as(client, email="bot@example.org", website="http://spam.example")
     with app.app_context():
-        from petition import confirmation_codes
+        from petition.signatures import confirmation_codes
 
         signature = db.session.execute(select(Signature)).scalar_one()
         code = confirmation_codes.shown(confirmation_codes.code_for(signature))

@@ -1,7 +1,7 @@
 """The code in a confirmation email: typed as people type it, never confusable between signatures."""
 
-from petition import confirmation_codes
-from petition.models import Signature
+from petition.signatures import confirmation_codes
+from petition.signatures.models import Signature
 from tests.support import settings
 
 

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from petition.content import markdown, render_file
+from petition.letter.content import markdown, render_file
 
 
 def test_raw_html_in_a_content_file_is_shown_as_text(tmp_path):

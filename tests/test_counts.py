@@ -1,7 +1,7 @@
 import pytest
 
-from petition.counts import current_counts
-from petition.signing import sign
+from petition.signatories.counts import current_counts
+from petition.signatures.signing import sign
 from tests.support import confirmed_signature
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -43,11 +43,11 @@ def test_only_confirmed_signatures_count():
 def test_running_counts_follow_every_change_to_a_signature(app):
     from sqlalchemy import select
 
-    from petition import moderation
-    from petition.counts import counted_from_signatures
     from petition.extensions import db
-    from petition.models import Organiser
-    from petition.signing import correct_signature, withdraw_signature
+    from petition.organisers.models import Organiser
+    from petition.signatories.counts import counted_from_signatures
+    from petition.signatures import moderation
+    from petition.signatures.signing import correct_signature, withdraw_signature
     from tests.support import create_organiser_account
 
     create_organiser_account()
@@ -85,8 +85,8 @@ def test_running_counts_follow_every_change_to_a_signature(app):
 def test_reconcile_puts_wrong_counters_right(runner, app):
     from sqlalchemy import text
 
-    from petition.counts import counted_from_signatures
     from petition.extensions import db
+    from petition.signatories.counts import counted_from_signatures
 
     add(3, "chinese")
     db.session.execute(text("UPDATE signature_counts SET n = n + 7"))
@@ -102,8 +102,8 @@ def test_fifty_simultaneous_confirmations_are_all_counted(app):
     import threading
 
     from petition.extensions import db
-    from petition.models import Signature
-    from petition.signing import confirm_signature
+    from petition.signatures.models import Signature
+    from petition.signatures.signing import confirm_signature
 
     ids = [
         sign(name=f"C{i}", affiliation="U", email=f"c{i}@example.org", group="chinese").signature.id for i in range(50)

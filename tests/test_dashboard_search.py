@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, select
 
 from petition.extensions import db
-from petition.models import Signature
+from petition.signatures.models import Signature
 from tests.support import csrf_token, log_in
 
 PASSWORD = "correct horse battery"

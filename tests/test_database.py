@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy import update as sa_update
 
-from petition import database
+from petition.db import sqlite, transactions
+from petition.db import writers_queue as db_writers_queue
 from petition.extensions import db
-from petition.models import Signature
-from petition.outbox import deliver_due
+from petition.mail.worker import deliver_due
+from petition.signatures.models import Signature
 from tests.support import is_postgresql, server_drops_the_pools_connection
 
 
@@ -46,7 +47,7 @@ def test_a_read_only_transaction_neither_waits_for_nor_holds_up_a_writer(app, re
         return  # PostgreSQL readers never take a write lock
     writer = request.getfixturevalue("writer_holding_the_lock")
     with app.app_context():
-        database.reading_only()
+        transactions.reading_only()
         assert db.session.execute(select(Signature)).all() == []  # no wait for the writer's lock
         writer.execute(
             "INSERT INTO login_attempts (created_at, email, ip_hash, succeeded) "
@@ -106,7 +107,7 @@ def test_a_writer_that_waits_too_long_gets_the_usual_error(app, monkeypatch):
         return
     from sqlalchemy.exc import OperationalError
 
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     other = sqlite3.connect(path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
@@ -142,10 +143,10 @@ def test_a_writer_in_line_waits_for_the_one_before_and_then_writes(app):
     let_go = []
     threading.Timer(0.3, lambda: (let_go.append(time.monotonic()), fcntl.flock(other, fcntl.LOCK_UN))).start()
     with app.app_context():
-        with database.own_transaction() as cursor:
+        with db_writers_queue.own_transaction() as cursor:
             went_in = time.monotonic()
             cursor.execute("DELETE FROM login_attempts")
-        with database.own_transaction() as cursor:
+        with db_writers_queue.own_transaction() as cursor:
             assert _count_login_attempts(cursor) == 0
     os.close(other)
     assert let_go and went_in >= let_go[0]
@@ -154,7 +155,7 @@ def test_a_writer_in_line_waits_for_the_one_before_and_then_writes(app):
 def _go_in_after_the_parent(app, went_in):
     with app.app_context():
         db.engine.dispose(close=False)  # the parent's pooled connections are the parent's
-        with database.own_transaction():
+        with db_writers_queue.own_transaction():
             went_in.put(time.time())
 
 
@@ -168,7 +169,7 @@ def test_a_forked_worker_waits_in_the_same_line_as_its_parent(app):
     fork = multiprocessing.get_context("fork")
     went_in = fork.Queue()
     with app.app_context():
-        with database.writers_queue(db.engine, time.monotonic() + 10):  # the line only, not SQLite's lock
+        with db_writers_queue.writers_queue(db.engine, time.monotonic() + 10):  # the line only, not SQLite's lock
             child = fork.Process(target=_go_in_after_the_parent, args=(app, went_in))
             child.start()
             time.sleep(0.3)
@@ -186,7 +187,7 @@ def test_a_lock_file_that_cannot_be_opened_leaves_writers_writing(tmp_path, capl
     (tmp_path / "other.sqlite3-writers").symlink_to(tmp_path / "no-such-directory" / "writers")
     engine = create_engine(f"sqlite:///{path}")
     try:
-        with database.writers_queue(engine, time.monotonic() + 5), engine.begin() as connection:
+        with db_writers_queue.writers_queue(engine, time.monotonic() + 5), engine.begin() as connection:
             connection.execute(text("CREATE TABLE written (id INTEGER)"))
             connection.execute(text("INSERT INTO written VALUES (1)"))
         with engine.connect() as connection:
@@ -199,28 +200,28 @@ def test_a_lock_file_that_cannot_be_opened_leaves_writers_writing(tmp_path, capl
 def test_a_writer_that_waits_too_long_in_line_gets_the_usual_error_and_leaves_the_line(app, monkeypatch):
     if is_postgresql(app):
         return
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 200)
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     other = sqlite3.connect(path, isolation_level=None)  # a writer outside the line, holding SQLite's lock
     other.execute("BEGIN IMMEDIATE")
     with app.app_context():
-        with pytest.raises(sqlite3.OperationalError, match="locked"), database.own_transaction():
+        with pytest.raises(sqlite3.OperationalError, match="locked"), db_writers_queue.own_transaction():
             pass
         other.execute("ROLLBACK")
         other.close()
-        with database.own_transaction() as cursor:  # the line is free again, and so is the lock
+        with db_writers_queue.own_transaction() as cursor:  # the line is free again, and so is the lock
             assert _count_login_attempts(cursor) == 0
 
 
 def _sign_in_line(email):
-    from petition.signing import sign_now
+    from petition.signatures.signing import sign_now
 
     sign_now(name="In Line", affiliation="Uni", email=email, group="chinese")
 
 
 def _stored_addresses():
     """The address of every signing the sign form wrote (the worker has yet to take them)."""
-    from petition.models import OutgoingEmail
+    from petition.mail.models import OutgoingEmail
 
     return set(db.session.execute(select(OutgoingEmail.to_address)).scalars())
 
@@ -233,7 +234,7 @@ def test_a_writers_connection_that_can_no_longer_be_used_is_replaced_without_los
     path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
     with app.app_context():
         _sign_in_line("before@example.org")
-        database._queue_of_this_process(path).connection.close()
+        db_writers_queue._queue_of_this_process(path).connection.close()
         _sign_in_line("after@example.org")
         assert _stored_addresses() == {"before@example.org", "after@example.org"}
 
@@ -245,8 +246,8 @@ def _sign_in_a_forked_worker(app, parent_pid, result):
         db.engine.dispose(close=False)  # the parent's pooled connections are the parent's
         _sign_in_line("child@example.org")
         path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-        own = database._writers_queues[(os.getpid(), path)].connection
-        result.put(own is not None and own is not database._writers_queues[(parent_pid, path)].connection)
+        own = db_writers_queue._writers_queues[(os.getpid(), path)].connection
+        result.put(own is not None and own is not db_writers_queue._writers_queues[(parent_pid, path)].connection)
 
 
 def test_a_forked_worker_writes_with_a_connection_of_its_own(app):
@@ -276,7 +277,7 @@ def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unn
     (a connection idle longer than PING_AFTER_IDLE_SECONDS is pinged before use)."""
     if not is_postgresql(app):
         return  # SQLite has no server to lose
-    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.05)
+    monkeypatch.setattr(transactions, "PING_AFTER_IDLE_SECONDS", 0.05)
     with app.app_context():
         backend = server_drops_the_pools_connection(app)
         time.sleep(0.1)
@@ -284,17 +285,20 @@ def test_a_pooled_connection_the_server_closed_while_it_sat_idle_is_replaced_unn
             assert connection.execute(text("SELECT pg_backend_pid()")).scalar_one() != backend
 
 
-# The transaction boundaries: a request (database.commit_unless_failed, and the error handlers that
-# roll back), a CLI command (cli.commits) and the mail worker's claims (outbox). Everywhere else flushes.
-# delivery_jobs.py: the worker making a delivery copy writes its claim and its progress as it goes.
-# inbound_imap.py: `mail fetch` commits each message before it leaves the mailbox.
+# The transaction boundaries: a request (transactions.commit_unless_failed, and the error handlers
+# that roll back), a CLI command (db/commands.commits, and each feature's cli.py) and the mail
+# worker's claims (mail/worker.py). Everywhere else flushes. writers_queue.py: the sign form's own
+# short transaction. delivery/jobs.py: the worker making a delivery copy writes its claim and its
+# progress as it goes. inbound/imap.py: `mail fetch` commits each message before it leaves the mailbox.
 BOUNDARIES = {
-    "database.py",
+    "transactions.py",
+    "writers_queue.py",
+    "commands.py",
     "errors.py",
     "cli.py",
-    "outbox.py",
-    "delivery_jobs.py",
-    "inbound_imap.py",
+    "worker.py",
+    "jobs.py",
+    "imap.py",
 }
 
 
@@ -302,7 +306,7 @@ def test_only_the_boundaries_commit():
     import ast
     from pathlib import Path
 
-    package = Path(database.__file__).parent
+    package = Path(transactions.__file__).parents[1]
     offenders = [
         f"{path.relative_to(package)}:{node.lineno}"
         for path in package.rglob("*.py")
@@ -314,12 +318,12 @@ def test_only_the_boundaries_commit():
 
 
 def test_a_request_keeps_what_it_wrote_when_it_answers_and_nothing_when_it_fails(app_factory):
-    from petition.signing import sign
+    from petition.signatures.signing import sign
 
     site = app_factory(PROPAGATE_EXCEPTIONS=False)
 
     @site.get("/test-sign/<email>/<outcome>")
-    @database.writes
+    @transactions.writes
     def sign_then(email, outcome):
         sign(name="Ada", affiliation="U", email=email, group="chinese")
         if outcome == "fail":
@@ -360,7 +364,7 @@ def test_an_organisers_page_is_served_while_a_writer_holds_the_lock(app, organis
     """A GET reads: the dashboard does not wait for a signer's write (nor hold one up)."""
     if is_postgresql(app):
         return
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 500)  # a GET that took the lock would fail in half a second
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 500)  # a GET that took the lock would fail in half a second
     other_writer.execute("BEGIN IMMEDIATE")
     started = time.monotonic()
     for path in ("/organisers/", "/organisers/account", "/organisers/updates"):
@@ -375,7 +379,8 @@ def test_an_organisers_page_that_records_the_login_seen_waits_its_turn(app, orga
         return
     from datetime import timedelta
 
-    from petition.models import OrganiserSession, now_utc
+    from petition.db.types import now_utc
+    from petition.organisers.models import OrganiserSession
 
     a_while_ago = now_utc() - timedelta(minutes=5)
     with app.app_context():
@@ -394,7 +399,7 @@ def test_a_post_waits_its_turn_for_the_lock(app, client, other_writer):
     rather than failing half-way."""
     if is_postgresql(app):
         return
-    from petition.models import OutgoingEmail
+    from petition.mail.models import OutgoingEmail
     from tests.support import csrf_token
 
     token = csrf_token(client, "/resend")
@@ -414,8 +419,7 @@ def test_no_view_calls_a_locking_helper():
     root = Path(__file__).resolve().parent.parent / "petition"
     calls = [
         f"{path.relative_to(root)}: {helper}"
-        for package in ("public", "organisers", "api")
-        for path in sorted((root / package).rglob("*.py"))
+        for path in sorted(root.rglob("*views.py"))
         for helper in ("reading_only", "writing_from_here", "done_writing")
         if helper in path.read_text(encoding="utf-8")
     ]

@@ -6,8 +6,9 @@ import subprocess
 
 import pytest
 
-from petition import delivery
-from petition.delivery import delivery_copy, name_order
+from petition.delivery import copy as copy_module
+from petition.delivery import layout
+from petition.delivery.copy import delivery_copy, name_order
 from tests.support import confirmed_signature, csrf_token
 
 
@@ -47,7 +48,7 @@ def make_pdf(app, tmp_path, language, name="copy"):
     out = tmp_path / f"{name}-{language}.pdf"
     with app.app_context(), app.test_request_context():
         copy = delivery_copy(language)
-        pages = delivery.write_pdf(copy, str(out))
+        pages = layout.write_pdf(copy, str(out))
     return out, copy, pages
 
 
@@ -101,7 +102,7 @@ def test_names_not_listed_after_review_are_counted_in_neutral_words(app, signato
     from sqlalchemy import update
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     with app.app_context():
         db.session.execute(update(Signature).where(Signature.name == "Zoe Zhang").values(listing_review="pending"))
@@ -137,7 +138,7 @@ def test_the_copy_carries_its_title_author_subject_language_and_fingerprints(
     assert info["Subject"].strip() == "公开信及联署人名单：递交文本"
     assert copy.list_fingerprint in info["Keywords"] and int(info["Pages"]) == pages
     assert PdfReader(out).trailer["/Root"]["/Lang"] == "zh-Hans"
-    printed = delivery.fingerprints_in(out)
+    printed = layout.fingerprints_in(out)
     assert (printed.language, printed.list_sha256) == ("zh", copy.list_fingerprint)
 
 
@@ -179,8 +180,8 @@ def test_the_check_command_says_whether_a_copy_matches_the_database(app, runner,
     assert "List of signatories: no match" in changed.output and "Letter (zh): match" in changed.output
     with app.app_context():
         from petition.extensions import db
-        from petition.models import LetterVersion
-        from petition.versions import current_number
+        from petition.letter.models import LetterVersion
+        from petition.letter.versions import current_number
 
         newer = current_number() + 1  # the first signature published version 1
         db.session.add(LetterVersion(number=newer, reason="r", text_en="A", text_zh="乙", sha256_en="a", sha256_zh="b"))
@@ -220,7 +221,7 @@ def test_the_chinese_copy_embeds_every_font_it_uses(app, signatories, tmp_path):
         pytest.skip("pdffonts is not installed (apt-get install poppler-utils); .ci/run installs it")
     out = tmp_path / "copy-zh.pdf"
     with app.app_context(), app.test_request_context():
-        delivery.write_pdf(delivery_copy("zh"), str(out))
+        layout.write_pdf(delivery_copy("zh"), str(out))
     assert "中国学者" in pdf_text(out) and "李娜" in pdf_text(out)
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
     assert fonts and all(re.search(r"\byes\s+yes\s+(yes|no)\s+\d+\s+\d+\s*$", line) for line in fonts), fonts
@@ -230,8 +231,9 @@ def many_signatures(n, group="international", prefix="Scholar"):
     """n confirmed, listed signatures at once (inside an app context)."""
     from sqlalchemy import insert
 
+    from petition.db.types import now_utc
     from petition.extensions import db
-    from petition.models import Signature, now_utc
+    from petition.signatures.models import Signature
 
     now = now_utc()
     rows = [
@@ -253,7 +255,7 @@ def many_signatures(n, group="international", prefix="Scholar"):
 
 
 def test_a_list_made_in_parts_runs_on_as_if_made_in_one_piece(app, monkeypatch, tmp_path):
-    from petition import typeset
+    from petition.delivery import typeset
 
     with app.app_context():
         many_signatures(400)
@@ -266,7 +268,7 @@ def test_a_list_made_in_parts_runs_on_as_if_made_in_one_piece(app, monkeypatch, 
         with app.app_context(), app.test_request_context():
             copy = delivery_copy("en")
             copy.made_at = copy.made_at.replace(second=0, microsecond=0, minute=0)
-            pages[size] = delivery.write_pdf(copy, str(out), report=report)
+            pages[size] = layout.write_pdf(copy, str(out), report=report)
         texts[size] = pdf_text(out)
         assert report.parts >= (1 if size == 10_000 else 6)
     assert pages[70] == pages[10_000] and texts[70] == texts[10_000], "no page left half empty between parts"
@@ -281,7 +283,7 @@ def test_the_same_list_gives_the_same_fingerprint_and_one_change_a_new_one(app, 
     from sqlalchemy import select
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     with app.app_context():
         first, again = delivery_copy("en").list_fingerprint, delivery_copy("zh").list_fingerprint
@@ -304,8 +306,8 @@ def ask_for_copy(client, language="en"):
 def jobs():
     from sqlalchemy import select
 
+    from petition.delivery.models import DeliveryJob
     from petition.extensions import db
-    from petition.models import DeliveryJob
 
     db.session.expire_all()
     return db.session.execute(select(DeliveryJob).order_by(DeliveryJob.id)).scalars().all()
@@ -320,13 +322,13 @@ def run_worker(runner):
 def pdfs_made(monkeypatch):
     """Every copy made, counted: the real write_pdf, watched."""
     made = []
-    real = delivery.write_pdf
+    real = layout.write_pdf
 
     def watched(copy, target, progress=None, report=None):
         made.append(copy.language)
         return real(copy, target, progress, report)
 
-    monkeypatch.setattr(delivery, "write_pdf", watched)
+    monkeypatch.setattr(layout, "write_pdf", watched)
     return made
 
 
@@ -337,13 +339,13 @@ def dashboard(client):
 def test_the_dashboard_button_queues_a_job_and_the_request_answers_at_once(
     app, organiser_client, signatories, monkeypatch
 ):
-    from petition.audit import latest_entries
+    from petition.organisers.audit import latest_entries
 
     def not_in_a_request(*args, **kwargs):
         raise AssertionError("a web request made the PDF")
 
-    monkeypatch.setattr(delivery, "write_pdf", not_in_a_request)
-    monkeypatch.setattr(delivery, "delivery_copy", not_in_a_request)
+    monkeypatch.setattr(layout, "write_pdf", not_in_a_request)
+    monkeypatch.setattr(copy_module, "delivery_copy", not_in_a_request)
     response = ask_for_copy(organiser_client, "en")
     assert response.status_code == 302 and response.headers["Location"].endswith("/organisers/#delivery")
     again = ask_for_copy(organiser_client, "en")  # a second press while it waits: the same job
@@ -359,7 +361,7 @@ def test_the_dashboard_button_queues_a_job_and_the_request_answers_at_once(
 
 
 def test_the_worker_makes_the_copy_and_the_dashboard_offers_it_for_download(app, organiser_client, runner, signatories):
-    from petition.audit import latest_entries
+    from petition.organisers.audit import latest_entries
 
     ask_for_copy(organiser_client, "zh")
     run_worker(runner)
@@ -382,11 +384,11 @@ def test_the_worker_makes_the_copy_and_the_dashboard_offers_it_for_download(app,
 
 
 def test_the_dashboard_shows_how_far_the_worker_got(app, organiser_client, runner, signatories, monkeypatch):
+    from petition.delivery.models import DeliveryJob
     from petition.extensions import db
-    from petition.models import DeliveryJob
 
     seen = []
-    real = delivery.write_pdf
+    real = layout.write_pdf
 
     def looking(copy, target, progress=None, report=None):
         progress(2)  # as after a part of the list
@@ -394,7 +396,7 @@ def test_the_dashboard_shows_how_far_the_worker_got(app, organiser_client, runne
         seen.append(organiser_client.get("/organisers/").get_data(as_text=True))
         return real(copy, target, progress, report)
 
-    monkeypatch.setattr(delivery, "write_pdf", looking)
+    monkeypatch.setattr(layout, "write_pdf", looking)
     ask_for_copy(organiser_client, "en")
     run_worker(runner)
     assert "Making the English copy: 2 of 5 names" in seen[0]
@@ -407,7 +409,7 @@ def test_the_dashboard_shows_how_far_the_worker_got(app, organiser_client, runne
 
 
 def test_the_same_list_is_made_once_and_a_changed_list_anew(app, organiser_client, runner, signatories, pdfs_made):
-    from petition.models import DeliveryFile
+    from petition.delivery.models import DeliveryFile
 
     ask_for_copy(organiser_client, "en")
     run_worker(runner)
@@ -440,7 +442,7 @@ def test_a_failing_job_shows_its_reason_and_can_be_asked_for_again(
     def broken(copy, target, progress=None, report=None):
         raise RuntimeError("the font Noto Serif CJK SC was not found")
 
-    monkeypatch.setattr(delivery, "write_pdf", broken)
+    monkeypatch.setattr(layout, "write_pdf", broken)
     ask_for_copy(organiser_client, "zh")
     run_worker(runner)
     with app.app_context():
@@ -467,9 +469,9 @@ def test_a_missing_chinese_font_fails_the_job_and_says_what_to_install(
 def test_a_worker_that_dies_leaves_the_job_to_be_taken_up_after_its_lease(app, signatories, pdfs_made):
     from datetime import timedelta
 
-    from petition import delivery_jobs
+    from petition.db.types import now_utc
+    from petition.delivery import jobs as delivery_jobs
     from petition.extensions import db
-    from petition.models import now_utc
 
     with app.app_context(), app.test_request_context():
         job, _ = delivery_jobs.request_copy("en", "someone@example.org")
@@ -489,9 +491,9 @@ def test_a_worker_that_dies_leaves_the_job_to_be_taken_up_after_its_lease(app, s
 def test_a_job_whose_worker_keeps_dying_fails_with_the_reason(app, signatories):
     from datetime import timedelta
 
-    from petition import delivery_jobs
+    from petition.db.types import now_utc
+    from petition.delivery import jobs as delivery_jobs
     from petition.extensions import db
-    from petition.models import now_utc
 
     with app.app_context(), app.test_request_context():
         job, _ = delivery_jobs.request_copy("en", "someone@example.org")
@@ -532,7 +534,7 @@ def test_a_hostile_name_is_printed_as_text_and_a_huge_one_does_not_stop_the_copy
         confirmed_signature(name="Plain Person", email="p@example.org")
     out = tmp_path / "hostile.pdf"
     with app.app_context(), app.test_request_context():
-        delivery.write_pdf(delivery_copy("en"), str(out))
+        layout.write_pdf(delivery_copy("en"), str(out))
     text = pdf_text(out).replace("\n", "")
     assert '<img src="http://evil.example/x.png">Mallory' in text
     assert "Plain Person" in text and "W" * 200 in text and "A" * 300 in text, "printed whole, never clipped"
@@ -547,7 +549,7 @@ def test_the_cover_settings_are_read_as_written_and_a_wrong_date_is_refused(app,
     assert env_entries("INITIATORS") == ["陈杰，华南理工大学", "Anita Chan, University of Technology, Sydney"]
     with app.app_context():
         monkeypatch.setitem(app.config, "INITIATORS", env_entries("INITIATORS"))
-        assert delivery.initiators() == [("陈杰", "华南理工大学"), ("Anita Chan", "University of Technology, Sydney")]
+        assert layout.initiators() == [("陈杰", "华南理工大学"), ("Anita Chan", "University of Technology, Sydney")]
     monkeypatch.setenv("DELIVERY_DATE", "2026-12-10")
     assert env_date("DELIVERY_DATE") == date(2026, 12, 10)
     monkeypatch.setenv("DELIVERY_DATE", "10/12/2026")

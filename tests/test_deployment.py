@@ -25,7 +25,7 @@ import uuid
 
 import pytest
 
-from petition.sealing import make_key
+from petition.privacy.sealing import make_key
 from tests.support import (
     CHROMIUM_FLAGS,
     CONFIRM_LINK,

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from petition.exports import HEADER, ROWS_PER_CHUNK, csv_chunks
 from petition.extensions import db
-from petition.models import Signature
-from petition.signing import sign
+from petition.signatures.exports import HEADER, ROWS_PER_CHUNK, csv_chunks
+from petition.signatures.models import Signature
+from petition.signatures.signing import sign
 from tests.support import confirmed_signature, sign_and_confirm
 
 HYPERLINK = '=HYPERLINK("http://example.com","x")'

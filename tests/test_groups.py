@@ -3,9 +3,9 @@
 import csv
 import io
 
-from petition.counts import current_counts
 from petition.extensions import db
-from petition.groups import all_groups
+from petition.signatories.counts import current_counts
+from petition.signatories.groups import all_groups
 from tests.support import csrf_token, sign_and_confirm
 
 
@@ -78,7 +78,7 @@ def test_a_group_that_does_not_exist_is_refused_by_the_form_and_the_database(app
     from sqlalchemy.exc import IntegrityError
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     token = csrf_token(client, "/sign")
     response = client.post(
@@ -119,7 +119,7 @@ def test_a_bad_group_key_or_label_is_a_clear_error_and_adds_nothing(app, runner)
 
 
 def test_each_process_keeps_the_groups_a_few_seconds_and_forgets_them_when_it_adds_one(app, ctx):
-    from petition import groups
+    from petition.signatories import groups
     from tests.support import settings
 
     with settings(app, GROUPS_CACHE_SECONDS=60):

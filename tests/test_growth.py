@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 
-from petition.growth import chart, growth, nice_top
+from petition.signatories.growth import chart, growth, nice_top
 from tests.support import confirmed_signature
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -43,7 +43,7 @@ def test_the_axis_ends_on_a_round_number(n, top):
 
 def test_only_signatures_that_count_are_drawn():
     from petition.extensions import db
-    from petition.signing import sign
+    from petition.signatures.signing import sign
 
     confirmed_signature(email="a@example.org", group="chinese")
     sign(name="Pending", affiliation="U", email="p@example.org", group="chinese")
@@ -76,10 +76,10 @@ def test_a_signature_confirmed_late_in_the_evening_counts_on_that_day_in_utc(app
 
     from sqlalchemy import text
 
-    from petition import lifecycle
     from petition.extensions import db
-    from petition.growth import daily_counts
-    from petition.signing import sign
+    from petition.signatories.growth import daily_counts
+    from petition.signatures import lifecycle
+    from petition.signatures.signing import sign
     from tests.support import is_postgresql
 
     signature = sign(name="Late", affiliation="U", email="late@example.org", group="chinese").signature

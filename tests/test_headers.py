@@ -5,7 +5,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from petition.sharing import SERVICES
+from petition.reach.sharing import SERVICES
 from tests.support import sign_and_confirm
 
 PUBLIC_PAGES = [
@@ -73,7 +73,7 @@ def test_public_pages_may_be_cached_and_say_when_they_vary_by_reader(client):
 def test_a_page_in_the_readers_language_adds_to_the_vary_a_view_set_and_repeats_nothing(app):
     from flask import Response, g
 
-    from petition.headers import add_security_headers
+    from petition.web.headers import add_security_headers
 
     with app.test_request_context("/sign"):
         g.language_negotiated = True

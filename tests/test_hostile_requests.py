@@ -55,7 +55,7 @@ def alternates(html):
 
 @pytest.mark.parametrize("path", ["/", "/en/", "/zh/sign", "/signatories", "/background"])
 def test_a_forged_host_never_reaches_a_page_or_the_cache_other_readers_get(app, client, path):
-    from petition import page_cache
+    from petition.web import page_cache
 
     app.config["PAGE_CACHE_SECONDS"] = 60
     try:
@@ -97,7 +97,7 @@ def test_a_forged_host_asked_for_in_the_query_never_reaches_a_page_or_the_cache(
     """?_external=1 once made the links a page carries about itself (canonical, og:url, hreflang, the
     language switch) absolute from the Host header, and the page cache kept that page for the next
     readers (300 s for the growth chart)."""
-    from petition import page_cache
+    from petition.web import page_cache
 
     app.config["PAGE_CACHE_SECONDS"] = 60
     try:

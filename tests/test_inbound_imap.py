@@ -11,10 +11,11 @@ from importlib.util import find_spec
 import pytest
 from sqlalchemy import func, select
 
-from petition.addresses import email_hash
 from petition.extensions import db
-from petition.inbound_imap import fetch_all, fetch_forever, sign_by_email, site_handler
-from petition.models import InboundMessage, Signature
+from petition.inbound.imap import fetch_all, fetch_forever, sign_by_email, site_handler
+from petition.inbound.models import InboundMessage
+from petition.privacy.addresses import email_hash
+from petition.signatures.models import Signature
 from tests.support import (
     PROJECT_ROOT,
     REQUIRE_ALL,
@@ -167,7 +168,7 @@ def test_a_run_interrupted_midway_loses_nothing_and_handles_nothing_twice(fetchi
 # before the message leaves the mailbox: the worst moment.
 KILLED_AFTER_THE_FIRST_COMMIT = """
 import pathlib, sys, time
-from petition import inbound_imap
+from petition.inbound import imap as inbound_imap
 from tests.support import make_app, sign_from_email
 
 database, url, ca_file, marker = sys.argv[1:]

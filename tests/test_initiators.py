@@ -7,8 +7,8 @@ import pytest
 
 from petition import create_app
 from petition.config import ProductionConfig
-from petition.outbox import deliver_due
-from petition.sealing import make_key
+from petition.mail.worker import deliver_due
+from petition.privacy.sealing import make_key
 from tests.support import csrf_token, settings, settle_signings_now, signature_form
 
 BEHIND = {

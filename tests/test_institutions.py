@@ -3,7 +3,7 @@ swot data, shipped with the package) says so; what the signer typed as affiliati
 
 import pytest
 
-from petition.institutions import institutional_hint
+from petition.signatures.institutions import institutional_hint
 
 
 @pytest.mark.parametrize(

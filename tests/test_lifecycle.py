@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from petition import lifecycle
-from petition.addresses import domain_hash
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.lifecycle import Review, Status
-from petition.models import Signature, now_utc
+from petition.privacy.addresses import domain_hash
+from petition.signatures import lifecycle
+from petition.signatures.lifecycle import Review, Status
+from petition.signatures.models import Signature
 
 pytestmark = pytest.mark.usefixtures("ctx")
 STATE = ("status", "hidden", "suspected_bot", "visible")

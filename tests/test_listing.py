@@ -5,12 +5,14 @@ unlisted and tells the signer; every decision is audited."""
 import pytest
 from sqlalchemy import select
 
-from petition import delivery, listing
 from petition.config import ConfigurationError
-from petition.counts import current_counts
+from petition.delivery import copy as copy_module
 from petition.extensions import db
-from petition.models import AuditEntry, Organiser, Signature
-from petition.signatories import ListFilter, public_page
+from petition.organisers.models import AuditEntry, Organiser
+from petition.signatories.counts import current_counts
+from petition.signatories.public_list import ListFilter, public_page
+from petition.signatures import listing
+from petition.signatures.models import Signature
 from tests.support import (
     MANAGE_LINK,
     confirmed_signature,
@@ -73,7 +75,7 @@ class TestWithoutHTTP:
 
     def test_the_delivery_copy_leaves_held_names_out_and_says_how_many(self):
         confirmed_signature(name="Held", email="held@example.org")
-        copy = delivery.delivery_copy("en")
+        copy = copy_module.delivery_copy("en")
         [international] = [g for g in copy.groups if g.group.key == "international"]
         assert international.names == [] and international.not_listed == 1
 
@@ -110,7 +112,7 @@ def test_the_signer_is_told_on_confirming_and_on_their_private_page(client, app)
     assert "check each name" in thanks
     with app.app_context():
         signature = db.session.execute(select(Signature)).scalar_one()
-        from petition.tokens import MANAGE, make_token
+        from petition.signatures.tokens import MANAGE, make_token
 
         token = make_token(signature, MANAGE)
     manage = client.get(f"/en/signature/{token}").get_data(as_text=True)

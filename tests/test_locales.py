@@ -240,7 +240,7 @@ def test_a_hostile_accept_language_header_gets_a_page_in_a_language_the_site_has
 
 
 def test_endless_different_accept_language_headers_hold_a_bounded_memory(client):
-    from petition.locales import browser_language
+    from petition.web.locales import browser_language
 
     for n in range(600):
         assert client.get("/privacy", headers={"Accept-Language": f"zh;q=0.{n:03d}, en"}).status_code == 200

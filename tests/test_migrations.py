@@ -24,7 +24,7 @@ def test_every_migration_runs_down_to_empty_and_up_again(ctx):
 def not_the_search_index(name, type_, parent_names):
     """The search index (models.SEARCH_INDEX) is no table or index the models describe: its own test
     below checks it is there."""
-    from petition.models import SEARCH_INDEX
+    from petition.signatures.models import SEARCH_INDEX
 
     return not (name or "").startswith(tuple(SEARCH_INDEX.values()))
 
@@ -39,7 +39,7 @@ def test_the_migrations_build_exactly_what_the_models_describe(ctx):
 def test_the_migrations_build_the_search_index(ctx):
     from sqlalchemy import text
 
-    from petition.models import SEARCH_INDEX
+    from petition.signatures.models import SEARCH_INDEX
 
     with db.engine.connect() as connection:
         dialect = connection.dialect.name
@@ -54,7 +54,7 @@ def test_the_migrations_build_the_search_index(ctx):
 def test_signatures_made_before_confirmation_existed_stay_confirmed_and_counted(ctx):
     from sqlalchemy import text
 
-    from petition.counts import current_counts
+    from petition.signatories.counts import current_counts
 
     downgrade(revision="0001")
     db.session.execute(
@@ -75,7 +75,7 @@ def test_migrating_keeps_the_outbox_of_existing_signatures(ctx):
     """Rebuilding the signatures table (SQLite batch mode) must not cascade into the emails about them."""
     from sqlalchemy import text
 
-    from petition.signing import sign
+    from petition.signatures.signing import sign
 
     downgrade(revision="0002")
     db.engine.dispose()
@@ -132,7 +132,7 @@ def trigger_names(connection):
 
 def schema_differences(connection, metadata):
     """What alembic's comparison cannot see: CHECK constraints and triggers."""
-    from petition.models import TRIGGERS
+    from petition.signatures.models import TRIGGERS
 
     migrated, declared = check_constraint_names(connection), declared_check_constraint_names(metadata)
     return {
@@ -184,7 +184,7 @@ def test_every_table_that_must_never_reuse_an_id_keeps_autoincrement_on_sqlite(c
     # would be handed out again after a delete ("signature #15" in the audit log must mean one row).
     if db.engine.dialect.name != "sqlite":
         return
-    from petition.models import NEVER_REUSE_IDS
+    from petition.db.types import NEVER_REUSE_IDS
 
     must = {
         t.name
@@ -206,8 +206,8 @@ def test_going_back_before_emails_were_written_when_sent_waits_for_the_worker(ct
     import pytest
     from sqlalchemy import text
 
-    from petition.outbox import deliver_due
-    from petition.signing import sign
+    from petition.mail.worker import deliver_due
+    from petition.signatures.signing import sign
 
     sign(name="A", affiliation="U", email="waiting@example.org", group="chinese")
     db.session.commit()
@@ -233,7 +233,7 @@ def test_going_back_before_the_worker_settled_signings_waits_for_it(ctx, app, sm
     import pytest
     from sqlalchemy import text
 
-    from petition.outbox import deliver_due
+    from petition.mail.worker import deliver_due
     from tests.support import csrf_token, signature_form
 
     client = app.test_client()
@@ -260,10 +260,11 @@ def test_going_back_before_erasable_outbox_addresses_keeps_erased_rows_as_empty_
     row goes back with empty ones, failed, so it can never be sent."""
     from sqlalchemy import false, literal, select, text
 
-    from petition.addresses import email_hash
-    from petition.models import Signature, now_utc
-    from petition.outbox import queue_email
-    from petition.privacy import erase_from_outbox
+    from petition.db.types import now_utc
+    from petition.mail.outbox import queue_email
+    from petition.privacy.addresses import email_hash
+    from petition.privacy.retention import erase_from_outbox
+    from petition.signatures.models import Signature
 
     queue_email("reader@example.org", "News", "A body with a private link")
     db.session.commit()
@@ -283,9 +284,9 @@ def test_sealing_addresses_reaches_existing_rows_and_going_back_opens_them(ctx):
     """Upgrading seals the addresses and texts a site already holds; downgrading opens them again."""
     from sqlalchemy import text
 
-    from petition.models import Signature
-    from petition.outbox import queue_email
-    from petition.signing import sign
+    from petition.mail.outbox import queue_email
+    from petition.signatures.models import Signature
+    from petition.signatures.signing import sign
 
     sign(name="A", affiliation="U", email="early@example.org", group="chinese")
     queue_email("reader@example.org", "News", "A body with a private link")

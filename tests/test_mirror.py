@@ -18,12 +18,17 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 from sqlalchemy import select
 
-from petition import closing, delivery, mirror, moderation, news, versions
-from petition.counts import current_counts
+from petition.delivery import copy
 from petition.extensions import db
-from petition.mirror import MirrorError, build
-from petition.models import Organiser, Signature
-from petition.signing import sign
+from petition.letter import closing, versions
+from petition.news import publishing as news
+from petition.organisers.models import Organiser
+from petition.reach import mirror
+from petition.reach.mirror import MirrorError, build
+from petition.signatories.counts import current_counts
+from petition.signatures import moderation
+from petition.signatures.models import Signature
+from petition.signatures.signing import sign
 from tests.support import confirmed_signature, create_organiser_account, settings
 
 SITE = "https://letter.example.org"
@@ -83,7 +88,7 @@ def seeded(site):
         sign(name="Bob Bot", affiliation="U", email=address_of("Bob Bot"), group="international", suspected_bot=True)
         db.session.commit()
         counts = current_counts()
-        fingerprint = delivery.delivery_copy("en").list_fingerprint
+        fingerprint = copy.delivery_copy("en").list_fingerprint
         db.session.rollback()
     assert counts.total == len(LISTED) + 2  # the unlisted and the one under review count
     return {"counts": counts, "fingerprint": fingerprint}

@@ -7,13 +7,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from petition import moderation
-from petition.audit import latest_entries
-from petition.counts import current_counts
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import AuditEntry, Organiser, Signature, now_utc
-from petition.signatories import ListFilter, public_page
-from petition.signing import sign
+from petition.organisers.audit import latest_entries
+from petition.organisers.models import AuditEntry, Organiser
+from petition.signatories.counts import current_counts
+from petition.signatories.public_list import ListFilter, public_page
+from petition.signatures import moderation
+from petition.signatures.models import Signature
+from petition.signatures.signing import sign
 from tests.support import confirmed_signature, create_organiser_account, csrf_token, emails_to, sign_and_confirm
 
 

@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from petition import news
 from petition.extensions import db
-from petition.models import AuditEntry, OutgoingEmail, Signature, Update
+from petition.mail.models import OutgoingEmail
+from petition.news import publishing as news
+from petition.news.models import Update
+from petition.organisers.models import AuditEntry
+from petition.signatures.models import Signature
 from tests.support import csrf_token, link_in_latest_email, press_confirm, sign_as, signature_form
 
 

@@ -7,9 +7,11 @@ from html import unescape
 
 from sqlalchemy import func, select
 
-from petition import news
 from petition.extensions import db
-from petition.models import AuditEntry, OutgoingEmail, Update
+from petition.mail.models import OutgoingEmail
+from petition.news import publishing as news
+from petition.news.models import Update
+from petition.organisers.models import AuditEntry
 from tests.support import csrf_token, link_in_latest_email, press_confirm, signature_form
 
 NEWS = {
@@ -87,7 +89,7 @@ def test_what_is_published_and_sent_is_what_the_preview_showed(app, client, orga
 
 
 def test_the_html_part_shows_each_paragraph(app):
-    from petition.email_text import html_version, markdown_as_text
+    from petition.mail.email_text import html_version, markdown_as_text
 
     text = markdown_as_text("First line.\nSecond line.\n\n- one\n- two", "https://letter.example.org/en/")
     assert text == "First line.\n\nSecond line.\n\n- one\n- two"

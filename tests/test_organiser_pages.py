@@ -7,9 +7,11 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import select
 
-from petition import audit
 from petition.extensions import db
-from petition.models import Organiser, Signature, Update
+from petition.news.models import Update
+from petition.organisers import audit
+from petition.organisers.models import Organiser
+from petition.signatures.models import Signature
 from tests.support import confirmed_signature, csrf_token, log_in, sign_as
 from tests.test_locales import CATALOGUE, read_catalogue
 

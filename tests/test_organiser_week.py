@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select, text
 
 from petition.extensions import db
-from petition.models import AuditEntry, Signature
-from petition.sealing import seal
+from petition.organisers.models import AuditEntry
+from petition.privacy.sealing import seal
+from petition.signatures.models import Signature
 from tests.support import create_organiser_account
 
 pytestmark = pytest.mark.browser
@@ -61,7 +62,7 @@ def seed_a_week(app):
         db.session.add(ada)
         db.session.flush()
         sql = POSTGRESQL_SEED if db.engine.dialect.name == "postgresql" else SQLITE_SEED
-        # Addresses are stored sealed (petition/sealing.py): every seeded row gets one sealed address.
+        # Addresses are stored sealed (petition/privacy/sealing.py): every seeded row gets one sealed address.
         db.session.execute(text(sql), {"n": SEEDED, "sealed": seal("seeded@example.edu")})
         db.session.commit()
         return ada.id

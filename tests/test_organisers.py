@@ -200,7 +200,7 @@ def test_hiding_without_a_reason_shows_the_error_under_the_hide_box_only(app, or
 
 def test_delete_for_good_asks_first_and_deletes_only_when_confirmed(app, organiser_client):
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     signature_id, path = review_page_for(app, organiser_client)
     token = csrf_token(organiser_client, path)

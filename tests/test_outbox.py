@@ -6,10 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import OutgoingEmail, now_utc
-from petition.outbox import backoff, deliver_due, queue_email
-from petition.signing import sign
+from petition.mail.models import OutgoingEmail
+from petition.mail.outbox import queue_email
+from petition.mail.worker import backoff, deliver_due
+from petition.signatures.signing import sign
 from tests.support import SmtpServer
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -423,8 +425,8 @@ def test_one_notice_per_version_and_signer_but_any_number_of_emails_that_are_nei
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from petition.signer_emails import queue_confirmation
-    from petition.versions import current_number
+    from petition.letter.versions import current_number
+    from petition.mail.signer_emails import queue_confirmation
 
     signature = sign(name="Twice", affiliation="Uni", email="twice@example.org", group="chinese").signature
     queue_confirmation(signature)

@@ -7,7 +7,7 @@ from tests.support import confirmed_signature
 
 @pytest.fixture
 def caching(app):
-    from petition import page_cache
+    from petition.web import page_cache
 
     page_cache._memory.clear()
     app.config["PAGE_CACHE_SECONDS"] = 0.5
@@ -22,7 +22,7 @@ def total_on(client, path="/en/"):
 
 
 def test_the_home_page_is_reused_briefly_then_shows_the_new_count(client, app, caching, monkeypatch):
-    from petition import page_cache
+    from petition.web import page_cache
 
     now = [1000.0]
     monkeypatch.setattr(page_cache, "clock", lambda: now[0])

@@ -5,11 +5,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from petition.addresses import email_hash
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import LoginAttempt, Organiser, OrganiserSession, OutgoingEmail, Signature, now_utc
-from petition.privacy import parse_age, purge
-from petition.signing import sign
+from petition.mail.models import OutgoingEmail
+from petition.organisers.models import LoginAttempt, Organiser, OrganiserSession
+from petition.privacy.addresses import email_hash
+from petition.privacy.retention import parse_age, purge
+from petition.signatures.models import Signature
+from petition.signatures.signing import sign
 from tests.support import confirmed_signature, create_organiser_account
 
 
@@ -114,7 +117,7 @@ def test_the_privacy_page_says_what_is_kept_who_sees_it_and_for_how_long(client)
 
 
 def close_days_ago(days):
-    from petition.models import LetterState
+    from petition.letter.models import LetterState
 
     db.session.execute(db.update(LetterState).values(closed_at=now_utc() - timedelta(days=days)))
     db.session.commit()
@@ -131,8 +134,8 @@ def test_addresses_are_kept_while_the_letter_is_open_and_for_a_while_after_it_cl
 
 @pytest.mark.usefixtures("ctx")
 def test_after_the_wait_addresses_are_erased_except_for_signers_who_asked_for_news():
-    from petition.counts import current_counts
-    from petition.signatories import ListFilter, public_page
+    from petition.signatories.counts import current_counts
+    from petition.signatories.public_list import ListFilter, public_page
 
     confirmed_signature(name="Quiet", email="quiet@example.org")
     confirmed_signature(name="Reader", email="reader@example.org", wants_updates=True)
@@ -154,7 +157,7 @@ def test_an_erased_address_still_cannot_sign_twice_and_its_owner_is_told(app, cl
         close_days_ago(91)
         purge(timedelta(days=90))
         db.session.commit()
-        from petition.models import LetterState
+        from petition.letter.models import LetterState
 
         db.session.execute(db.update(LetterState).values(closed_at=None))  # reopened
         db.session.commit()
@@ -216,7 +219,7 @@ def test_every_cookie_a_visitor_gets_is_named_on_the_privacy_page(client, app):
 def everything_in_the_outbox():
     """Every value of every outbox row, as text, sealed values opened (as the site can open them):
     where an address could hide."""
-    from petition.sealing import keys
+    from petition.privacy.sealing import keys
 
     rows = db.session.execute(text("SELECT * FROM outgoing_emails")).all()
     values = [str(value) for row in rows for value in row]
@@ -228,7 +231,7 @@ def test_an_erased_address_is_nowhere_in_the_outbox_nor_on_the_organisers_page(a
     answer), and another waits to be sent; the letter closes and, after the wait, the purge erases her
     address. It is then in no outbox row (address, body with her private links, reason, anything), and
     the organisers' list of emails not delivered shows no address for her."""
-    from petition.outbox import deliver_due
+    from petition.mail.worker import deliver_due
     from tests.support import CONFIRM_LINK, create_organiser_account, log_in, press_confirm, sign_as
 
     address = "quiet.scholar@example.edu"
@@ -273,8 +276,8 @@ def test_an_erased_address_is_nowhere_in_the_outbox_nor_on_the_organisers_page(a
 def test_withdrawing_leaves_the_address_in_no_outbox_row(app, client, smtp_server):
     """Every email about the signature goes with it, and so does a failed one to its address that
     names no signature (a signing again the worker could not record)."""
-    from petition.models import OutgoingEmail
-    from petition.outbox import deliver_due
+    from petition.mail.models import OutgoingEmail
+    from petition.mail.worker import deliver_due
     from tests.support import (
         MANAGE_LINK,
         csrf_token,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from petition.addresses import email_hash
-from petition.counts import current_counts
+from petition.privacy.addresses import email_hash
+from petition.signatories.counts import current_counts
 from tests.support import csrf_token, link_in_latest_email, press_confirm, sign_and_confirm, sign_as, signature_form
 
 
@@ -235,7 +235,7 @@ def test_repeated_fields_use_the_first_value_and_still_sign_once(client, app):
 def test_a_server_error_rolls_back_what_the_request_had_written(app_factory):
     # The 500 page must not leave a half-done transaction for the next request on that connection.
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     site = app_factory(PROPAGATE_EXCEPTIONS=False)
 

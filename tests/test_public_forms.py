@@ -8,8 +8,8 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectField
 
-from petition.models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
-from petition.public.forms import SignatureForm, data_when_valid
+from petition.signatures.forms import SignatureForm, data_when_valid
+from petition.signatures.models import AFFILIATION_MAX, EMAIL_MAX, NAME_MAX
 from tests.support import ADA
 
 RIGHT = {**ADA, "listed": "y", "started": "a-start-token", "csrf_token": "<token>"}

@@ -8,10 +8,10 @@ from urllib.parse import unquote
 
 import pytest
 
-from petition import links
 from petition.config import ConfigurationError
-from petition.links import origin_of
-from petition.sharing import SERVICES, qr_svg
+from petition.reach.sharing import SERVICES, qr_svg
+from petition.web import links
+from petition.web.links import origin_of
 from tests.support import ADA, CONFIRM_LINK, MANAGE_LINK, make_app, settings, signature_form
 
 SITE = "https://letter.example.org"
@@ -170,7 +170,7 @@ def test_a_single_address_adds_nothing(client):
 
 
 def test_the_page_cache_keeps_each_hosts_page_apart(client, app):
-    from petition import page_cache
+    from petition.web import page_cache
 
     page_cache._memory.clear()
     with settings(app, ALTERNATE_URLS=[ALTERNATE], PAGE_CACHE_SECONDS=60):
@@ -220,7 +220,7 @@ def links_and_listed(text, language="en"):
 
 
 def deliver_all(app):
-    from petition.outbox import deliver_due
+    from petition.mail.worker import deliver_due
 
     with app.app_context():
         while deliver_due().sent:
@@ -232,7 +232,7 @@ def test_a_signature_made_at_an_alternate_address_gets_emails_that_link_there(cl
     from sqlalchemy import select
 
     from petition.extensions import db
-    from petition.models import OutgoingEmail
+    from petition.mail.models import OutgoingEmail
 
     send_form(client, "/en/sign", ALTERNATE, **signature_form())
     deliver_all(app)
@@ -309,10 +309,12 @@ def test_news_and_notices_link_to_site_url_and_list_the_other_addresses(app, lan
 
     from sqlalchemy import select
 
-    from petition import news, versions
     from petition.extensions import db
-    from petition.models import LetterVersion, Organiser
-    from petition.signer_emails import in_their_languages
+    from petition.letter import versions
+    from petition.letter.models import LetterVersion
+    from petition.mail.signer_emails import in_their_languages
+    from petition.news import publishing as news
+    from petition.organisers.models import Organiser
     from tests.support import confirmed_signature, create_organiser_account
 
     with app.app_context():
@@ -351,7 +353,7 @@ def press_confirm_at(client, path, base):
 
 
 def confirmed(address):
-    from petition.signing import signature_by_email
+    from petition.signatures.signing import signature_by_email
 
     signature = signature_by_email(address)
     return signature is not None and signature.is_confirmed
@@ -404,7 +406,7 @@ def text_drawn(page, card, plain, boxes):
 @pytest.mark.browser
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_share_card_writes_out_every_address_readably(app, browser, language):
-    from petition.share_images import CARD_SIZE, draw_card
+    from petition.reach.share_images import CARD_SIZE, draw_card
 
     width, height = CARD_SIZE
     page = browser.new_page(viewport={"width": width, "height": height})

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.models import AuditEntry
+from petition.organisers.models import AuditEntry
 from tests.support import csrf_token, log_in, sign_and_confirm
 
 PASSWORD = "correct horse battery"
@@ -33,7 +33,7 @@ def as_role(app, client, runner):
 @pytest.fixture
 def signature_id(client, app):
     sign_and_confirm(client, email=SIGNER)
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     with app.app_context():
         return db.session.execute(select(Signature.id)).scalar_one()

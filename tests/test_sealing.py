@@ -3,7 +3,7 @@
 import pytest
 
 from petition.config import DEVELOPMENT_ADDRESS_KEY, ConfigurationError, ProductionConfig
-from petition.sealing import Keys, SealingError, make_key
+from petition.privacy.sealing import Keys, SealingError, make_key
 
 ADDRESS = "ada@example.ac.uk"
 
@@ -103,7 +103,7 @@ def test_a_new_address_key_takes_over_after_reseal_and_the_old_one_can_go(app, r
     from sqlalchemy import select, text
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
     from tests.support import confirmed_signature, settings
 
     old = app.config["ADDRESS_KEY"]

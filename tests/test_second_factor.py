@@ -10,8 +10,9 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import AuditEntry, Organiser, now_utc
+from petition.organisers.models import AuditEntry, Organiser
 from tests.support import create_organiser_account, csrf_token, log_in, settings
 
 EMAIL, PASSWORD = "two@example.org", "correct horse battery"

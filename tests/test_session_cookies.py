@@ -1,6 +1,6 @@
 """The session cookie: Flask's signed cookie, its serializer made once per set of keys."""
 
-from petition import abuse
+from petition.signatures import abuse
 from tests.support import create_organiser_account, log_in, settings
 
 NEW_KEY = "a-brand-new-key-after-rotation-0123456789"
@@ -47,7 +47,7 @@ def test_a_forged_or_garbage_session_cookie_gets_a_fresh_form_and_signs_nothing(
     from sqlalchemy import func, select
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
     from tests.support import signature_form
 
     for cookie in ("garbage", "eyJjc3JmX3Rva2VuIjoiYWJjIn0.forged.signature", "x" * 3000):

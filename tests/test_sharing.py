@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from petition.sharing import SERVICES
+from petition.reach.sharing import SERVICES
 from tests.support import link_in_latest_email, press_confirm, sign_as
 
 LETTER = {"en": "https://letter.example.org/en/", "zh": "https://letter.example.org/zh/"}
@@ -32,7 +32,7 @@ def test_the_thank_you_page_says_when_the_organisers_hold_a_signature_back(clien
     from sqlalchemy import select
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
     from tests.support import csrf_token
 
     sign_as(client, email="held@example.org")

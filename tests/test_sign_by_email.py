@@ -18,11 +18,12 @@ import pytest
 from sqlalchemy import func, select
 
 from petition import inbound
-from petition.addresses import email_hash
-from petition.confirmation_codes import code_for, codes_in, shown
 from petition.extensions import db
-from petition.models import OutgoingEmail, Signature
-from petition.outbox import deliver_due
+from petition.mail.models import OutgoingEmail
+from petition.mail.worker import deliver_due
+from petition.privacy.addresses import email_hash
+from petition.signatures.confirmation_codes import code_for, codes_in, shown
+from petition.signatures.models import Signature
 from tests.support import PROJECT_ROOT, settings
 from tests.test_spam_scores import spam_score
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from petition.signatories import ListFilter, parse_cursor, public_page
-from petition.signing import sign
+from petition.signatories.public_list import ListFilter, parse_cursor, public_page
+from petition.signatures.signing import sign
 from tests.support import confirmed_signature, settings
 
 

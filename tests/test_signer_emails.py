@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from petition.addresses import email_hash
+from petition.db.types import now_utc
 from petition.extensions import db
-from petition.models import OutgoingEmail, Signature, now_utc
-from petition.outbox import deliver_due
-from petition.signing import sign
+from petition.mail.models import OutgoingEmail
+from petition.mail.worker import deliver_due
+from petition.privacy.addresses import email_hash
+from petition.signatures.models import Signature
+from petition.signatures.signing import sign
 from tests.support import CONFIRM_LINK, confirmed_signature, csrf_token, signature_form
 
 pytestmark = pytest.mark.usefixtures("ctx")

@@ -2,7 +2,7 @@
 
 import re
 
-from petition.counts import current_counts
+from petition.signatories.counts import current_counts
 from tests.support import (
     MANAGE_LINK,
     csrf_token,
@@ -147,7 +147,7 @@ def test_a_confirmed_signature_held_back_by_organisers_never_says_it_counts(clie
     from sqlalchemy import select
 
     from petition.extensions import db
-    from petition.models import Signature
+    from petition.signatures.models import Signature
 
     sign_as(client, email="held@example.org")
     with app.app_context():
@@ -176,7 +176,7 @@ def test_two_spellings_of_one_inbox_make_one_signature(client, app):
         from sqlalchemy import func, select
 
         from petition.extensions import db
-        from petition.models import Signature
+        from petition.signatures.models import Signature
 
         assert db.session.execute(select(func.count()).select_from(Signature)).scalar_one() == 1
 

@@ -2,10 +2,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError, IntegrityError
 
-from petition.addresses import email_hash, mailbox_hash
 from petition.extensions import db
-from petition.models import OutgoingEmail, Signature
-from petition.signing import confirm_signature, sign
+from petition.mail.models import OutgoingEmail
+from petition.privacy.addresses import email_hash, mailbox_hash
+from petition.signatures.models import Signature
+from petition.signatures.signing import confirm_signature, sign
 from tests.support import is_postgresql, settle_signings_now
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -93,7 +94,7 @@ def test_a_broken_rule_that_is_not_a_duplicate_is_not_hidden():
 
 def test_a_signature_and_its_confirmation_email_are_kept_or_lost_together():
     # sign() only flushes: the request (or command) that called it decides, once, for both.
-    from petition.models import OutgoingEmail
+    from petition.mail.models import OutgoingEmail
 
     sign(name="Ada", affiliation="U", email="ada@example.org", group="chinese")
     db.session.rollback()
@@ -116,8 +117,8 @@ def test_the_sign_form_writes_its_signing_in_a_transaction_of_its_own(app):
     """sign_now (the sign form's way) commits one outbox row at once, whatever the address: what the
     request does afterwards cannot lose it. The mail worker adds the signature when it takes the row,
     and the row becomes its confirmation."""
-    from petition.signer_emails import SIGNED
-    from petition.signing import sign_now
+    from petition.mail.signer_emails import SIGNED
+    from petition.signatures.signing import sign_now
 
     sign_now(name="Fast Signer", affiliation="Uni", email="Fast@Example.org", group="chinese")
     db.session.rollback()  # the request's own transaction ends without a commit
@@ -139,7 +140,7 @@ def test_the_sign_form_stores_the_same_signature_as_the_usual_way(app):
     column must come out as sign() makes it."""
     from sqlalchemy import inspect as sa_inspect
 
-    from petition.signing import sign_now
+    from petition.signatures.signing import sign_now
 
     given = {"name": " Same  Signer ", "affiliation": "Uni", "group": "international", "listed": False}
     given |= {"wants_updates": True, "ip_hash": "a" * 64, "language": "zh", "fill_seconds": 12.5}
@@ -162,9 +163,9 @@ def test_the_worker_adds_a_batch_of_signings_as_sign_adds_one(app):
     """Signings the worker takes together are added in one statement, the same one sign() uses
     (insert_signatures): each signature gets the letter's version, and a second signing with an
     address in the batch is settled after the first (its newer details replace them)."""
-    from petition import versions
-    from petition.signer_emails import TO_SETTLE
-    from petition.signing import sign_now
+    from petition.letter import versions
+    from petition.mail.signer_emails import TO_SETTLE
+    from petition.signatures.signing import sign_now
 
     versions.publish("the first text")
     db.session.commit()
@@ -182,8 +183,8 @@ def test_the_worker_adds_a_batch_of_signings_as_sign_adds_one(app):
 
 
 def test_the_sign_form_writes_the_same_row_for_a_taken_address_and_its_owner_is_told(app):
-    from petition.signer_emails import SIGNED
-    from petition.signing import confirm_signature, sign_now
+    from petition.mail.signer_emails import SIGNED
+    from petition.signatures.signing import confirm_signature, sign_now
 
     sign_now(name="Owner", affiliation="Uni", email="owner@example.org", group="chinese")
     settle_signings_now(app)
@@ -210,7 +211,7 @@ def test_the_sign_form_writes_the_same_row_for_a_taken_address_and_its_owner_is_
 def test_the_sign_forms_driver_statements_store_hostile_text_as_text(app):
     """The fast path builds its SQL once and sends every value as a parameter: a name written as SQL,
     a quote in the address, stay what they are, and nothing else in the tables changes."""
-    from petition.signing import sign_now
+    from petition.signatures.signing import sign_now
 
     name = "Robert'); DROP TABLE signatures; --"
     sign_now(name=name, affiliation='Uni" OR 1=1 --', email="o'brien@example.org", group="chinese")
@@ -230,20 +231,22 @@ def test_a_signing_the_outbox_refuses_leaves_nothing_and_the_next_signers_sign(m
 
     import psycopg
 
-    from petition import signing
-    from petition.signer_emails import signing_row
+    from petition.mail.signer_emails import signing_row
+    from petition.signatures import signing as signatures_signing
 
     def refused_by_the_outbox(address, signed_at, details):
         return {**signing_row(address, signed_at, details), "next_attempt_at": None}  # NOT NULL
 
-    monkeypatch.setattr(signing, "signing_row", refused_by_the_outbox)
+    monkeypatch.setattr(signatures_signing, "signing_row", refused_by_the_outbox)
     with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
-        signing.sign_now(name="Lost", affiliation="Uni", email="lost@example.org", group="chinese")
+        signatures_signing.sign_now(name="Lost", affiliation="Uni", email="lost@example.org", group="chinese")
     monkeypatch.undo()
     assert db.session.execute(select(func.count()).select_from(OutgoingEmail)).scalar_one() == 0
     db.session.rollback()  # the session's transaction holds SQLite's lock: the form ends it first
     for attempt in range(3):  # every pooled connection is back in its usual mode
-        signing.sign_now(name=f"Next {attempt}", affiliation="Uni", email=f"next{attempt}@example.org", group="chinese")
+        signatures_signing.sign_now(
+            name=f"Next {attempt}", affiliation="Uni", email=f"next{attempt}@example.org", group="chinese"
+        )
     sign(name="Usual", affiliation="Uni", email="usual@example.org", group="chinese")
     db.session.rollback()  # the request's transaction still ends as it always did: without this one
     settle_signings_now(app)
@@ -258,15 +261,15 @@ def test_a_connection_the_server_dropped_fails_one_signing_and_is_not_handed_out
         return
     import psycopg
 
-    from petition import signing
+    from petition.signatures import signing as signatures_signing
     from tests.support import server_drops_the_pools_connection
 
     db.session.rollback()
     server_drops_the_pools_connection(app)
     with pytest.raises(psycopg.OperationalError):
-        signing.sign_now(name="Unlucky", affiliation="Uni", email="unlucky@example.org", group="chinese")
+        signatures_signing.sign_now(name="Unlucky", affiliation="Uni", email="unlucky@example.org", group="chinese")
     for n in range(3):
-        signing.sign_now(name="After", affiliation="Uni", email=f"after{n}@example.org", group="chinese")
+        signatures_signing.sign_now(name="After", affiliation="Uni", email=f"after{n}@example.org", group="chinese")
     settle_signings_now(app)
     assert db.session.execute(select(Signature.email).order_by(Signature.id)).scalars().all() == [
         "after0@example.org",

@@ -11,12 +11,17 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from petition import listing, news, versions
 from petition.extensions import db
-from petition.models import LetterVersion, Organiser, OutgoingEmail, Signature
-from petition.outbox import deliver_due
-from petition.signer_emails import in_their_languages
-from petition.signing import ask_again, confirm_signature, sign
+from petition.letter import versions
+from petition.letter.models import LetterVersion
+from petition.mail.models import OutgoingEmail
+from petition.mail.signer_emails import in_their_languages
+from petition.mail.worker import deliver_due
+from petition.news import publishing as news
+from petition.organisers.models import Organiser
+from petition.signatures import listing
+from petition.signatures.models import Signature
+from petition.signatures.signing import ask_again, confirm_signature, sign
 from tests.support import create_organiser_account, settings
 
 # Every other address the letter can have, as docs/reach.md suggests them: another domain, the

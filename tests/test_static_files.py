@@ -4,7 +4,7 @@ whenever the content changes, and the plain names still answering."""
 import gzip
 import re
 
-from petition.static_files import build
+from petition.web.static_files import build
 from tests.support import PROJECT_ROOT
 
 

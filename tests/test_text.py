@@ -1,6 +1,12 @@
 import pytest
 
-from petition.text import EmailNotValidError, has_control_characters, has_visible_letter_or_digit, normalise_email, tidy
+from petition.web.text import (
+    EmailNotValidError,
+    has_control_characters,
+    has_visible_letter_or_digit,
+    normalise_email,
+    tidy,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,13 +87,13 @@ def test_names_people_write_have_a_visible_letter(value):
     ["\x00", "\x08", "\x0b", "\x0c", "\x0e", "\x1f", "\ud800", "\udfff", "\ufffe", "\uffff"],
 )
 def test_characters_xml_forbids_are_found(character):
-    from petition.text import xml_forbidden_character
+    from petition.web.text import xml_forbidden_character
 
     assert xml_forbidden_character(f"News{character}today") == character
 
 
 @pytest.mark.parametrize("value", ["Tab\tand\r\nline breaks", "王小明", "\ue000\ufffd\U0010ffff", "emoji 🎉", ""])
 def test_what_xml_allows_is_not_found(value):
-    from petition.text import xml_forbidden_character
+    from petition.web.text import xml_forbidden_character
 
     assert xml_forbidden_character(value) is None

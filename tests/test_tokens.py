@@ -5,8 +5,8 @@ import time
 import pytest
 
 from petition.extensions import db
-from petition.signing import sign, withdraw_signature
-from petition.tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
+from petition.signatures.signing import sign, withdraw_signature
+from petition.signatures.tokens import CONFIRM, MANAGE, LinkExpired, LinkInvalid, make_token, read_token
 from tests.support import confirmed_signature
 
 pytestmark = pytest.mark.usefixtures("ctx")

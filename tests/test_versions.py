@@ -5,9 +5,10 @@ import shutil
 import pytest
 from sqlalchemy import select
 
-from petition.addresses import email_hash
 from petition.extensions import db
-from petition.models import LetterVersion, Signature
+from petition.letter.models import LetterVersion
+from petition.privacy.addresses import email_hash
+from petition.signatures.models import Signature
 from tests.support import PROJECT_ROOT, csrf_token, sign_as, signature_form
 
 
@@ -109,9 +110,9 @@ def test_two_workers_settling_the_first_signings_at_once_publish_one_version_1(a
     rule, not a look before the insert), and both signatures record version 1."""
     import threading
 
-    from petition.models import OutgoingEmail
-    from petition.signer_emails import SIGNED
-    from petition.signing import settle_signings
+    from petition.mail.models import OutgoingEmail
+    from petition.mail.signer_emails import SIGNED
+    from petition.signatures.settling import settle_signings
 
     content = tmp_path / "content"
     shutil.copytree(PROJECT_ROOT / "petition" / "content", content)

@@ -26,7 +26,7 @@ def keeping_triggers(table):
 def upgrade():
     # The site's own functions, so existing rows get exactly what new ones will (the hash is keyed
     # with the running configuration's key: `flask db upgrade` runs inside the app).
-    from petition.addresses import email_hash, mailbox_key
+    from petition.privacy.addresses import email_hash, mailbox_key
 
     sqlite = op.get_bind().dialect.name == 'sqlite'
     triggers = keeping_triggers('signatures') if sqlite else []

@@ -1,5 +1,5 @@
 """Addresses sealed at rest: a signature's address, and an outbox row's address and text, are stored
-encrypted under ADDRESS_KEY (petition/sealing.py), so a copied database names no one. What the
+encrypted under ADDRESS_KEY (petition/privacy/sealing.py), so a copied database names no one. What the
 database compared in clear it now compares by keyed hash: one address signs once by `email_hash`
 (already unique), the mailbox by `email_key` (now a keyed hash of it), the domain by the new
 `email_domain_hash` (hiding many by domain), an outbox row's address by the new `to_hash`. The
@@ -61,8 +61,8 @@ def rows(statement):
 def upgrade():
     # The site's own functions and key, so existing rows get exactly what new ones will (`flask db
     # upgrade` runs inside the app, with its configuration).
-    from petition.addresses import domain_hash, email_hash, mailbox_hash
-    from petition.sealing import seal
+    from petition.privacy.addresses import domain_hash, email_hash, mailbox_hash
+    from petition.privacy.sealing import seal
 
     def signatures_change(batch):
         batch.drop_constraint(batch.f('ck_signatures_email_length'), type_='check')
@@ -98,8 +98,8 @@ def upgrade():
 
 
 def downgrade():
-    from petition.addresses import mailbox_key
-    from petition.sealing import unseal
+    from petition.privacy.addresses import mailbox_key
+    from petition.privacy.sealing import unseal
 
     for id_, to_address, body in rows(sa.select(OUTBOX.c.id, OUTBOX.c.to_address, OUTBOX.c.body)):
         op.get_bind().execute(sa.update(OUTBOX).where(OUTBOX.c.id == id_).values(

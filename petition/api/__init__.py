@@ -1,0 +1,1 @@
+"""JSON for anyone: the counts and the public list."""

@@ -6,16 +6,16 @@ from typing import TYPE_CHECKING
 
 from flask import Blueprint, current_app, jsonify, request
 
-from .. import abuse
-from ..counts import current_counts
-from ..headers import list_exposure
-from ..page_cache import cached_page
-from ..signatories import page_from_args
+from petition.signatories.counts import current_counts
+from petition.signatories.public_list import page_from_args
+from petition.signatures import abuse
+from petition.web.headers import list_exposure
+from petition.web.page_cache import cached_page
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
 
-    from ..models import Signature
+    from petition.signatures.models import Signature
 
 bp = Blueprint("api", __name__)
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .invitation import mailto
-from .signing_by_email import Outcome, TemporaryFailure, receive_message
+from petition.inbound.invitation import mailto
+from petition.inbound.signing_by_email import Outcome, TemporaryFailure, receive_message
 
 if TYPE_CHECKING:
     from flask import Flask

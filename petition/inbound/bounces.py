@@ -17,12 +17,14 @@ from email.utils import getaddresses
 
 from sqlalchemy import select, update
 
-from ..addresses import email_hash
-from ..extensions import db
-from ..mailer import site_domain
-from ..models import OutgoingEmail, Signature, now_utc
-from ..text import EmailNotValidError, normalise_email
-from .parsing import Parsed
+from petition.db.types import now_utc
+from petition.extensions import db
+from petition.inbound.parsing import Parsed
+from petition.mail.mailer import site_domain
+from petition.mail.models import OutgoingEmail
+from petition.privacy.addresses import email_hash
+from petition.signatures.models import Signature
+from petition.web.text import EmailNotValidError, normalise_email
 
 
 def is_delivery_report(parsed: Parsed) -> bool:

@@ -9,9 +9,9 @@ from typing import BinaryIO
 import click
 from flask import current_app
 
-from ..extensions import db
-from .parsing import MAX_BYTES
-from .signing_by_email import TemporaryFailure, receive_message
+from petition.extensions import db
+from petition.inbound.parsing import MAX_BYTES
+from petition.inbound.signing_by_email import TemporaryFailure, receive_message
 
 EX_TEMPFAIL = 75  # sysexits.h: the mail server keeps the message and tries again later
 

@@ -11,8 +11,8 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from .. import groups
-from ..locales import DEFAULT, SUPPORTED, current_language
+from petition.signatories import groups
+from petition.web.locales import DEFAULT, SUPPORTED, current_language
 
 # The labels the invitation writes: the first of each in parsing.LABELS, with the language's colon.
 FORM_LABELS = {

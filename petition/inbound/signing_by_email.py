@@ -26,16 +26,17 @@ from limits import parse_many
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.datastructures import MultiDict
 
-from .. import closing, signing
-from ..addresses import domain_hash, email_hash, is_disposable
-from ..confirmation_codes import codes_in, matches
-from ..extensions import limiter
-from ..models import now_utc
-from ..outbox import queue_email
-from ..signer_emails import render_email
-from ..text import EmailNotValidError, normalise_email
-from . import bounces, invitation, parsing
-from .values import group_of, listed_of
+from petition.db.types import now_utc
+from petition.extensions import limiter
+from petition.inbound import bounces, invitation, parsing
+from petition.inbound.values import group_of, listed_of
+from petition.letter import closing
+from petition.mail.outbox import queue_email
+from petition.mail.signer_emails import render_email
+from petition.privacy.addresses import domain_hash, email_hash, is_disposable
+from petition.signatures import signing as signatures_signing
+from petition.signatures.confirmation_codes import codes_in, matches
+from petition.web.text import EmailNotValidError, normalise_email
 
 
 @dataclass(frozen=True)
@@ -137,13 +138,13 @@ def confirm_by_reply(message: parsing.Parsed, sender: str) -> Outcome | None:
     codes = codes_in(message.subject + "\n" + message.text)
     if not codes:
         return None
-    signature = signing.signature_by_email(sender)
+    signature = signatures_signing.signature_by_email(sender)
     if signature is None or signature.is_confirmed:
         return Outcome("ignored", "a code, and no pending signature for this address") if not message.fields else None
     age = timedelta(seconds=current_app.config["CONFIRM_MAX_AGE"])
     if signature.signed_at + age < now_utc() or not any(matches(signature, code) for code in codes[:20]):
         return Outcome("ignored", "a code that is not this signature's") if not message.fields else None
-    signing.confirm_signature(signature)
+    signatures_signing.confirm_signature(signature)
     return Outcome("confirmed", signature_id=signature.id)
 
 
@@ -174,7 +175,7 @@ def sign_from(message: parsing.Parsed, sender: str) -> Outcome:
         answer(sender, language, problems)
         return Outcome("answered", f"{len(problems)} problem(s)")
     try:
-        outcome = signing.sign(email=sender, language=language, wants_updates=False, **values)
+        outcome = signatures_signing.sign(email=sender, language=language, wants_updates=False, **values)
     except closing.SigningClosed:
         answer(sender, language, [_l("Signing has closed: the letter no longer takes signatures.")])
         return Outcome("answered", "signing has closed")
@@ -184,7 +185,7 @@ def sign_from(message: parsing.Parsed, sender: str) -> Outcome:
 def checked_values(fields: dict[str, str], sender: str, language: str) -> tuple[dict[str, object], list[object]]:
     """The signing's values from the lines, checked by the sign form's own fields (the same cleaning
     and messages), and what is wrong, each as "Label: what to do"."""
-    from ..public.forms import SignatureForm  # the form's module reads the web's locale: imported when used
+    from petition.signatures.forms import SignatureForm  # the form's module reads the web's locale: imported when used
 
     group = group_of(fields.get("group", ""))
     listed = listed_of(fields.get("listed", ""))

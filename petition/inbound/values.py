@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from .. import groups
+from petition.signatories import groups
 
 # Quotes, brackets and end punctuation a person may put round a value ("“国际学者”。").
 _PUNCTUATION = r"[\s\"'“”‘’「」『』《》()（）\[\]【】.,;!。，；！、]+"

@@ -10,12 +10,12 @@ from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import false, func, select
 
-from ..abuse import is_fast
-from ..counts import current_counts
-from ..extensions import db
-from ..institutions import institutional_hint
-from ..lifecycle import ListingReview, Review, Status
-from ..models import Signature
+from petition.extensions import db
+from petition.signatories.counts import current_counts
+from petition.signatures.abuse import is_fast
+from petition.signatures.institutions import institutional_hint
+from petition.signatures.lifecycle import ListingReview, Review, Status
+from petition.signatures.models import Signature
 
 # Which signatures a dashboard tab lists. Those that do not count say `visible = false` as well
 # (the database's visible_rule implies it), so the index on visible finds their few rows.

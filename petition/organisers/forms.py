@@ -1,3 +1,5 @@
+"""The forms of the organisers' pages: logging in, the second factor, the password, moderation."""
+
 from __future__ import annotations
 
 import re
@@ -5,17 +7,18 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms import DateTimeLocalField, EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
-from .. import news, second_factor
-from ..accounts import PASSWORD_MIN
-from ..fields import NoControlCharacters, Publishable, TooLong, line_breaks_filter, tidy_filter
-from ..models import EMAIL_MAX
+from petition.organisers import second_factor
+from petition.organisers.accounts import PASSWORD_MIN
+from petition.signatures.models import EMAIL_MAX
+from petition.web.fields import NoControlCharacters, Publishable, TooLong, line_breaks_filter, tidy_filter
 
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
     from wtforms.fields.core import UnboundField
+
 
 REASON_MAX = 500
 
@@ -93,10 +96,6 @@ class PasswordChangeForm(FlaskForm):
 
 class LogoutForm(FlaskForm):
     """Only a CSRF token: logging out is a POST so another site cannot log an organiser out."""
-
-
-class DeliveryForm(FlaskForm):
-    """Only a CSRF token: asking for a delivery copy is a POST, which another site cannot send."""
 
 
 def reason_field() -> UnboundField:
@@ -178,24 +177,3 @@ def _text(label: LazyString, limit: int, area: bool = False) -> UnboundField:
         ],
         render_kw={"maxlength": limit, **({"rows": 8} if area else {})},
     )
-
-
-class UpdateForm(FlaskForm):
-    """News about the letter, in both languages."""
-
-    published_on = DateField(_l("Date"), validators=[DataRequired(_l("Give the date of the news."))])
-    title_en = _text(_l("Title in English"), news.TITLE_MAX)
-    title_zh = _text(_l("Title in Chinese"), news.TITLE_MAX)
-    body_en = _text(_l("Text in English (Markdown)"), news.BODY_MAX, area=True)
-    body_zh = _text(_l("Text in Chinese (Markdown)"), news.BODY_MAX, area=True)
-    email = BooleanField(
-        _l("Email it to the signers who asked for news"),
-        description=_l("Each in their language, a few hundred a minute, with a link to stop the news."),
-        default=False,
-    )
-
-    def titles(self) -> dict[str, str]:
-        return {"en": self.title_en.data, "zh": self.title_zh.data}
-
-    def bodies(self) -> dict[str, str]:
-        return {"en": self.body_en.data, "zh": self.body_zh.data}

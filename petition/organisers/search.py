@@ -29,13 +29,13 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, column, func, literal, literal_column, select, table
 
-from ..addresses import email_hash
-from ..extensions import db
-from ..groups import group_keys
-from ..lifecycle import ListingReview
-from ..models import Signature
-from ..text import EmailNotValidError, normalise_email, tidy
-from .dashboard import REVIEW_FILTERS
+from petition.extensions import db
+from petition.organisers.dashboard import REVIEW_FILTERS
+from petition.privacy.addresses import email_hash
+from petition.signatories.groups import group_keys
+from petition.signatures.lifecycle import ListingReview
+from petition.signatures.models import Signature
+from petition.web.text import EmailNotValidError, normalise_email, tidy
 
 if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString

@@ -1,0 +1,29 @@
+"""A command's transaction boundary: one commit when it finishes without an error."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
+
+from petition.extensions import db
+
+if TYPE_CHECKING:
+    pass
+
+
+P = ParamSpec("P")
+
+R = TypeVar("R")
+
+
+def commits(command: Callable[P, R]) -> Callable[P, R]:
+    """The command's one commit, when it finishes without an error (services only flush)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        result = command(*args, **kwargs)
+        db.session.commit()
+        return result
+
+    return wrapper

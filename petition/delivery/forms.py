@@ -1,0 +1,14 @@
+"""The form that asks for a delivery copy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from flask_wtf import FlaskForm
+
+if TYPE_CHECKING:
+    pass
+
+
+class DeliveryForm(FlaskForm):
+    """Only a CSRF token: asking for a delivery copy is a POST, which another site cannot send."""
