@@ -107,6 +107,16 @@ def test_every_email_is_dated_and_its_html_part_says_what_its_text_says(smtp_ser
     assert 'lang="zh-Hans"' in chinese.html()
 
 
+def test_every_email_tells_autoresponders_not_to_answer(smtp_server):
+    """RFC 3834: an out-of-office reply to a confirmation would reach the site's signing address; a
+    mail program that reads Auto-Submitted does not send it, so two machines never talk in a loop."""
+    sign(name="Ada Lovelace", affiliation="UCL", email="ada@example.ac.uk", group="international")
+    db.session.commit()
+    assert deliver_due().sent == 1
+    [message] = smtp_server.messages
+    assert message["Auto-Submitted"] == "auto-generated"
+
+
 def post_sign_form(client, **fields):
     """The sign form sent as a browser does; the mail worker has not looked yet."""
     form = {**signature_form(**fields), "csrf_token": csrf_token(client, "/sign")}

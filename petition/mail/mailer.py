@@ -79,6 +79,9 @@ def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     message["Subject"] = outgoing.subject
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(outgoing)
+    # Sent by the site, not typed by a person (RFC 3834): an out-of-office or another autoresponder
+    # must not answer it, so signing by email can never start a loop between two machines.
+    message["Auto-Submitted"] = "auto-generated"
     if outgoing.unsubscribe_url:  # news: a one-click unsubscribe that mail programs show (RFC 8058)
         message.set_raw("List-Unsubscribe", f"<{one_line(outgoing.unsubscribe_url)}>")
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
