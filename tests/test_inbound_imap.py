@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from importlib.util import find_spec
 
 import pytest
 from sqlalchemy import func, select
@@ -318,14 +317,8 @@ def test_an_imap_url_that_cannot_work_is_refused_before_connecting(app, url, mes
     assert message in result.output
 
 
-def test_the_command_hands_each_message_to_sign_by_email_once_it_is_part_of_the_site(app, dovecot_server):
-    if find_spec("petition.inbound") is not None:
-        assert site_handler(app.config) is sign_by_email
-        return
-    with settings(app, IMAP_URL=dovecot_server.url(), INBOUND_HANDLER=None):
-        result = fetch(app)
-    assert result.exit_code == 1
-    assert "Signing by email is not part of this site yet" in result.output
+def test_the_command_hands_each_message_to_sign_by_email():
+    assert site_handler({}) is sign_by_email
 
 
 # Last: after a failed login Dovecot makes every login from this address wait a few seconds.
@@ -340,3 +333,34 @@ def test_a_wrong_password_is_a_clear_error(fetching, dovecot):
         assert "refused the login of letter" in result.output and "AUTHENTICATIONFAILED" in result.output
         assert "wrong-password" not in result.output
         assert looking.select("INBOX", readonly=True) == ("OK", [b"1"])  # the message is still there
+
+
+def test_signing_by_email_end_to_end_through_the_mailbox_in_both_languages(app, dovecot, smtp_server):
+    """The site's own handler, not a stand-in: an English and a Chinese (GBK) message in the mailbox
+    sign, the confirmations go out, and the signers' replies, read from the mailbox too, confirm."""
+    from tests.test_sign_by_email import ENGLISH, SITE_ADDRESS, filled_in, reply_to
+
+    chinese = "姓名：王小明\n所属机构：中山大学\n身份：中国学者\n公开：是\n"
+    dovecot.deliver(
+        filled_in("Ada <ada@example.ac.uk>", ENGLISH),
+        filled_in("wang@example.cn", chinese, subject="签署公开信", charset="gbk"),
+    )
+    reading = {"IMAP_URL": dovecot.url(), "IMAP_CA_FILE": str(dovecot.certificate), "INBOUND_HANDLER": None}
+    with settings(app, SIGN_BY_EMAIL_ADDRESS=SITE_ADDRESS, **reading):
+        assert fetch(app).exit_code == 0
+        assert app.test_cli_runner().invoke(args=["mail", "deliver"]).exit_code == 0
+        confirmations = {m["To"].addresses[0].addr_spec: m for m in smtp_server.messages}
+        assert confirmations["wang@example.cn"]["Subject"] == "请确认您在公开信上的签名"
+        assert confirmations["ada@example.ac.uk"]["Subject"] == "Please confirm your signature on the open letter"
+        dovecot.deliver(
+            reply_to(confirmations["ada@example.ac.uk"], "ada@example.ac.uk", "Yes."),
+            reply_to(confirmations["wang@example.cn"], "wang@example.cn", "确认。"),
+        )
+        assert fetch(app).exit_code == 0
+    with app.app_context():
+        signed = db.session.execute(select(Signature).order_by(Signature.email_hash)).scalars().all()
+        assert sorted((s.name, s.language, s.is_confirmed) for s in signed) == [
+            ("Ada Lovelace", "en", True),
+            ("王小明", "zh", True),
+        ]
+    assert dovecot.messages() == [], "every message handled once and removed"
