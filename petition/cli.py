@@ -5,12 +5,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from petition.inbound.cli import receive_command
-
-if TYPE_CHECKING:
-    from flask import Flask
-
 from petition.delivery.cli import delivery_cli
+from petition.inbound.cli import receive_command
 from petition.letter.cli import letter_cli
 from petition.mail.cli import mail_cli
 from petition.organisers.cli import organisers_cli
@@ -18,6 +14,9 @@ from petition.privacy.cli import privacy_cli
 from petition.reach.cli import mirror_cli, share_cli
 from petition.signatories.cli import counts_cli, groups_cli
 from petition.signatures.cli import signatures_cli
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def register(app: Flask) -> None:

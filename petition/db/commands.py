@@ -4,13 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar
 
 from petition.extensions import db
-
-if TYPE_CHECKING:
-    pass
-
 
 P = ParamSpec("P")
 

@@ -6,18 +6,9 @@ from __future__ import annotations
 import itertools
 import sqlite3
 import time
-from typing import TYPE_CHECKING, ParamSpec, TypeVar, cast
+from typing import cast
 
 from sqlalchemy import Connection
-
-if TYPE_CHECKING:
-    pass
-
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 BUSY_TIMEOUT_MS = 15000
 

@@ -30,16 +30,13 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
 from sqlalchemy import Connection, CursorResult, Engine, Executable, event, exc
 
-from petition.extensions import db
-
-if TYPE_CHECKING:
-    pass
 from petition.db.sqlite import BUSY_TIMEOUT_MS, take_write_lock
+from petition.extensions import db
 
 P = ParamSpec("P")
 

@@ -13,21 +13,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Engine
 
+from petition.db.sqlite import BUSY_TIMEOUT_MS, _begin_immediate_polling, begin_immediate
 from petition.extensions import db
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
     from sqlalchemy.sql import ClauseElement
     from sqlalchemy.sql.compiler import SQLCompiler
-from petition.db.sqlite import BUSY_TIMEOUT_MS, _begin_immediate_polling, begin_immediate
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
 
 
 @dataclass

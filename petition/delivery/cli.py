@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask.cli import AppGroup
@@ -12,15 +11,6 @@ from petition.db.transactions import reading_only
 from petition.delivery import copy, layout
 from petition.delivery import jobs as delivery_jobs
 from petition.extensions import db
-
-if TYPE_CHECKING:
-    pass
-
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 delivery_cli = AppGroup("delivery", help="The copy of the letter and its signatories to deliver.")
 

@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 from pypinyin import lazy_pinyin
@@ -25,9 +24,6 @@ from petition.signatories.counts import Counts, current_counts
 from petition.signatories.groups import Group, all_groups
 from petition.signatures import listing
 from petition.signatures.models import Signature
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass

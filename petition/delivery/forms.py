@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask_wtf import FlaskForm
-
-if TYPE_CHECKING:
-    pass
 
 
 class DeliveryForm(FlaskForm):

@@ -28,8 +28,8 @@ from sqlalchemy.exc import IntegrityError
 
 from petition.db.transactions import reading_only, rows_changed
 from petition.db.types import now_utc
-from petition.delivery import copy as copy_module
 from petition.delivery import layout
+from petition.delivery.copy import DeliveryCopy, delivery_copy
 from petition.delivery.models import DeliveryFile, DeliveryJob
 from petition.extensions import db
 from petition.letter.models import LetterVersion
@@ -52,7 +52,7 @@ class LeaseLost(RuntimeError):
     """Another worker took the job over (this one was too slow to show progress): it stops."""
 
 
-def content_key(copy: copy_module.DeliveryCopy) -> str:
+def content_key(copy: DeliveryCopy) -> str:
     """What makes two copies the same file: the language, the list, the letter, the cover's settings
     and the layout."""
     parts = [LAYOUT, copy.language, copy.list_fingerprint, copy.letter_fingerprint, layout.cover_settings()]
@@ -286,7 +286,7 @@ def make(job_id: int, attempt: int, language: str, report: Report | None = None)
     """Make a claimed job's copy, or find it made already, and write the outcome on the job."""
     try:
         reading_only()  # reading the list holds up no signer
-        copy = copy_module.delivery_copy(language)
+        copy = delivery_copy(language)
         names = copy.listed_names()
         key = content_key(copy)
         db.session.commit()
@@ -312,7 +312,7 @@ def make(job_id: int, attempt: int, language: str, report: Report | None = None)
 
 def _keep(
     job_id: int,
-    copy: copy_module.DeliveryCopy,
+    copy: DeliveryCopy,
     key: str,
     made: DeliveryFile | None,
     pdf: bytes,

@@ -16,12 +16,12 @@ from flask import current_app, render_template
 from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
+from petition.delivery.copy import DeliveryCopy
+from petition.delivery.paper import letter_on_paper, plain
 from petition.letter.initiators import initiators
 
 if TYPE_CHECKING:
     from petition.delivery.typeset import Report
-from petition.delivery.copy import DeliveryCopy
-from petition.delivery.paper import letter_on_paper, plain
 
 
 def render_html(copy: DeliveryCopy, for_print: bool = False) -> str:

@@ -4,7 +4,6 @@ are unchanged."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -14,14 +13,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 from petition.extensions import Model
 from petition.signatures import lifecycle
-from petition.web.locales import SUPPORTED
-
-if TYPE_CHECKING:
-    pass
-from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 from petition.signatures.models import EMAIL_MAX
+from petition.web.locales import SUPPORTED
 
 DELIVERY_JOB_STATES = ("queued", "making", "done", "failed")
 

@@ -16,17 +16,17 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from petition.db.transactions import writes
-from petition.delivery import copy as copy_module
 from petition.delivery import jobs as delivery_jobs
 from petition.delivery import layout
+from petition.delivery.copy import delivery_copy
 from petition.delivery.forms import DeliveryForm
 from petition.organisers import audit
 from petition.organisers.roles import requires
+from petition.organisers.views import bp
 from petition.web.locales import SUPPORTED
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
-from petition.organisers.views import bp
 
 
 def _delivery_language() -> str:
@@ -38,7 +38,7 @@ def _delivery_language() -> str:
 @requires("delivery")
 def delivery_html() -> ResponseReturnValue:
     """The delivery copy as a page to print from the browser."""
-    copy = copy_module.delivery_copy(_delivery_language())
+    copy = delivery_copy(_delivery_language())
     return layout.render_html(copy)
 
 

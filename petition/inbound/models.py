@@ -4,7 +4,6 @@ handled twice."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     BigInteger,
@@ -14,12 +13,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 from petition.extensions import Model
 from petition.signatures import lifecycle
-
-if TYPE_CHECKING:
-    pass
-from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 
 INBOUND_OUTCOMES = ("handled", "failed", "too_large")
 

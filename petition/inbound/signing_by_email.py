@@ -34,7 +34,7 @@ from petition.letter import closing
 from petition.mail.outbox import queue_email
 from petition.mail.signer_emails import render_email
 from petition.privacy.addresses import domain_hash, email_hash, is_disposable
-from petition.signatures import signing as signatures_signing
+from petition.signatures import signing
 from petition.signatures.confirmation_codes import codes_in, matches
 from petition.web.text import EmailNotValidError, normalise_email
 
@@ -138,13 +138,13 @@ def confirm_by_reply(message: parsing.Parsed, sender: str) -> Outcome | None:
     codes = codes_in(message.subject + "\n" + message.text)
     if not codes:
         return None
-    signature = signatures_signing.signature_by_email(sender)
+    signature = signing.signature_by_email(sender)
     if signature is None or signature.is_confirmed:
         return Outcome("ignored", "a code, and no pending signature for this address") if not message.fields else None
     age = timedelta(seconds=current_app.config["CONFIRM_MAX_AGE"])
     if signature.signed_at + age < now_utc() or not any(matches(signature, code) for code in codes[:20]):
         return Outcome("ignored", "a code that is not this signature's") if not message.fields else None
-    signatures_signing.confirm_signature(signature)
+    signing.confirm_signature(signature)
     return Outcome("confirmed", signature_id=signature.id)
 
 
@@ -175,7 +175,7 @@ def sign_from(message: parsing.Parsed, sender: str) -> Outcome:
         answer(sender, language, problems)
         return Outcome("answered", f"{len(problems)} problem(s)")
     try:
-        outcome = signatures_signing.sign(email=sender, language=language, wants_updates=False, **values)
+        outcome = signing.sign(email=sender, language=language, wants_updates=False, **values)
     except closing.SigningClosed:
         answer(sender, language, [_l("Signing has closed: the letter no longer takes signatures.")])
         return Outcome("answered", "signing has closed")

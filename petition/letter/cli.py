@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
+from petition.db.commands import commits
 from petition.letter import closing, versions
 from petition.organisers import accounts
 
 if TYPE_CHECKING:
     from petition.organisers.models import Organiser
-from petition.db.commands import commits
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 letter_cli = AppGroup("letter", help="The letter as a whole: closing and reopening signing.")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -13,11 +12,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from petition.extensions import Model
-
-if TYPE_CHECKING:
-    pass
 from petition.db.types import UTCDateTime, now_utc
+from petition.extensions import Model
 
 
 class LetterVersion(Model):

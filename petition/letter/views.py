@@ -10,13 +10,13 @@ from petition.letter import content, versions
 from petition.news import publishing as news
 from petition.reach import sharing
 from petition.signatories.counts import current_counts
+from petition.signatures.views import _language
 from petition.web.locales import localized_route
 from petition.web.page_cache import cached_page
+from petition.web.public import bp
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
-from petition.signatures.views import _language
-from petition.web.public import bp
 
 
 @localized_route(bp, "/")

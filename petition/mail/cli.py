@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import imaplib
 import signal
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
@@ -16,11 +16,6 @@ from petition.news import publishing as news
 
 if TYPE_CHECKING:
     from petition.mail.worker import DeliveryReport
-
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
 
 
 mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox; take or fetch the mail that comes in.")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -15,13 +15,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, _from_address, now_utc
 from petition.extensions import Model
 from petition.privacy.addresses import email_hash
 from petition.privacy.sealing import Sealed
-
-if TYPE_CHECKING:
-    pass
-from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, _from_address, now_utc
 
 UNSENT = "sent_at IS NULL AND failed_at IS NULL"
 

@@ -8,7 +8,7 @@ email, then records it as sent; a failure schedules a retry with exponential bac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select
 
@@ -19,10 +19,6 @@ from petition.extensions import db
 # the other as a module, so either can be imported first.
 from petition.mail.models import OutgoingEmail
 from petition.privacy.addresses import email_hash
-
-if TYPE_CHECKING:
-    pass
-
 
 ERROR_MAX = 500
 

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from petition.extensions import db
-from petition.mail import outbox as mail_outbox
+from petition.mail import outbox
 from petition.mail.models import OutgoingEmail
 from petition.signatures import confirmation_codes
 from petition.signatures.models import Signature
@@ -69,7 +69,7 @@ def queue_signer_email(signature: Signature, kind: str, to: str | None = None) -
     """Queue one of SIGNER_EMAILS to the signature's address, or to `to` (the address someone typed,
     when the stored one was erased). The worker writes it when it sends it (write_waiting): nothing
     that queues an email spends its time (or its hold on SQLite's write lock) writing it."""
-    mail_outbox.queue_email(*_addressed(signature, kind, to))
+    outbox.queue_email(*_addressed(signature, kind, to))
 
 
 # The template of the row a signing on the form queues (signing.sign_now), and of the row a request
@@ -96,7 +96,7 @@ def signing_row(address: str, signed_at: datetime | None, details: dict[str, Any
     """The outbox row of a signing on the form at this address (every column given), dated when it was
     signed, with what the signer gave (signing.new_signing's details, and the base the form was sent
     on: with_base). It names no signature yet: the worker finds or adds it (signing.settle_signings)."""
-    row = mail_outbox.email_row(address, None, None, None, SIGNED)
+    row = outbox.email_row(address, None, None, None, SIGNED)
     row["created_at"] = row["next_attempt_at"] = signed_at
     row["signing_details"] = details
     return row
@@ -105,7 +105,7 @@ def signing_row(address: str, signed_at: datetime | None, details: dict[str, Any
 def asked_again_row(address: str, base: str | None = None) -> dict[str, Any]:
     """The outbox row of a request for the email again (every column given), with the base the form
     was sent on (see BASE): the worker decides what it becomes (signing.settle_signings)."""
-    row = mail_outbox.email_row(address, None, None, None, ASKED_AGAIN)
+    row = outbox.email_row(address, None, None, None, ASKED_AGAIN)
     if recorded := with_base({}, base):
         row["signing_details"] = recorded
     return row

@@ -23,12 +23,12 @@ from petition.extensions import db
 from petition.mail import signer_emails
 from petition.mail.mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
 from petition.mail.models import OutgoingEmail
+from petition.mail.outbox import ERROR_MAX
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from petition.mail.mailer import Transport
-from petition.mail.outbox import ERROR_MAX
 
 BACKOFF_FIRST_SECONDS = 30
 

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField
 from wtforms.validators import DataRequired
 
 from petition.news import publishing as news
-
-if TYPE_CHECKING:
-    pass
 from petition.organisers.forms import _text
 
 

@@ -27,10 +27,10 @@ from petition.organisers.forms import (
     ModerationForm,
 )
 from petition.organisers.roles import requires
+from petition.organisers.views import bp
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
-from petition.organisers.views import bp
 
 
 @bp.route("/updates", methods=["GET", "POST"])

@@ -12,14 +12,14 @@ from petition.news import publishing as news
 from petition.reach.locations import building_mirror
 from petition.signatures.models import Signature
 from petition.signatures.tokens import UNSUBSCRIBE
+from petition.signatures.views import _language, signature_from_link
 from petition.web.headers import private_page
 from petition.web.links import here_link, site_link
 from petition.web.locales import localized_route
+from petition.web.public import bp
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
-from petition.signatures.views import _language, signature_from_link
-from petition.web.public import bp
 
 
 @localized_route(bp, "/unsubscribe/<token>", methods=["GET", "POST"])

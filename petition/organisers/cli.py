@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 
+from petition.db.commands import commits
 from petition.organisers import accounts
 from petition.organisers.models import ROLES
 
 if TYPE_CHECKING:
     from petition.organisers.models import Organiser
-from petition.db.commands import commits
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 organisers_cli = AppGroup("organisers", help="Manage organiser accounts.")
 

@@ -27,12 +27,12 @@ from petition.organisers.forms import (
     PasswordChangeForm,
 )
 from petition.organisers.models import Organiser
+from petition.organisers.views import bp
 from petition.signatures import abuse
 from petition.web.redirects import safe_local_path
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
-from petition.organisers.views import bp
 
 # A password accepted, a code still to come: how long the half-made login waits.
 PENDING_LOGIN = "pending_login"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
 from sqlalchemy import (
@@ -14,12 +13,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 from petition.extensions import Model
 from petition.signatures import lifecycle
-
-if TYPE_CHECKING:
-    pass
-from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 from petition.signatures.models import EMAIL_MAX
 
 

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
-
 import click
 from flask.cli import AppGroup
 
+from petition.db.commands import commits
 from petition.privacy import retention as privacy
 from petition.privacy import sealing
-
-if TYPE_CHECKING:
-    pass
-from petition.db.commands import commits
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 privacy_cli = AppGroup("privacy", help="Delete what the site no longer needs to keep.")
 

@@ -3,21 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask.cli import AppGroup
 
 from petition.extensions import db
-
-if TYPE_CHECKING:
-    pass
-
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 share_cli = AppGroup("share", help="The pictures link previews and home screens show.")
 

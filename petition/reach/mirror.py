@@ -41,7 +41,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from petition.db.transactions import reading_only
-from petition.delivery import copy as copy_module
+from petition.delivery.copy import delivery_copy
 from petition.extensions import db
 from petition.letter import versions
 from petition.reach.locations import MIRROR_ENVIRON, MirrorCopy, addresses, made_time
@@ -105,7 +105,7 @@ def build(target: Path, made_at: datetime | None = None) -> BuildReport:
     _begin_snapshot()
     try:
         counts = current_counts()
-        fingerprint = copy_module.delivery_copy(SUPPORTED[0]).list_fingerprint
+        fingerprint = delivery_copy(SUPPORTED[0]).list_fingerprint
         _Maker(target, copy, report).make_everything()
         manifest = {
             "made_at": copy.made_at.isoformat(timespec="seconds"),

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy.exc import IntegrityError
 
+from petition.db.commands import commits
 from petition.signatories import counts, groups
 
 if TYPE_CHECKING:
     from petition.signatories.counts import Counts
-from petition.db.commands import commits
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 counts_cli = AppGroup("counts", help="The running counts of signatures.")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from flask import current_app, render_template, request
 
@@ -11,13 +10,10 @@ from petition.signatories import growth
 from petition.signatories.counts import current_counts
 from petition.signatories.public_list import page_from_args
 from petition.signatures import abuse, listing
+from petition.signatures.views import _language
 from petition.web.headers import list_exposure
 from petition.web.locales import localized_route
 from petition.web.page_cache import cached_page
-
-if TYPE_CHECKING:
-    pass
-from petition.signatures.views import _language
 from petition.web.public import bp
 
 

@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from flask.cli import AppGroup
 
 from petition.db.transactions import reading_only
 from petition.signatures import exports
-
-if TYPE_CHECKING:
-    pass
-
-
-P = ParamSpec("P")
-
-R = TypeVar("R")
-
 
 signatures_cli = AppGroup("signatures", help="Work with the signatures.")
 

@@ -10,22 +10,21 @@ from flask_babel import lazy_gettext as _l
 
 from petition.extensions import limiter
 from petition.privacy.addresses import email_hash
-from petition.signatures import abuse, confirmation_codes, listing
-from petition.signatures import signing as signatures_signing
+from petition.signatures import abuse, confirmation_codes, listing, signing
 from petition.signatures.forms import (
     ButtonForm,
     CodeForm,
 )
 from petition.signatures.models import Signature
 from petition.signatures.tokens import CONFIRM, MANAGE, LinkExpired, make_token
+from petition.signatures.views import link_problem, signature_from_link
 from petition.web.headers import private_page
 from petition.web.locales import localized_route
+from petition.web.public import bp
 from petition.web.text import normalise_email, tidy
 
 if TYPE_CHECKING:
     from flask.typing import ResponseReturnValue
-from petition.signatures.views import link_problem, signature_from_link
-from petition.web.public import bp
 
 LISTING_UNDER_REVIEW = _l(
     "Your signature is confirmed and now counts. The organisers check each name before it goes on the public list; yours will appear there once they have."  # noqa: E501 (one message for the catalogue)
@@ -50,7 +49,7 @@ def confirm(signature: Signature, token: str) -> ResponseReturnValue:
 
 def confirmed(signature: Signature) -> ResponseReturnValue:
     """Confirm the signature, and say what that did on the thank-you page (the link and the code)."""
-    signatures_signing.confirm_signature(signature)
+    signing.confirm_signature(signature)
     if signature.counted and listing.is_pending(signature):
         flash(LISTING_UNDER_REVIEW, "success")
     elif signature.counted:

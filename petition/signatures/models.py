@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
+from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, _from_email, new_secret, now_utc
 from petition.extensions import Model
 from petition.privacy.addresses import domain_hash, email_hash, mailbox_hash
 from petition.privacy.sealing import Sealed
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from sqlalchemy import BindParameter, ColumnElement
 
     from petition.signatures.lifecycle import Review
-from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, _from_email, new_secret, now_utc
 
 NAME_MAX = 200
 

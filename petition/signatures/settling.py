@@ -4,7 +4,7 @@ the one its address already has) and decides which email the signing becomes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -22,9 +22,6 @@ from petition.mail.signer_emails import (
 )
 from petition.signatures import lifecycle
 from petition.signatures.models import Signature
-
-if TYPE_CHECKING:
-    pass
 from petition.signatures.signing import (
     DETAILS,
     insert_or_find_taken,

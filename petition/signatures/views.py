@@ -15,8 +15,7 @@ from petition.db.transactions import reads_only
 from petition.extensions import csrf, limiter
 from petition.letter import closing
 from petition.signatories.counts import current_counts
-from petition.signatures import abuse
-from petition.signatures import signing as signatures_signing
+from petition.signatures import abuse, signing
 from petition.signatures.forms import (
     ButtonForm,
     CodeForm,
@@ -33,6 +32,7 @@ from petition.web.headers import private_page
 from petition.web.links import request_base
 from petition.web.locales import localized_route
 from petition.web.page_cache import cached_page
+from petition.web.public import bp
 from petition.web.text import normalise_email
 
 if TYPE_CHECKING:
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from flask_babel.speaklater import LazyString
     from flask_limiter import RateLimitExceeded
     from flask_limiter._limits import RouteLimit
-from petition.web.public import bp
 
 bp.url_value_preprocessor(locales.take_url_language)
 
@@ -111,7 +110,7 @@ def sign() -> ResponseReturnValue:
             return render_sign_form(form, 422)
         sent = form.data
     try:
-        signatures_signing.sign_now(**signing_details(sent), base=request_base())
+        signing.sign_now(**signing_details(sent), base=request_base())
     except closing.SigningClosed:  # closed between the check above and now
         return signing_closed_page(410)
     # For the next page only, in the signer's own browser: where the email went, and what they typed
@@ -239,7 +238,7 @@ def manage(signature: Signature, token: str) -> ResponseReturnValue:
     """The signer's private page: correct the details, or withdraw."""
     form = SignatoryDetailsForm(obj=signature, updates=signature.wants_updates)
     if form.validate_on_submit():
-        signatures_signing.correct_signature(
+        signing.correct_signature(
             signature,
             name=form.name.data,
             affiliation=form.affiliation.data,
@@ -269,7 +268,7 @@ def manage(signature: Signature, token: str) -> ResponseReturnValue:
 def withdraw(signature: Signature, token: str) -> ResponseReturnValue:
     form = ButtonForm()
     if form.validate_on_submit():
-        signatures_signing.withdraw_signature(signature)
+        signing.withdraw_signature(signature)
         return redirect(url_for(".withdrawn"))
     return render_template("withdraw.html", form=form, token=token)
 
@@ -287,6 +286,6 @@ def resend() -> ResponseReturnValue:
     (the mail worker decides, closing's rule); the pages say so, the same for every address."""
     form = ResendForm()
     if form.validate_on_submit():
-        signatures_signing.ask_again(form.email.data, base=request_base())
+        signing.ask_again(form.email.data, base=request_base())
         return redirect(url_for(".check_email"))
     return render_template("resend.html", form=form), 422 if form.is_submitted() else 200
