@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from petition.delivery.cli import delivery_cli
-from petition.inbound.cli import receive_command
+from petition.inbound.cli import fetch_command, receive_command
 from petition.letter.cli import letter_cli
 from petition.mail.cli import mail_cli
 from petition.organisers.cli import organisers_cli
@@ -34,3 +34,4 @@ def register(app: Flask) -> None:
     ):
         app.cli.add_command(group)
     mail_cli.add_command(receive_command)
+    mail_cli.add_command(fetch_command)

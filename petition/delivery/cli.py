@@ -8,8 +8,8 @@ import click
 from flask.cli import AppGroup
 
 from petition.db.transactions import reading_only
-from petition.delivery import copy, layout
 from petition.delivery import jobs as delivery_jobs
+from petition.delivery.checking import check_copy
 from petition.extensions import db
 
 delivery_cli = AppGroup("delivery", help="The copy of the letter and its signatories to deliver.")
@@ -40,32 +40,13 @@ def delivery_pdf(file: str, language: str) -> None:
 def check_delivery(context: click.Context, file: Path) -> None:
     """Recompute the fingerprints of the list and of the letter from the database and say whether those
     printed in FILE (a delivery copy) match; exits with 1 when one does not."""
+    reading_only()
     try:
-        printed = layout.fingerprints_in(file)
+        checked = check_copy(file)
     except ValueError as error:
         raise click.ClickException(str(error)) from None
-    reading_only()
-    now = copy.delivery_copy(printed.language)
-    same_list = printed.list_sha256 == now.list_fingerprint
-    same_letter = printed.letter_sha256 == now.letter_fingerprint
-    if same_list:
-        click.echo(f"List of signatories: match (SHA-256 {now.list_fingerprint}, the list in the database now).")
-    else:
-        click.echo(
-            f"List of signatories: no match. The copy's SHA-256 is {printed.list_sha256}; the list in the "
-            f"database now gives {now.list_fingerprint}: names were added, removed or changed since it was made."
-        )
-    if same_letter:
-        click.echo(f"Letter ({printed.language}): match (SHA-256 {now.letter_fingerprint}).")
-    else:
-        known = delivery_jobs.version_with_text(printed.language, printed.letter_sha256)
-        was = f"the text of version {known}" if known else "a text recorded as no version"
-        click.echo(
-            f"Letter ({printed.language}): no match. The copy has {was} (SHA-256 {printed.letter_sha256}); "
-            f"the letter now is {now.letter_fingerprint}."
-        )
-    made = delivery_jobs.file_made_as(file.read_bytes())
-    if made is not None:
-        click.echo(f"{file} is, byte for byte, the copy the site made on {made.made_at:%Y-%m-%d %H:%M} UTC.")
-    db.session.commit()
-    context.exit(0 if same_list and same_letter else 1)
+    finally:
+        db.session.commit()
+    for finding in checked.findings:
+        click.echo(finding)
+    context.exit(0 if checked.matches else 1)

@@ -1,15 +1,19 @@
-"""`flask mail receive`: one message read from standard input, as a mail server's pipe delivers it,
-acted on in one transaction (a command's boundary)."""
+"""`flask mail receive` (one message read from standard input, as a mail server's pipe delivers it,
+acted on in one transaction) and `flask mail fetch` (the messages in an IMAP mailbox, each once)."""
 
 from __future__ import annotations
 
+import imaplib
+import signal
 import sys
 from typing import BinaryIO
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from petition.extensions import db
+from petition.inbound import imap as inbound_imap
 from petition.inbound.parsing import MAX_BYTES
 from petition.inbound.signing_by_email import TemporaryFailure, receive_message
 
@@ -26,6 +30,7 @@ def read_capped(stream: BinaryIO, limit: int = MAX_BYTES) -> bytes:
 
 
 @click.command("receive")
+@with_appcontext
 def receive_command() -> None:
     """Act on one email (RFC 5322) read from standard input, as a mail server's pipe delivers it:
     sign, confirm by reply, or mark a bounce, in one transaction. Exits 0, also for mail it ignores
@@ -44,3 +49,42 @@ def receive_command() -> None:
         return
     current_app.logger.info("Mail: %s %s", outcome.action, outcome.reason)
     click.echo(f"{outcome.action}{': ' + outcome.reason if outcome.reason else ''}")
+
+
+@click.command("fetch")
+@with_appcontext
+@click.option("--watch", is_flag=True, help="Keep running and fetch new mail as it arrives.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between looks at the mailbox (--watch).")
+def fetch_command(watch: bool, interval: float) -> None:
+    """Read every message in the mailbox IMAP_URL names and hand each to the site once; handled
+    messages are deleted, failed or oversize ones moved to IMAP_FAILED_FOLDER (then exit, or keep
+    going with --watch)."""
+    config = current_app.config
+    try:
+        handler = inbound_imap.site_handler(config)
+        inbound_imap.parse_url(config["IMAP_URL"])  # a setting that cannot work says so before anything runs
+
+        def fetch() -> inbound_imap.FetchReport:
+            return inbound_imap.fetch_all(
+                handler,
+                config["IMAP_URL"],
+                ca_file=config["IMAP_CA_FILE"],
+                failed_folder=config["IMAP_FAILED_FOLDER"],
+            )
+
+        if not watch:
+            click.echo(fetch().describe())
+            return
+        stop = []
+        before = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
+        click.echo("Fetching mail; stop with Ctrl-C.")
+        try:
+            inbound_imap.fetch_forever(fetch, interval, lambda: bool(stop), lambda r: click.echo(r.describe()))
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, before)
+    except (inbound_imap.ImapRefused, inbound_imap.ImapSettingError) as error:
+        raise click.ClickException(str(error)) from None
+    except (OSError, imaplib.IMAP4.error) as error:
+        raise click.ClickException(f"Fetching mail stopped: {error}") from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import imaplib
 import signal
 from typing import TYPE_CHECKING
 
@@ -53,45 +52,3 @@ def deliver(watch: bool, interval: float) -> None:
         worker.deliver_forever(interval, should_stop=lambda: bool(stop), on_report=_say, prepare=WORKER_STEPS)
     except KeyboardInterrupt:
         pass
-
-
-@mail_cli.command("fetch")
-@click.option("--watch", is_flag=True, help="Keep running and fetch new mail as it arrives.")
-@click.option("--interval", default=30.0, show_default=True, help="Seconds between looks at the mailbox (--watch).")
-def fetch_mail(watch: bool, interval: float) -> None:
-    """Read every message in the mailbox IMAP_URL names and hand each to the site once; handled
-    messages are deleted, failed or oversize ones moved to IMAP_FAILED_FOLDER (then exit, or keep
-    going with --watch)."""
-    from flask import current_app
-
-    from petition.inbound import imap as inbound_imap
-
-    config = current_app.config
-    try:
-        handler = inbound_imap.site_handler(config)
-        inbound_imap.parse_url(config["IMAP_URL"])  # a setting that cannot work says so before anything runs
-
-        def fetch() -> inbound_imap.FetchReport:
-            return inbound_imap.fetch_all(
-                handler,
-                config["IMAP_URL"],
-                ca_file=config["IMAP_CA_FILE"],
-                failed_folder=config["IMAP_FAILED_FOLDER"],
-            )
-
-        if not watch:
-            click.echo(fetch().describe())
-            return
-        stop = []
-        before = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
-        click.echo("Fetching mail; stop with Ctrl-C.")
-        try:
-            inbound_imap.fetch_forever(fetch, interval, lambda: bool(stop), lambda r: click.echo(r.describe()))
-        except KeyboardInterrupt:
-            pass
-        finally:
-            signal.signal(signal.SIGTERM, before)
-    except (inbound_imap.ImapRefused, inbound_imap.ImapSettingError) as error:
-        raise click.ClickException(str(error)) from None
-    except (OSError, imaplib.IMAP4.error) as error:
-        raise click.ClickException(f"Fetching mail stopped: {error}") from None
