@@ -1,9 +1,12 @@
 """An organiser's week, in real Chromium on the site served by gunicorn, with 10,000 signatures:
-log in, preview then publish news of two paragraphs in both languages, find a signature from the
-first day by searching and hide it with a reason. On a phone and on a desktop, in each language.
-Set SCREENSHOT_DIR to keep a picture of the dashboard's search (dashboard-<width>-<language>.png)."""
+log in, preview then publish news of two paragraphs in both languages and email it, find a signature
+from the first day by searching and hide it with a reason, ask for the delivery copy from the
+dashboard and download it. On a phone and on a desktop, in each language. Set SCREENSHOT_DIR to keep
+a picture of the dashboard's search (dashboard-<width>-<language>.png) and of the delivery copy's
+first two pages (delivery-<language>-1.png, -2.png)."""
 
 import os
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,6 +61,8 @@ def seed_a_week(app):
             visible=True,
             signed_at=FIRST_DAY,
             confirmed_at=FIRST_DAY,
+            wants_updates=True,
+            language="en",
         )
         db.session.add(ada)
         db.session.flush()
@@ -79,13 +84,21 @@ def follow_header_link(page, href):
     page.locator(f'header nav a[href="{href}"]').locator("visible=true").click()
 
 
+def run_the_mail_worker(app):
+    """One pass of the mail worker (`flask mail deliver`), as its service runs beside the site."""
+    result = app.test_cli_runner().invoke(args=["mail", "deliver"])
+    assert result.exit_code == 0, result.output
+
+
 def no_sideways_scrolling(page):
     return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth + 1")
 
 
 @pytest.mark.parametrize("language", ["en", "zh-CN"])
 @pytest.mark.parametrize("width", [390, 1280])
-def test_an_organisers_week_on_a_site_with_ten_thousand_signatures(page_for, live_server, app, width, language):
+def test_an_organisers_week_on_a_site_with_ten_thousand_signatures(
+    page_for, live_server, app, smtp_server, width, language, tmp_path
+):
     ada = seed_a_week(app)
     with app.app_context():
         email, password = create_organiser_account()
@@ -108,7 +121,8 @@ def test_an_organisers_week_on_a_site_with_ten_thousand_signatures(page_for, liv
     page.locator("#body_zh").press_sequentially("我们已于周一递交公开信。")
     page.locator("#body_zh").press("Enter")
     page.locator("#body_zh").press_sequentially("感谢您的联署。")
-    page.locator("button[name=preview]").click()
+    with page.expect_navigation():
+        page.locator("button[name=preview]").click()
     previews = page.locator(".preview-page")
     assert previews.count() == 2
     english = ["We delivered the letter on Monday.", "Thank you for signing."]
@@ -119,9 +133,14 @@ def test_an_organisers_week_on_a_site_with_ten_thousand_signatures(page_for, liv
         assert paragraphs[0] in html_part and paragraphs[1] in html_part
     assert page.locator("#body_en").input_value() == "We delivered the letter on Monday.\nThank you for signing."
     assert no_sideways_scrolling(page)
+    page.locator("#email").check()  # and email it to the signers who asked for news
     page.locator("main form button[type=submit]:not([name])").click()  # Publish
     page.wait_for_url("**/organisers/updates")
     assert page.locator(".flash-success").is_visible()
+    for _ in range(3):  # the worker queues the mailing, then sends it
+        run_the_mail_worker(app)
+    [news] = [m for m in smtp_server.messages if m["To"].addresses[0].addr_spec == "ada.first.day@example.ac.uk"]
+    assert "We delivered the letter on Monday.\n\nThank you for signing." in news.text(), news.text()
     reader = page_for(width=width, language="en")
     reader.goto(live_server + "/en/")
     assert reader.locator(".news .timeline li").first.locator("p:not(.news-date)").all_inner_texts() == [
@@ -156,5 +175,26 @@ def test_an_organisers_week_on_a_site_with_ten_thousand_signatures(page_for, liv
         assert hidden.hidden and not hidden.visible
         entry = db.session.execute(select(AuditEntry).where(AuditEntry.action == "hide")).scalar_one()
         assert entry.reason == "She asked by email to be taken off the letter"
+
+    # Friday: the delivery copy, asked for from the dashboard, made by the worker, downloaded.
+    copy_language = "zh" if language.startswith("zh") else "en"
+    follow_header_link(page, "/organisers/")
+    page.wait_for_url("**/organisers/")
+    with page.expect_navigation():
+        page.locator(f'form[action="/organisers/delivery/{copy_language}"] button').click()
+    run_the_mail_worker(app)
+    page.reload()  # the dashboard, as the organiser reloads it once the worker is done
+    download_link = page.locator('#delivery a.button[href*="/organisers/delivery/copies/"]')
+    assert download_link.count() == 1, page.locator("#delivery").inner_text()
+    with page.expect_download() as downloading:
+        download_link.click()
+    pdf = tmp_path / "delivery.pdf"
+    downloading.value.save_as(pdf)
+    assert pdf.read_bytes().startswith(b"%PDF") and f"delivery-{copy_language}" in downloading.value.suggested_filename
+    listed = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Scholar 10000" in listed and "Ada Lovelace" not in listed, "every name but the hidden one"
+    if os.environ.get("SCREENSHOT_DIR"):
+        target = Path(os.environ["SCREENSHOT_DIR"]) / f"delivery-{copy_language}"
+        subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "2", str(pdf), str(target)], check=True)
     assert page.console_errors == [] and page.elsewhere == []
     assert reader.console_errors == [] and reader.elsewhere == []
