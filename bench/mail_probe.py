@@ -60,6 +60,7 @@ def send_all(database_url, n, port, kind):
     from petition import create_app
     from petition.extensions import db
     from petition.mail.cli import WORKER_STEP
+    from petition.mail.mailings import mailings_due
     from petition.mail.models import OutgoingEmail
     from petition.mail.worker import deliver_due
     from petition.news import publishing as news
@@ -105,7 +106,7 @@ def send_all(database_url, n, port, kind):
                 waiting = db.session.execute(
                     select(func.count()).select_from(OutgoingEmail).where(OutgoingEmail.sent_at.is_(None))
                 ).scalar_one()
-                if not waiting and not news.news_due():
+                if not waiting and not mailings_due():
                     break
         seconds = time.perf_counter() - started
     return {"emails": sent, "seconds": seconds, "per_second": sent / seconds}

@@ -65,6 +65,7 @@ def create_app(config_object: object | None = None, overrides: Mapping[str, Any]
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_mail_writers(app)
     register_response_headers(app)
     register_reach(app)
     register_template_context(app)
@@ -139,6 +140,19 @@ def register_commands(app: Flask) -> None:
     from petition.cli import register
 
     register(app)
+
+
+def register_mail_writers(app: Flask) -> None:
+    """Who writes each email the mail worker sends, by template: the signer's own emails, and the
+    mailings (news, notices that the letter changed) with whom they go to. The mail package imports
+    neither feature; they are registered with it here."""
+    from petition.letter.versions import CHANGE_NOTICES
+    from petition.mail import mailings, signer_emails
+    from petition.news.publishing import NEWS_MAILING
+
+    mailings.register_writer(signer_emails.SIGNER_EMAILS, signer_emails.write_waiting)
+    mailings.register(NEWS_MAILING)
+    mailings.register(CHANGE_NOTICES)
 
 
 def register_response_headers(app: Flask) -> None:

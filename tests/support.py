@@ -133,8 +133,8 @@ def emails_to(app, address):
     first, as the worker does when it takes them (settle_signings_now)."""
     from sqlalchemy import select
 
+    from petition.mail.mailings import write_waiting
     from petition.mail.models import OutgoingEmail
-    from petition.mail.signer_emails import write_waiting
 
     settle_signings_now(app)
     with app.app_context():

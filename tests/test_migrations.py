@@ -315,3 +315,62 @@ def stopped_at(revision):
 
     newest = max(path.name[:4] for path in (Path(__file__).parent.parent / "migrations" / "versions").glob("0*.py"))
     return {revision, newest}
+
+
+def test_a_mailings_progress_moves_to_its_own_table_and_back(ctx, smtp_server):
+    """0026 carries how far each mailing has gone from updates and letter_versions into mailings, and
+    back on downgrade; a downgrade waits while an email of a mailing is still to be written."""
+    import pytest
+    from sqlalchemy import text
+
+    from petition.mail.mailings import queue_due_mailings
+    from petition.mail.models import Mailing
+    from petition.mail.worker import deliver_due
+    from petition.signatures.signing import confirm_signature, sign
+
+    downgrade(revision="0025")
+    db.engine.dispose()
+    insert_update = (
+        "INSERT INTO updates (id, published_on, title_en, title_zh, body_en, body_zh, created_at, changed_at, "
+        "mail_requested_at, mailed_up_to) VALUES (:id, '2026-12-01', 'T', '标题', 'B', '正文', :at, :at, :asked, :upto)"
+    )
+    db.session.execute(text(insert_update), {"id": 1, "at": "2026-12-01 00:00:00", "asked": None, "upto": 0})
+    db.session.execute(
+        text(insert_update), {"id": 2, "at": "2026-12-01 00:00:00", "asked": "2026-12-01 10:00:00", "upto": 7}
+    )
+    insert_version = (
+        "INSERT INTO letter_versions (number, published_at, reason, text_en, text_zh, sha256_en, sha256_zh, "
+        "mail_requested_at, mailed_up_to) VALUES (:n, '2026-12-01 00:00:00', 'r', 'A', '甲', 'a', 'b', :asked, :upto)"
+    )
+    db.session.execute(text(insert_version), {"n": 1, "asked": None, "upto": 0})
+    db.session.execute(text(insert_version), {"n": 2, "asked": "2026-12-02 10:00:00", "upto": 3})
+    db.session.commit()
+    upgrade()
+    db.engine.dispose()
+    carried = {(m.kind, m.update_id, m.version_number, m.mailed_up_to) for m in db.session.query(Mailing)}
+    assert carried == {("update", 2, None, 7), ("version", None, 2, 3)}
+    assert db.session.query(Mailing).filter_by(update_id=2).one().mail_requested_at.hour == 10
+    db.session.execute(text("UPDATE mailings SET mailed_up_to = 0 WHERE update_id = 2"))
+    reader = confirm_signature(sign(name="R", affiliation="U", email="r@example.org", group="chinese").signature)
+    reader.wants_updates = True
+    reader_id = reader.id
+    db.session.commit()
+    assert queue_due_mailings() == 1  # the news (the reader signed version 2: no notice)
+    db.session.commit()
+    with pytest.raises(SystemExit):  # Flask-Migrate logs the error ("still to be written") and exits
+        downgrade(revision="0025")
+    db.session.rollback()
+    db.engine.dispose()
+    upgrade()
+    db.engine.dispose()
+    while deliver_due().sent:
+        db.session.commit()
+    db.session.commit()
+    downgrade(revision="0025")
+    db.engine.dispose()
+    back = db.session.execute(text("SELECT id, mail_requested_at IS NOT NULL, mailed_up_to FROM updates ORDER BY id"))
+    assert [tuple(row) for row in back] == [(1, False, 0), (2, True, reader_id)]
+    versions = db.session.execute(text("SELECT number, mailed_up_to FROM letter_versions ORDER BY number"))
+    assert [tuple(row) for row in versions] == [(1, 0), (2, 3)]
+    db.session.commit()
+    upgrade()

@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from petition.extensions import db
+from petition.mail.mailings import mailings_due, queue_due_mailings
 from petition.mail.models import OutgoingEmail
+from petition.mail.outbox import email_row
 from petition.news import publishing as news
 from petition.news.models import Update
 from petition.organisers.models import AuditEntry
@@ -103,10 +105,10 @@ def test_one_click_unsubscribe_needs_no_cookie_or_token_and_can_be_repeated(clie
     signer(client, app, "leaving@example.org", updates=True)
     publish(organiser_client, email=True)
     with app.app_context():
-        news.queue_due_news()
+        queue_due_mailings()
         db.session.commit()
-    [email] = news_emails(app)
-    path = urlsplit(email.unsubscribe_url).path
+        path = urlsplit(news.unsubscribe_url(db.session.execute(select(Signature)).scalar_one())).path
+    assert len(news_emails(app)) == 1
     stranger = app.test_client()  # a mail program: no session, no CSRF token
     for _ in range(2):
         response = stranger.post(
@@ -135,7 +137,7 @@ def test_batches_go_on_from_where_they_stopped_and_the_database_refuses_a_second
         signer(app.test_client(), app, f"s{i}@example.org", updates=True)
     publish(organiser_client, email=True)
     with app.app_context():
-        sizes = [news.queue_due_news(batch=2) for _ in range(4)]
+        sizes = [queue_due_mailings(batch=2) for _ in range(4)]
         db.session.commit()
         assert sizes == [2, 2, 1, 0]
         update = db.session.execute(select(Update)).scalar_one()
@@ -145,7 +147,8 @@ def test_batches_go_on_from_where_they_stopped_and_the_database_refuses_a_second
             for e in db.session.execute(select(OutgoingEmail).where(OutgoingEmail.update_id == update.id)).scalars()
         )
         assert times[-1] > times[0], "spread out at NEWS_PER_MINUTE, not all at once"
-        db.session.add(OutgoingEmail(**news.news_email(update, signature)))
+        again = email_row(signature.email, None, None, signature.id, "update")
+        db.session.add(OutgoingEmail(**again, update_id=update.id))
         with pytest.raises(IntegrityError):
             db.session.flush()
         db.session.rollback()
@@ -156,7 +159,7 @@ def test_correcting_and_withdrawing_news_are_audited_and_withdrawn_news_disappea
     publish(organiser_client, email=True, title="Wrong title")
     with app.app_context():
         update_id = db.session.execute(select(Update.id)).scalar_one()
-        news.queue_due_news()
+        queue_due_mailings()
         db.session.commit()
     edit = f"/organisers/updates/{update_id}"
     response = organiser_client.post(
@@ -177,6 +180,8 @@ def test_correcting_and_withdrawing_news_are_audited_and_withdrawn_news_disappea
     assert "Right title" not in client.get("/en/").get_data(as_text=True)
     assert b"Right title" not in client.get("/en/updates.atom").get_data()
     assert news_emails(app) == [], "its emails not yet sent are dropped"
+    with app.app_context():
+        assert not mailings_due(), "and none is queued any more"
     with app.app_context():
         actions = (
             db.session.execute(
@@ -394,3 +399,67 @@ def test_news_keeps_images_from_the_site_itself(client, organiser_client):
     for html in (client.get("/en/").get_data(as_text=True), in_feed):
         assert '<img src="/static/share/card-en.png" alt="card"' in html
         assert '<img src="https://letter.example.org/static/share/card-zh.png" alt="whole"' in html
+
+
+def correct_update(organiser_client, update_id, title, body):
+    edit = f"/organisers/updates/{update_id}"
+    data = {"csrf_token": csrf_token(organiser_client, edit), "published_on": "2026-12-02"}
+    data |= {"title_en": title, "title_zh": "正确标题", "body_en": body, "body_zh": "正文"}
+    assert organiser_client.post(edit, data=data).status_code == 302
+
+
+def test_news_corrected_after_it_was_queued_goes_out_corrected_and_no_text_is_kept_until_then(
+    client, app, organiser_client, smtp_server, runner
+):
+    """Each news email is written when it is sent: the outbox holds which update and to whom, no text,
+    so a correction made while the emails wait reaches every one of them."""
+    from sqlalchemy import text
+
+    signer(client, app, "reader@example.org", updates=True)
+    publish(organiser_client, email=True, title="Wrong title")
+    with app.app_context():
+        assert queue_due_mailings() == 1
+        db.session.commit()
+        update_id = db.session.execute(select(Update.id)).scalar_one()
+    [queued] = news_emails(app)
+    assert (queued.template, queued.subject, queued.body, queued.unsubscribe_url) == ("update", None, None, None)
+    correct_update(organiser_client, update_id, "Right title", "The corrected text.")
+    deliver_until(runner, smtp_server, lambda m: m["List-Unsubscribe-Post"])
+    [message] = [m for m in smtp_server.messages if m["List-Unsubscribe-Post"]]
+    assert "Right title" in message["Subject"] and "The corrected text." in message.text()
+    assert "Wrong title" not in message.text()
+    with app.app_context():
+        stored = db.session.execute(text("SELECT body FROM outgoing_emails WHERE update_id IS NOT NULL")).scalar_one()
+    assert stored.startswith("v1.") and "corrected" not in stored, "what was sent is kept sealed"
+
+
+def test_a_signer_who_stops_the_news_or_withdraws_after_it_was_queued_gets_nothing(
+    client, app, organiser_client, smtp_server, runner
+):
+    """Stopping the news on one's private page (not by the unsubscribe link) and withdrawing both come
+    after the email was queued: neither signer is sent it, and the one who kept the news is."""
+    from tests.support import MANAGE_LINK
+
+    pages = {}
+    for address in ("stays@example.org", "stops@example.org", "leaves@example.org"):
+        pages[address] = app.test_client()
+        signer(pages[address], app, address, updates=True)
+    manage = {address: link_in_latest_email(app, address, MANAGE_LINK) for address in pages}
+    publish(organiser_client, email=True)
+    with app.app_context():
+        assert queue_due_mailings() == 3
+        db.session.commit()
+    stops = pages["stops@example.org"]
+    details = {"name": "Ada", "affiliation": "U", "group": "chinese", "listed": "y"}  # "updates" unticked
+    path = manage["stops@example.org"]
+    assert stops.post(path, data={**details, "csrf_token": csrf_token(stops, path)}).status_code == 302
+    leaves, path = pages["leaves@example.org"], manage["leaves@example.org"] + "/withdraw"
+    assert leaves.post(path, data={"csrf_token": csrf_token(leaves, path)}).status_code == 302
+    deliver_until(runner, smtp_server, lambda m: m["List-Unsubscribe-Post"])
+    for _ in range(3):
+        assert runner.invoke(args=["mail", "deliver"]).exit_code == 0
+    received = [m["To"].addresses[0].addr_spec for m in smtp_server.messages if m["List-Unsubscribe-Post"]]
+    assert received == ["stays@example.org"]
+    with app.app_context():
+        waiting = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.update_id.is_not(None))).scalars()
+        assert all(email.sent_at for email in waiting), "the others are dropped, not failed or waiting"

@@ -8,8 +8,8 @@ from html import unescape
 from sqlalchemy import func, select
 
 from petition.extensions import db
+from petition.mail.mailings import queue_due_mailings, write_waiting
 from petition.mail.models import OutgoingEmail
-from petition.news import publishing as news
 from petition.news.models import Update
 from petition.organisers.models import AuditEntry
 from tests.support import csrf_token, link_in_latest_email, press_confirm, signature_form
@@ -74,9 +74,10 @@ def test_what_is_published_and_sent_is_what_the_preview_showed(app, client, orga
     data = {**NEWS, "email": "y", "csrf_token": csrf_token(organiser_client, "/organisers/updates")}
     assert organiser_client.post("/organisers/updates", data=data).status_code == 302
     with app.app_context():
-        news.queue_due_news()
+        queue_due_mailings()
         db.session.commit()
         [email] = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.update_id.is_not(None))).scalars()
+        assert write_waiting([email]) == {}, "written as the worker writes it when it sends it"
         subject, body, unsubscribe = email.subject, email.body, email.unsubscribe_url
     text = unescape(re.search(r'<pre class="preview-email-text" lang="en">(.*?)</pre>', shown, re.S).group(1))
     token = re.compile(r"/unsubscribe/\S+")

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from petition.extensions import db
 from petition.letter import versions
 from petition.letter.models import LetterVersion
-from petition.mail.models import OutgoingEmail
-from petition.mail.signer_emails import in_their_languages
+from petition.mail import mailings
+from petition.mail.outbox import queue_mailing
 from petition.mail.worker import deliver_due
 from petition.news import publishing as news
 from petition.organisers.models import Organiser
@@ -43,10 +43,6 @@ def spam_score(raw):
     result = subprocess.run(["spamassassin", "-L", "-t"], input=raw, capture_output=True, check=True)
     report = result.stdout.decode("utf-8", "replace")
     return float(SCORE.search(report).group(1)), report.split("Content analysis details:", 1)[-1]
-
-
-def queue_row(row):
-    db.session.add(OutgoingEmail(**row))
 
 
 def every_kind_of_email(language, organiser):
@@ -80,11 +76,22 @@ def every_kind_of_email(language, organiser):
         },
         email=False,
     )
-    in_their_languages([reader], lambda _, s: queue_row(news.news_email(update, s)))
+    queue_mailing(mailings.request("update", update_id=update.id), [reader])
     notified = confirm_signature(signer("version-notice").signature)
-    version = db.session.execute(select(LetterVersion)).scalars().first() or versions.publish("first text")
-    changed = [("-", "We are scholars"), ("+", "We, the undersigned, are scholars")]
-    in_their_languages([notified], lambda _, s: queue_row(versions.notice_email(version, s, changed)))
+    first = db.session.execute(select(LetterVersion)).scalars().first() or versions.publish("first text")
+    changed = {"en": ("We are scholars", "We, the undersigned, are scholars"), "zh": ("我们是", "我们，下列签名者，是")}
+    texts = {language: first.text(language).replace(*changed[language], 1) for language in changed}
+    db.session.add(
+        LetterVersion(
+            number=first.number + 1,
+            reason="Named the signers",
+            text_en=texts["en"],
+            text_zh=texts["zh"],
+            sha256_en=versions.sha256(texts["en"]),
+            sha256_zh=versions.sha256(texts["zh"]),
+        )
+    )
+    queue_mailing(mailings.request("version", version_number=first.number + 1), [notified])
     db.session.commit()
     return kinds
 

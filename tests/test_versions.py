@@ -196,3 +196,39 @@ def test_publishing_a_change_can_tell_every_earlier_signer_once_in_their_languag
         assert "/zh/signature/" in notices["early.zh@example.org"].text()
     finally:
         server.stop()
+
+
+def test_notices_are_queued_unwritten_and_written_in_each_signers_language_when_sent(site):
+    """A notice names its version and signer and holds no text until the worker writes it, with what
+    changed in the signer's language; one whose signature was withdrawn meanwhile is not sent."""
+    from petition.mail.mailings import queue_due_mailings, write_waiting
+    from petition.mail.models import OutgoingEmail
+    from petition.signatures.signing import withdraw_signature
+    from tests.support import confirmed_signature
+
+    app, content = site
+    assert publish(app, "first publication").exit_code == 0
+    with app.app_context():
+        for address, language in (("en@example.org", "en"), ("zh@example.org", "zh"), ("gone@example.org", "en")):
+            confirmed_signature(email=address, language=language)
+        db.session.commit()
+    edit(content, "en", "We are scholars", "We, the undersigned, are scholars")
+    edit(content, "zh", "我们是", "我们，下列签名者，是")
+    result = app.test_cli_runner().invoke(args=["letter", "publish", "--reason", "named", "--email-signers"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert queue_due_mailings() == 3
+        db.session.commit()
+        queued = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.version_notice == 2)).scalars().all()
+        assert {(e.template, e.subject, e.body) for e in queued} == {("letter_changed", None, None)}
+        gone = db.session.execute(select(Signature).where(Signature.email_hash == email_hash("gone@example.org")))
+        withdraw_signature(gone.scalar_one())
+        db.session.commit()
+        queued = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.version_notice == 2)).scalars().all()
+        assert len(queued) == 2, "a withdrawn signature's notice goes with it"
+        assert write_waiting(queued) == {}
+        written = {e.to_address: e for e in queued}
+    english, chinese = written["en@example.org"], written["zh@example.org"]
+    assert "(version 2)" in english.subject and "+ We, the undersigned, are scholars" in english.body
+    assert "第 2 版" in chinese.subject and "+ 我们，下列签名者，是" in chinese.body
+    assert "/zh/signature/" in chinese.body and "/en/signature/" in english.body

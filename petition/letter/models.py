@@ -8,7 +8,6 @@ from sqlalchemy import (
     CheckConstraint,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -29,10 +28,6 @@ class LetterVersion(Model):
     text_zh: Mapped[str] = mapped_column(Text)
     sha256_en: Mapped[str] = mapped_column(String(64))
     sha256_zh: Mapped[str] = mapped_column(String(64))
-    # Set when publishing chose to tell the signers of earlier versions; the mail worker queues the
-    # notices in batches, in signature order, remembering the last one queued.
-    mail_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    mailed_up_to: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     def text(self, language: str) -> str:
         return self.text_zh if language == "zh" else self.text_en

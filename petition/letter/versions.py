@@ -22,8 +22,9 @@ from petition.db.types import now_utc
 from petition.extensions import db
 from petition.letter.content import content_path
 from petition.letter.models import LetterVersion
-from petition.mail.outbox import queue_batch
-from petition.mail.signer_emails import in_their_languages, render_email
+from petition.mail import mailings
+from petition.mail.models import Mailing, OutgoingEmail
+from petition.mail.signer_emails import render_email, write_each
 from petition.signatures.models import Signature
 from petition.signatures.tokens import MANAGE, make_token
 from petition.web.links import site_link
@@ -106,7 +107,6 @@ def publish_first() -> None:
         text_zh=texts["zh"],
         sha256_en=sha256(texts["en"]),
         sha256_zh=sha256(texts["zh"]),
-        mailed_up_to=0,
     )
     db.session.execute(first.on_conflict_do_nothing())
     if has_request_context():
@@ -147,11 +147,11 @@ def publish(reason: str, email_signers: bool = False) -> LetterVersion:
         text_zh=texts["zh"],
         sha256_en=sha256(texts["en"]),
         sha256_zh=sha256(texts["zh"]),
-        # The first version has no earlier signers to tell.
-        mail_requested_at=now_utc() if email_signers and before is not None else None,
     )
     db.session.add(version)
     db.session.flush()
+    if email_signers and before is not None:  # the first version has no earlier signers to tell
+        mailings.request("version", version_number=version.number)
     if has_request_context():
         g.letter_version = version
     return version
@@ -178,9 +178,9 @@ def signed_per_version() -> dict[int | None, int]:
 # --- Telling the signers of earlier versions ------------------------------------------------------
 
 
-def _earlier_signers(version: LetterVersion, after_id: int, limit: int) -> Sequence[Signature]:
+def _earlier_signers(version_number: int, after_id: int, limit: int) -> Sequence[Signature]:
     """Signatures that count, made under an earlier version (or before the first), in id order."""
-    earlier = or_(Signature.letter_version.is_(None), Signature.letter_version < version.number)
+    earlier = or_(Signature.letter_version.is_(None), Signature.letter_version < version_number)
     return (
         db.session.execute(
             select(Signature)
@@ -193,18 +193,13 @@ def _earlier_signers(version: LetterVersion, after_id: int, limit: int) -> Seque
     )
 
 
-def _being_mailed() -> Sequence[LetterVersion]:
-    return db.session.execute(select(LetterVersion).where(LetterVersion.mail_requested_at.is_not(None))).scalars().all()
+def _to_tell(mailing: Mailing, after_id: int, limit: int) -> Sequence[Signature]:
+    return _earlier_signers(mailing.version_number or 0, after_id, limit)
 
 
-def notices_due() -> bool:
-    """Is a change still to be announced to someone? (Only reads.)"""
-    return any(_earlier_signers(version, version.mailed_up_to, 1) for version in _being_mailed())
-
-
-def notice_email(version: LetterVersion, signature: Signature, changed: list[tuple[str, str]]) -> dict[str, object]:
-    """The outbox row telling one signer what changed (`changed`, in their language) and how to
-    withdraw. The caller has switched to the signer's language (in_their_languages)."""
+def notice_email(version: LetterVersion, signature: Signature, changed: list[tuple[str, str]]) -> dict[str, str]:
+    """The email telling one signer what changed (`changed`, in their language) and how to withdraw:
+    its subject and body. The caller has switched to the signer's language (in_their_languages)."""
     language = signature.language
     body = render_email(
         "emails/letter_changed.txt",
@@ -214,28 +209,32 @@ def notice_email(version: LetterVersion, signature: Signature, changed: list[tup
         manage_url=site_link("public.manage", token=make_token(signature, MANAGE), lang=language),
     )
     subject = gettext("The open letter you signed has changed (version %(n)s)", n=version.number)
-    return {
-        "to_address": signature.email,
-        "subject": subject[:300],
-        "body": body,
-        "signature_id": signature.id,
-        "version_notice": version.number,
-    }
+    return {"subject": subject[:300], "body": body}
 
 
-def queue_due_notices(batch: int = 500) -> int:
-    """The mail worker's step: queue the next batch of notices for each changed version. The caller commits."""
-    return sum(_queue_next_notices(version, batch) for version in _being_mailed())
+def write_notices(emails: Sequence[OutgoingEmail]) -> dict[int, str | None]:
+    """The mail worker's writer of notices that the letter changed ("letter_changed" rows), each in
+    its signer's language. What changed is worked out once per version and language in a batch, not
+    once per signer. A signer whose signature no longer counts is not told."""
+    numbers = {email.version_notice or 0 for email in emails}
+    wanted = numbers | {number - 1 for number in numbers}
+    found = db.session.execute(select(LetterVersion).where(LetterVersion.number.in_(wanted))).scalars()
+    published = {version.number: version for version in found}
+    changed: dict[tuple[int, str], list[tuple[str, str]]] = {}
+
+    def write(email: OutgoingEmail, signature: Signature) -> bool:
+        version = published[email.version_notice or 0]
+        if not signature.counted:
+            return False
+        key = (version.number, signature.language)
+        if key not in changed:
+            changed[key] = changes(version, published.get(version.number - 1), signature.language)
+        written = notice_email(version, signature, changed[key])
+        email.subject, email.body = written["subject"], written["body"]
+        return True
+
+    return write_each(emails, write)
 
 
-def _queue_next_notices(version: LetterVersion, batch: int) -> int:
-    signers = _earlier_signers(version, version.mailed_up_to, batch)
-    before = db.session.get(LetterVersion, version.number - 1)
-    changed = {language: changes(version, before, language) for language in SUPPORTED}  # once, not per signer
-
-    def row(_: int, signer: Signature) -> dict[str, object]:
-        return notice_email(version, signer, changed[signer.language])
-
-    queued = queue_batch(version, signers, in_their_languages(signers, row))
-    db.session.flush()
-    return queued
+# Registered with the mail worker when the app is made (create_app).
+CHANGE_NOTICES = mailings.MailingKind("version", recipients=_to_tell, write=write_notices)

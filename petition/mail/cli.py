@@ -9,9 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from petition.delivery import jobs as delivery_jobs
-from petition.letter import versions
-from petition.mail import worker
-from petition.news import publishing as news
+from petition.mail import mailings, worker
 
 if TYPE_CHECKING:
     from petition.mail.worker import DeliveryReport
@@ -20,12 +18,13 @@ if TYPE_CHECKING:
 mail_cli = AppGroup("mail", help="Deliver the emails waiting in the outbox; take or fetch the mail that comes in.")
 
 
-# Before each look at the outbox, the worker queues the next batch of news and of change notices,
-# while fewer than a few batches wait: a mailing to 100,000 is queued as it is sent, not all at once
-# (a long queue makes every look at it slower, and queuing would crowd out sending).
+# Before each look at the outbox, the worker queues the next batch of each mailing (news, notices
+# that the letter changed), while fewer than a few batches wait: a mailing to 100,000 is queued as it
+# is sent, not all at once (a long queue makes every look at it slower, and queuing would crowd out
+# sending).
 WORKER_STEP = worker.Preparation(
-    needed=lambda: worker.backlog_below(worker.QUEUE_AHEAD) and (news.news_due() or versions.notices_due()),
-    run=lambda: news.queue_due_news() + versions.queue_due_notices(),
+    needed=lambda: worker.backlog_below(worker.QUEUE_AHEAD) and mailings.mailings_due(),
+    run=mailings.queue_due_mailings,
 )
 
 

@@ -65,8 +65,9 @@ class OutgoingEmail(Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     # Sealed too: it holds the signer's private links.
     body: Mapped[str | None] = mapped_column(Sealed())
-    # Which of signer_emails.SIGNER_EMAILS this is, written by the worker just before sending, in the
-    # signer's language, with links dated when it was queued; NULL for emails queued written (news).
+    # Which email this is (one of signer_emails.SIGNER_EMAILS, or a mailing's: "update",
+    # "letter_changed"), written by the worker just before sending (mailings.write_waiting), in the
+    # signer's language; NULL for an email queued written (a test's, or one queued before 0026).
     template: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     # When the worker may next try; claiming an email pushes it forward, so it doubles as a lease.
@@ -76,7 +77,7 @@ class OutgoingEmail(Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(500))
     # News about the letter: which update it carries (one email per update and signer, the unique
-    # constraint says), and its one-click unsubscribe address (RFC 8058).
+    # constraint says), and its one-click unsubscribe address (RFC 8058), written with the email.
     update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"))
     # A notice that the letter changed: which version (one per version and signer).
     version_notice: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"))
@@ -85,3 +86,27 @@ class OutgoingEmail(Model):
     # it when the signing replaces an unconfirmed signature's details, and clears it once it has
     # decided which email the row is. Read only then (deferred), so loading an email never reads it.
     signing_details: Mapped[dict[str, Any] | None] = mapped_column(JSON, deferred=True)
+
+
+class Mailing(Model):
+    """One email to many signers (news, a notice that the letter changed), queued by the mail worker in
+    batches, in signature order, remembering the last signature queued. A row exists once organisers
+    asked for the emails; at most one per update and one per version."""
+
+    __tablename__ = "mailings"
+    __table_args__ = (
+        CheckConstraint(
+            "(kind = 'update' AND update_id IS NOT NULL AND version_number IS NULL)"
+            " OR (kind = 'version' AND version_number IS NOT NULL AND update_id IS NULL)",
+            name="kind_names_its_subject",
+        ),
+        NEVER_REUSE_IDS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id", ondelete="CASCADE"), unique=True)
+    version_number: Mapped[int | None] = mapped_column(ForeignKey("letter_versions.number"), unique=True)
+    mail_requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    # The id of the last signature queued: the next batch starts after it.
+    mailed_up_to: Mapped[int] = mapped_column(default=0, server_default=text("0"))

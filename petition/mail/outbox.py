@@ -1,24 +1,29 @@
-"""The outbox: emails are stored with the change that causes them and delivered by a worker.
-
-Signing never waits on the mail server. The worker claims each email by pushing its
-next_attempt_at forward in one conditional UPDATE (a lease), so two workers never send the same
-email, then records it as sent; a failure schedules a retry with exponential backoff.
+"""Queueing email: each email is an outbox row, stored in the same transaction as the change that
+causes it, naming its template and what it refers to; the mail worker (worker.py) writes and sends
+it later, so signing never waits on the mail server. Mailings to many (news, version notices) are
+queued in batches as they are sent (queue_mailing), and the organisers' dashboard reads the
+outbox's state here (outbox_summary, outbox_problems).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, cast
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select
 
 from petition.db.types import now_utc
 from petition.extensions import db
 
-# signer_emails queues through this module and this module has it write what it queued: each imports
-# the other as a module, so either can be imported first.
-from petition.mail.models import OutgoingEmail
+from petition.mail.models import Mailing, OutgoingEmail
 from petition.privacy.addresses import email_hash
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from petition.signatures.models import Signature
+
 
 ERROR_MAX = 500
 
@@ -74,20 +79,47 @@ OUTBOX_INSERT = _OUTBOX.insert().values(
 )
 
 
-class Mailing(Protocol):
-    """Something sent to many signatures in batches (news, a notice that the letter changed): it
-    remembers the id of the last signature queued."""
-
-    mailed_up_to: int
+# What each kind of mailing's emails are: their template, and the outbox column that names what they
+# are about (the update, the version), which the outbox's unique indexes keep to one per signer.
+MAILING_EMAILS = {"update": ("update", "update_id"), "version": ("letter_changed", "version_notice")}
 
 
-def queue_batch(mailing: Mailing, signatures: Sequence[Any], rows: list[dict[str, Any]]) -> int:
-    """Put one batch of a mailing in the outbox (one row per signature, in id order) and remember how
-    far it got; how many were queued. The caller commits."""
-    if not rows:
+def refers_to(mailing: Mailing) -> tuple[str, str, int]:
+    """A mailing's template, the outbox column naming its subject, and the subject's id there."""
+    template, column = MAILING_EMAILS[mailing.kind]
+    subject = mailing.update_id if mailing.kind == "update" else mailing.version_number
+    assert subject is not None  # the table's CHECK says so
+    return template, column, subject
+
+
+def queue_mailing(
+    mailing: Mailing, signers: Sequence[Signature], now: datetime | None = None, per_minute: int | None = None
+) -> int:
+    """Put the next batch of a mailing in the outbox, one row per signer (in id order): each names its
+    template and what it is about, and carries no text: the worker writes it when it sends it (the
+    writer its feature registered: mailings.write_waiting). With `per_minute`, the rows are due one
+    after another at that rate, after whatever of this mailing still waits. Moves the mailing's
+    mailed_up_to past the last signer; how many were queued. The caller commits."""
+    if not signers:
         return 0
-    db.session.execute(insert(OutgoingEmail), rows)
-    mailing.mailed_up_to = signatures[-1].id
+    now = now or now_utc()
+    template, column, subject = refers_to(mailing)
+    start, rate = now, per_minute or 0
+    if rate:
+        waiting = db.session.execute(
+            select(func.count()).where(_OUTBOX.c[column] == subject, _OUTBOX.c.sent_at.is_(None))
+        ).scalar_one()
+        start = now + timedelta(minutes=waiting / rate)
+    rows = []
+    for i, signer in enumerate(signers):
+        if signer.email is None:  # erased: nobody to write to
+            continue
+        row = email_row(signer.email, None, None, signer.id, template)
+        rows.append({**row, column: subject, "next_attempt_at": start + timedelta(minutes=i / rate) if rate else now})
+    if rows:
+        db.session.execute(insert(OutgoingEmail), rows)
+    mailing.mailed_up_to = signers[-1].id
+    db.session.flush()
     return len(rows)
 
 

@@ -127,41 +127,61 @@ def _addressed(signature: Signature, kind: str, to: str | None) -> tuple[str, No
     return address, None, None, signature.id, kind
 
 
-def write_waiting(emails: Sequence[OutgoingEmail]) -> dict[int, str]:
+def write_waiting(emails: Sequence[OutgoingEmail]) -> dict[int, str | None]:
     """Write the subject and body of the signer emails among `emails` that are still to be written,
-    each in its signer's language (the catalogue switched once per language) with the signature as it
-    is now; its links are dated when the email was queued, so a confirmation link lasts as long from
-    signing as it always did. Returns why, for each email it could not write (its signature gone, a
-    template it does not know): those stay unwritten, the worker fails them, the others go."""
+    each in its signer's language with the signature as it is now (write_each); its links are dated
+    when the email was queued, so a confirmation link lasts as long from signing as it always did.
+    Returns why, for each email it could not write (its signature gone, a template it does not know):
+    those stay unwritten, the worker fails them, the others go."""
     waiting = [email for email in emails if email.template is not None and email.body is None]
     if not waiting:
         return {}
-    ids = {email.signature_id for email in waiting}
-    signatures = {s.id: s for s in db.session.execute(select(Signature).where(Signature.id.in_(ids))).scalars()}
     # The base each email links to, for the emails a request at another address caused (see BASE): in
     # one read, as the column is deferred.
     recorded = select(OutgoingEmail.id, OutgoingEmail.signing_details).where(
         OutgoingEmail.id.in_([email.id for email in waiting])
     )
     bases = {row.id: kept[BASE] for row in db.session.execute(recorded) if (kept := base_kept(row.signing_details))}
-    problems = {email.id: "its signature is gone" for email in waiting if email.signature_id not in signatures}
-    found = [email for email in waiting if email.id not in problems]
 
-    def write(i: int, signature: Signature) -> None:
+    def write(email: OutgoingEmail, signature: Signature) -> bool:
+        subject = str(SIGNER_EMAILS[email.template or ""])
+        links = _links(signature, made_at=email.created_at.timestamp(), base=bases.get(email.id))
+        email.body = render_email(f"emails/{email.template}.txt", signature=signature, **links)
+        email.subject = subject
+        if email.id in bases:  # written into the (sealed) body: not kept beside it
+            email.signing_details = None
+        return True
+
+    return write_each(waiting, write)
+
+
+def write_each(
+    emails: Sequence[OutgoingEmail], write: Callable[[OutgoingEmail, Signature], bool]
+) -> dict[int, str | None]:
+    """write(email, signature) for each email, with its signature as it is now, in the signer's language
+    (in_their_languages): it sets the email's subject and body (sealed when stored, as the address
+    is), or returns False for an email no longer to be sent (the signer stopped the news, say).
+    Returns, by id, why each email that was not written was not: a reason for one that could not be
+    (its signature gone, an error while writing: the worker fails it), None for one not to be sent
+    at all (the worker drops it). One email that cannot be written never stops the others."""
+    ids = {email.signature_id for email in emails}
+    signatures = {s.id: s for s in db.session.execute(select(Signature).where(Signature.id.in_(ids))).scalars()}
+    unwritten: dict[int, str | None] = {
+        email.id: "its signature is gone" for email in emails if email.signature_id not in signatures
+    }
+    found = [email for email in emails if email.id not in unwritten]
+
+    def one(i: int, signature: Signature) -> None:
         email = found[i]
         try:
-            subject = str(SIGNER_EMAILS[email.template or ""])
-            links = _links(signature, made_at=email.created_at.timestamp(), base=bases.get(email.id))
-            email.body = render_email(f"emails/{email.template}.txt", signature=signature, **links)
-            email.subject = subject
-            if email.id in bases:  # written into the (sealed) body: not kept beside it
-                email.signing_details = None
-        except Exception as error:  # one email that cannot be written never stops the others
+            if not write(email, signature):
+                unwritten[email.id] = None
+        except Exception as error:
             current_app.logger.exception("Email %s could not be written", email.id)
-            problems[email.id] = f"{type(error).__name__}: {error}"
+            unwritten[email.id] = f"{type(error).__name__}: {error}"
 
-    in_their_languages([signatures[email.signature_id or 0] for email in found], write)
-    return problems
+    in_their_languages([signatures[email.signature_id or 0] for email in found], one)
+    return unwritten
 
 
 def in_their_languages(signatures: Sequence[Signature], write: Callable[[int, Signature], Row | None]) -> list[Row]:

@@ -1,6 +1,7 @@
 """The mail worker: it claims due emails from the outbox with a lease (so two workers never send the
-same email), writes the ones written when sent, hands them to the mail server, and retries
-failures with exponential backoff. Between batches it runs the other steps registered with it."""
+same email), writes each just before sending it (mailings.write_waiting), hands them to the mail
+server, and retries failures with exponential backoff. Between batches it runs the other steps
+registered with it."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from petition.extensions import db
 
 # signer_emails queues through this module and this module has it write what it queued: each imports
 # the other as a module, so either can be imported first.
-from petition.mail import signer_emails
+from petition.mail import mailings, signer_emails
 from petition.mail.mailer import PermanentFailure, TemporaryFailure, build_message, open_transport
 from petition.mail.models import OutgoingEmail
 from petition.mail.outbox import ERROR_MAX
@@ -214,12 +215,14 @@ def deliver_due(now: datetime | None = None, limit: int = 100, prepare: Preparat
                 claimed = claim(chunk, now)
                 signings = any(email.template in signer_emails.TO_SETTLE for email in claimed)
                 claimed, unsettled = settle_signings(claimed)
-                unwritten = signer_emails.write_waiting([email for email in claimed if email.id not in unsettled])
+                unwritten = mailings.write_waiting([email for email in claimed if email.id not in unsettled])
                 if signings:  # the signatures they added or changed are kept before any email about them goes
                     db.session.commit()
                 for count, email in enumerate(claimed, start=1):
                     if email.id in unsettled:
                         _fail(email, now, unsettled[email.id], report)
+                    elif email.id in unwritten and unwritten[email.id] is None:
+                        db.session.delete(email)  # no longer to be sent (the signer stopped the news, say)
                     elif email.id in unwritten:
                         _fail(
                             email,

@@ -1,4 +1,4 @@
-"""News updates in both languages, and how far their emailing has gone."""
+"""News updates in both languages (their emailing is a mailing: mail/models.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from sqlalchemy import (
     Date,
     String,
     Text,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,10 +30,6 @@ class Update(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    # Set when organisers chose to email it: the mail worker queues it to subscribers in batches,
-    # in signature order, remembering the last one queued.
-    mail_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    mailed_up_to: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
     def title(self, language: str) -> str:
         return self.title_zh if language == "zh" else self.title_en

@@ -20,6 +20,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from petition.extensions import db
+from petition.mail import mailings
 from petition.news import publishing as news
 from petition.news.forms import UpdateForm
 from petition.news.models import Update
@@ -61,7 +62,12 @@ def updates() -> ResponseReturnValue:
             flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
             return redirect(url_for(".updates"))
     page = render_template(
-        "organisers/updates.html", form=form, updates=news.all_updates(), withdraw=ModerationForm(), preview=preview
+        "organisers/updates.html",
+        form=form,
+        updates=news.all_updates(),
+        emailed=mailings.requested_updates(),
+        withdraw=ModerationForm(),
+        preview=preview,
     )
     return page, 422 if form.errors else 200
 

@@ -1,10 +1,12 @@
 """News about the letter: organisers publish updates in both languages; signers who asked for news
 get each one by email, in their language, with a one-click unsubscribe (RFC 8058).
 
-Emailing an update never makes a request wait: publishing only marks it, and the mail worker queues
-it to subscribers in batches (queue_due_news), in signature order, remembering how far it got. The
-outbox refuses a second email of one update to one signature (a unique constraint), so a batch
-queued twice sends nothing twice. Queued emails are spread out to NEWS_PER_MINUTE.
+Emailing an update never makes a request wait: publishing only asks for a mailing, and the mail
+worker queues it to subscribers in batches (mail/mailings.py), in signature order, remembering how
+far it got, spread out to NEWS_PER_MINUTE. The outbox refuses a second email of one update to one
+signature (a unique index), so a batch queued twice sends nothing twice. Each email is written when
+it is sent (write_news): an update corrected meanwhile goes out corrected, and a signer who stopped
+the news meanwhile gets nothing.
 """
 
 from __future__ import annotations
@@ -12,20 +14,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import force_locale, gettext
 from markupsafe import Markup
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import delete, func, select
 
 from petition.db.types import now_utc
 from petition.extensions import db
+from petition.mail import mailings
 from petition.mail.email_text import html_version, language_of, markdown_as_text
-from petition.mail.models import OutgoingEmail
-from petition.mail.outbox import queue_batch
-from petition.mail.signer_emails import in_their_languages, render_email
+from petition.mail.models import Mailing, OutgoingEmail
+from petition.mail.signer_emails import render_email, write_each
 from petition.news.models import Update
 from petition.organisers import audit
 from petition.organisers.models import Organiser
@@ -72,10 +72,11 @@ def publish(
         title_zh=titles["zh"],
         body_en=bodies["en"],
         body_zh=bodies["zh"],
-        mail_requested_at=now_utc() if email else None,
     )
     db.session.add(update)
     db.session.flush()
+    if email:
+        mailings.request("update", update_id=update.id)
     audit.record(organiser, "publish-update", f"update #{update.id}", "emailed to subscribers" if email else "")
     return update
 
@@ -123,7 +124,8 @@ def preview(*, published_on: date, titles: dict[str, str], bodies: dict[str, str
 def edit(
     update: Update, organiser: Organiser, *, published_on: date, titles: dict[str, str], bodies: dict[str, str]
 ) -> None:
-    """Correct an update. Emails already sent stay as they were; what is not yet queued goes out corrected."""
+    """Correct an update. Emails already sent stay as they were; every one not yet sent goes out
+    corrected, queued or not (each is written when it is sent)."""
     update.published_on = published_on
     update.title_en, update.title_zh = titles["en"], titles["zh"]
     update.body_en, update.body_zh = bodies["en"], bodies["zh"]
@@ -160,9 +162,9 @@ def unsubscribe_url(signature: Signature) -> str:
     return site_link("public.unsubscribe", token=make_token(signature, UNSUBSCRIBE), lang=signature.language)
 
 
-def news_email(update: Update, signature: Signature) -> dict[str, object]:
-    """The outbox row's values for one update to one signer. The caller has switched to the signer's
-    language (in_their_languages)."""
+def news_email(update: Update, signature: Signature) -> dict[str, str]:
+    """One update's email to one signer: its subject, body and unsubscribe address. The caller has
+    switched to the signer's language (in_their_languages)."""
     link = unsubscribe_url(signature)
     letter_url = site_link("public.index", lang=signature.language)
     body = render_email(
@@ -175,14 +177,29 @@ def news_email(update: Update, signature: Signature) -> dict[str, object]:
         unsubscribe_url=link,
     )
     subject = gettext("News about the open letter: %(title)s", title=update.title(signature.language))
-    return {
-        "to_address": signature.email,
-        "subject": subject[:300],
-        "body": body,
-        "signature_id": signature.id,
-        "update_id": update.id,
-        "unsubscribe_url": link,
-    }
+    return {"subject": subject[:300], "body": body, "unsubscribe_url": link}
+
+
+def write_news(emails: Sequence[OutgoingEmail]) -> dict[int, str | None]:
+    """The mail worker's writer of news emails ("update" rows): each written as the update is now, in
+    its signer's language. One whose update was withdrawn, or whose signer no longer wants news (or
+    no longer counts), is not sent at all."""
+    ids = {email.update_id for email in emails}
+    updates = {u.id: u for u in db.session.execute(select(Update).where(Update.id.in_(ids))).scalars()}
+
+    def write(email: OutgoingEmail, signature: Signature) -> bool:
+        update = updates.get(email.update_id or 0)
+        if update is None or update.withdrawn_at is not None or not (signature.wants_updates and signature.counted):
+            return False
+        written = news_email(update, signature)
+        email.subject, email.body, email.unsubscribe_url = (
+            written["subject"],
+            written["body"],
+            written["unsubscribe_url"],
+        )
+        return True
+
+    return write_each(emails, write)
 
 
 def subscribers_after(last_id: int, limit: int) -> Sequence[Signature]:
@@ -198,40 +215,13 @@ def subscribers_after(last_id: int, limit: int) -> Sequence[Signature]:
     )
 
 
-def _being_mailed() -> Select[Update]:
-    return select(Update).where(Update.mail_requested_at.is_not(None), Update.withdrawn_at.is_(None))
+def _subscribers(mailing: Mailing, after_id: int, limit: int) -> Sequence[Signature]:
+    """Who is still to get the update: nobody once it is withdrawn."""
+    update = db.session.get(Update, mailing.update_id)
+    if update is None or update.withdrawn_at is not None:
+        return []
+    return subscribers_after(after_id, limit)
 
 
-def news_due() -> bool:
-    """Is some update still to be queued to a subscriber? (Only reads.)"""
-    updates = db.session.execute(_being_mailed()).scalars()
-    return any(subscribers_after(update.mailed_up_to, 1) for update in updates)
-
-
-def queue_due_news(batch: int = 500, now: datetime | None = None) -> int:
-    """The mail worker's step: queue the next batch of each update being emailed; how many were queued.
-    The caller commits (the worker, once per batch)."""
-    now = now or now_utc()
-    per_minute = max(1, int(current_app.config["NEWS_PER_MINUTE"]))
-    updates = db.session.execute(_being_mailed()).scalars().all()
-    return sum(_queue_next_batch(update, batch, now, per_minute) for update in updates)
-
-
-def _queue_next_batch(update: Update, batch: int, now: datetime, per_minute: int) -> int:
-    signers = subscribers_after(update.mailed_up_to, batch)
-    if not signers:
-        return 0
-    # Spread out after whatever of this update is already waiting, at NEWS_PER_MINUTE.
-    waiting = db.session.execute(
-        select(func.count())
-        .select_from(OutgoingEmail)
-        .where(OutgoingEmail.update_id == update.id, OutgoingEmail.sent_at.is_(None))
-    ).scalar_one()
-    start = now + timedelta(minutes=waiting / per_minute)
-
-    def row(i: int, signer: Signature) -> dict[str, Any]:
-        return {**news_email(update, signer), "next_attempt_at": start + timedelta(minutes=i / per_minute)}
-
-    queued = queue_batch(update, signers, in_their_languages(signers, row))
-    db.session.flush()
-    return queued
+# Registered with the mail worker when the app is made (create_app).
+NEWS_MAILING = mailings.MailingKind("update", recipients=_subscribers, write=write_news, paced=True)
