@@ -1,6 +1,7 @@
 """The organisers' dashboard on a seeded database, in-process through the whole app (login, session,
 templates): the median milliseconds of the first page, of a search for one signer by name, and of
-a few other ways organisers find a signature. Prints one JSON line.
+a few other ways organisers find a signature (Chinese ones among them, with how many rows the page
+showed). Prints one JSON line.
 
     DATABASE_URL=... PETITION_ENV=production ... python bench/dashboard_probe.py SIGNATURES [ROUNDS]
 """
@@ -45,6 +46,11 @@ def main(n, rounds):
         "first_day": "/organisers/?until=2026-01-01",  # the oldest day, newest first
         "counted_tab": "/organisers/?review=counted",
         "hidden_tab": "/organisers/?review=hidden&q=scholar",  # a rare tab and a word in every row
+        # Chinese, found anywhere in a name or an affiliation (bench/seed.py's Chinese rows, every other one):
+        "cjk_name": "/organisers/?q=%E9%99%88%E4%BC%9F",  # 陈伟: one Chinese name (about 1 in 500 of the rows)
+        "cjk_character": "/organisers/?q=%E4%BC%9F",  # 伟: one character, inside about 1 in 50 names
+        "cjk_word": "/organisers/?q=%E5%A4%A7%E5%AD%A6",  # 大学: inside nearly every Chinese affiliation
+        "cjk_nowhere": "/organisers/?q=%E5%AD%A6%E5%A4%A7",  # 学大: both characters everywhere, never together
     }
     figures = {}
     for name, path in paths.items():
@@ -57,6 +63,10 @@ def main(n, rounds):
         figures[f"{name}_ms"] = statistics.median(times[2:])  # after two warming rounds
         if name == "search":
             assert f"Scholar {middle}<" in response.get_data(as_text=True), "the signer searched for is on the page"
+        if name.startswith("cjk_"):
+            found = re.findall(r"<tr>\s*<td>\d+</td>\s*<td>([^<]*)</td>", response.get_data(as_text=True))
+            figures[f"{name}_rows"] = len(found)
+            assert all("陈伟" in text for text in found) if name == "cjk_name" else True
     print(json.dumps(figures))
 
 

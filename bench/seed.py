@@ -1,5 +1,8 @@
 """Fill an empty, migrated database with N confirmed signatures, fast (four a second from 1 January
-2026, so up to about ten million fit in January).
+2026, so up to about ten million fit in January). Every other signature (the Chinese group's) has a
+Chinese name and a Chinese university before its Latin ones, as many on the real site do: a common
+surname and one or two given characters ("伟" is in about 1 in 25 of them), and one of
+twelve universities (all but one end in 大学).
 
 Both databases make the rows themselves (a recursive CTE in SQLite, generate_series in PostgreSQL),
 so no Python runs per row. The runner then reconciles the counters (`flask counts reconcile`)."""
@@ -19,11 +22,39 @@ def sealed_address():
     return Keys(BENCH_ADDRESS_KEY, []).seal("scholar@example.edu")
 
 
-SQLITE_SEED = """
+# Twenty common surnames, forty given-name characters, twelve universities.
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华文玉兰晨阳宇浩然欣怡子轩思雨梓"
+UNIVERSITIES = ["北京大学", "清华大学", "中山大学", "复旦大学", "浙江大学", "南京大学", "武汉大学", "厦门大学",
+                "山东大学", "暨南大学", "华南理工大学", "中国科学院"]
+
+
+def chinese_prefix(universities):
+    """SQL (both databases): the Chinese name and university that come first in row i's name and
+    affiliation (odd rows), or nothing (even rows); `universities` is the SQL that picks one by i."""
+    name = (
+        f"substr('{SURNAMES}', (i / 2) % 20 + 1, 1) || substr('{GIVEN}', (i / 40) % 40 + 1, 1)"
+        f" || CASE WHEN i % 3 = 0 THEN '' ELSE substr('{GIVEN}', (i / 1600) % 40 + 1, 1) END"
+    )
+    return (
+        f"CASE WHEN i % 2 = 1 THEN {name} || ' ' ELSE '' END",
+        f"CASE WHEN i % 2 = 1 THEN {universities} || ' ' ELSE '' END",
+    )
+
+
+SQLITE_NAME, SQLITE_UNIVERSITY = chinese_prefix(
+    "json_extract('[" + ",".join(f'"{u}"' for u in UNIVERSITIES) + "]', '$[' || ((i / 2) % 12) || ']')"
+)
+POSTGRESQL_NAME, POSTGRESQL_UNIVERSITY = (
+    part.replace("%", "%%")
+    for part in chinese_prefix("(ARRAY[" + ",".join(f"'{u}'" for u in UNIVERSITIES) + "])[(i / 2) % 12 + 1]")
+)
+
+SQLITE_SEED = f"""
 WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < :n)
 INSERT INTO signatures (id, name, affiliation, email, signatory_group, listed, signed_at, status, confirmed_at,
                         hidden, suspected_bot, visible, secret, language)
-SELECT i, 'Scholar ' || i, 'University ' || (i % 997) || ', Department ' || (i % 13),
+SELECT i, {SQLITE_NAME} || 'Scholar ' || i, {SQLITE_UNIVERSITY} || 'University ' || (i % 997) || ', Department ' || (i % 13),
        :sealed,
        CASE WHEN i % 2 THEN 'chinese' ELSE 'international' END, i % 10 != 0,
        printf('2026-01-%02d %02d:%02d:%02d', 1 + (i / 4) / 86400, ((i / 4) / 3600) % 24, ((i / 4) / 60) % 60, (i / 4) % 60),
@@ -49,10 +80,11 @@ def seed_sqlite(path, n):
     connection.close()
 
 
-POSTGRESQL_SEED = """
+POSTGRESQL_SEED = f"""
 INSERT INTO signatures (id, name, affiliation, email, signatory_group, listed, signed_at, status, confirmed_at,
                         hidden, suspected_bot, visible, secret, language)
-SELECT i, 'Scholar ' || i, 'University ' || (i %% 997) || ', Department ' || (i %% 13),
+SELECT i, {POSTGRESQL_NAME} || 'Scholar ' || i,
+       {POSTGRESQL_UNIVERSITY} || 'University ' || (i %% 997) || ', Department ' || (i %% 13),
        %(sealed)s,
        CASE WHEN i %% 2 = 1 THEN 'chinese' ELSE 'international' END, i %% 10 <> 0,
        timestamptz '2026-01-01 00:00:00+00' + (i / 4) * interval '1 second', 'confirmed',

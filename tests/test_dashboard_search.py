@@ -85,6 +85,62 @@ def test_chinese_names_match_from_their_first_character(app, organiser_client):
         assert listed_ids(html) == [wang], query
 
 
+def add_chinese_signers(app):
+    """陈伟 of 中山大学 and 王伟 of 北京大学, among Latin names and another Chinese one."""
+    ids = add_signatures(app, 6)
+    with app.app_context():
+        for id_, name, affiliation in [
+            (ids[1], "陈伟", "中山大学"),
+            (ids[3], "王伟", "北京大学"),
+            (ids[4], "李明", "中国科学院"),
+            (ids[5], "Ada Lovelace", "University of London"),
+        ]:
+            signature = db.session.get(Signature, id_)
+            signature.name, signature.affiliation = name, affiliation
+        db.session.commit()
+    return {"chen": ids[1], "wang": ids[3], "li": ids[4], "ada": ids[5]}
+
+
+def test_chinese_is_found_by_any_part_of_a_name_or_an_affiliation(app, organiser_client):
+    """Chinese has no spaces: an organiser asked to remove 王伟 searches "伟", or "大学" for a university."""
+    signers = add_chinese_signers(app)
+    chen, wang = signers["chen"], signers["wang"]
+
+    def found(query):
+        return listed_ids(organiser_client.get("/organisers/", query_string={"q": query}).get_data(as_text=True))
+
+    assert found("伟") == [wang, chen]
+    assert found("大学") == [wang, chen]
+    assert found("山大") == [chen]
+    assert found("京大学") == [wang]
+    assert found("陈伟") == [chen] and found("中山") == [chen]
+    assert found("伟 北京") == [wang], "every word must match"
+    assert found("伟 lovelace") == []
+    # Both characters are in the index, never side by side in one name or affiliation.
+    assert found("学大") == [] and found("伟中") == []
+    # Latin words still from their start.
+    assert found("lov") == [signers["ada"]] and found("velace") == []
+    html = organiser_client.get("/organisers/").get_data(as_text=True)
+    assert "Chinese characters match anywhere" in html
+
+
+def test_the_chinese_index_follows_a_corrected_name_and_a_deleted_signature(app, organiser_client):
+    signers = add_chinese_signers(app)
+    with app.app_context():
+        db.session.get(Signature, signers["chen"]).name = "陈明"
+        db.session.delete(db.session.get(Signature, signers["wang"]))
+        db.session.commit()
+    for query, expected in (("伟", []), ("陈明", [signers["chen"]]), ("明", [signers["li"], signers["chen"]])):
+        html = organiser_client.get("/organisers/", query_string={"q": query}).get_data(as_text=True)
+        assert listed_ids(html) == expected, query
+
+
+def test_the_dashboard_says_in_chinese_how_chinese_is_matched(app, organiser_client):
+    organiser_client.get("/language/zh?next=/organisers/")
+    html = organiser_client.get("/organisers/").get_data(as_text=True)
+    assert "中文在任意位置均可匹配" in html and "从第一个字开始" not in html
+
+
 def test_pages_go_back_in_time_by_keyset_and_keep_the_filters(app, organiser_client):
     ids = add_signatures(app, 130)
     statements = []
@@ -175,6 +231,15 @@ def test_a_viewers_search_never_matches_on_addresses(app, as_role):
     assert "zzqx.hopper@example.org" not in html.split("<table", 1)[1]
     # A word that is only in an address finds nothing, for any role: names and affiliations only.
     assert listed_ids(client.get("/organisers/?q=zzqx").get_data(as_text=True)) == []
+
+
+def test_a_viewers_chinese_search_never_matches_on_addresses(app, as_role):
+    [wei] = add_signatures(app, 1, name="陈伟", affiliation="中山大学")
+    [other] = add_signatures(app, 1, name="Grace Hopper", email="张伟@例子.中国")
+    client = as_role("viewer")
+    assert listed_ids(client.get("/organisers/?q=伟").get_data(as_text=True)) == [wei]
+    assert listed_ids(client.get("/organisers/?q=张伟").get_data(as_text=True)) == []
+    assert other not in listed_ids(client.get("/organisers/?q=例子").get_data(as_text=True))
 
 
 BAD_QUERIES = [

@@ -2,10 +2,14 @@
 email address (for the roles that may see addresses), by review status, group, listing review and
 signing date; newest first, a page at a time.
 
-- Words match from their start, case aside ("lov" finds Lovelace, "王" finds 王小明; "velace" finds
-  nothing): a full-text index answers that at a million signatures in milliseconds, where a substring
-  search reads every row (migration 0021). A run of Chinese characters is one word. Every word typed
-  must match, in the name or the affiliation.
+- Latin (and any other spaced) words match from their start, case aside ("lov" finds Lovelace;
+  "velace" finds nothing): a full-text index answers that at a million signatures in milliseconds,
+  where a substring search reads every row (migration 0022).
+- Chinese is written without spaces, so a word with Chinese (CJK) characters matches anywhere in a
+  name or an affiliation ("伟" finds 陈伟, "大学" and "山大" find 中山大学). The index also holds each
+  CJK character and each pair of adjacent ones as words (migration 0027): the search looks up the
+  word's character (one) or its pairs, and checks the rows found for the whole word.
+- Every word typed must match, in the name or the affiliation.
 - An address is looked up by its keyed hash (addresses.email_hash), the column that stays when the
   address itself is erased, and would stay if addresses were encrypted: only the exact address (as
   the site stores it: trimmed, lower case) matches. A role that may not see addresses never searches
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Integer, column, func, literal, literal_column, select, table
+from sqlalchemy import Integer, column, func, literal, literal_column, or_, select, table
 
 from petition.extensions import db
 from petition.organisers.dashboard import REVIEW_FILTERS
@@ -48,18 +52,38 @@ CURSOR_MAX = 2**62
 
 # Letters and digits in any script; anything else separates words (as both indexes read them).
 _WORD = re.compile(r"[^\W_]+")
-# SQLite: the FTS5 table (its rowid is the signature's id). PostgreSQL: the indexed expression,
-# written exactly as migration 0021 indexes it, or the index is not used.
-_FTS = table("signature_search", column("rowid", Integer))
-_VECTOR: ColumnClause[Any] = literal_column(
-    "to_tsvector('simple'::regconfig, signatures.name || ' ' || signatures.affiliation)"
+# The characters written without spaces between words, as migration 0027 indexes them one by one:
+# kana, Han (with 々〆〇), Hangul syllables.
+_CJK = re.compile(
+    "[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U000323af]+"
 )
+# SQLite: the FTS5 table (its rowid is the signature's id). PostgreSQL: the indexed expression,
+# written exactly as migration 0027 indexes it, or the index is not used.
+_FTS = table("signature_search", column("rowid", Integer))
+_VECTOR: ColumnClause[Any] = literal_column("signature_search_document(signatures.name, signatures.affiliation)")
 _SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 
 def search_words(text: str) -> list[str]:
     """The words a search looks for, lower case, at most WORDS_MAX."""
     return [word.lower() for word in _WORD.findall(text)][:WORDS_MAX]
+
+
+def cjk_terms(word: str) -> list[str]:
+    """The index's words that every name or affiliation containing `word` has, if `word` has CJK
+    characters: of each run of them, the character if it stands alone, else each adjacent pair.
+    Nothing for a word without CJK (it is looked up by its start)."""
+    terms = []
+    for run in _CJK.findall(word):
+        terms += [run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)]
+    return list(dict.fromkeys(terms))
+
+
+def _contains(word: str, postgresql: bool) -> ColumnElement[bool]:
+    """The name or the affiliation holds the word, case aside (a check of the rows the index found)."""
+    position = func.strpos if postgresql else func.instr
+    name, affiliation = Signature.__table__.c.name, Signature.__table__.c.affiliation
+    return or_(position(func.lower(name), word) > 0, position(func.lower(affiliation), word) > 0)
 
 
 @dataclass(frozen=True)
@@ -187,14 +211,20 @@ def _matching(filters: Filters, *columns: Any) -> tuple[Select[Any], ColumnEleme
     if filters.signed_until:
         conditions.append(Signature.signed_at < _midnight(filters.signed_until + timedelta(days=1)))
     if filters.words:
-        if db.session.get_bind().dialect.name == "postgresql":
-            query = " & ".join(f"'{word}':*" for word in filters.words)
+        # Words with CJK characters: their characters or pairs exactly (and the rows checked for the
+        # whole word); other words: from their start.
+        postgresql = db.session.get_bind().dialect.name == "postgresql"
+        prefixes = [word for word in filters.words if not cjk_terms(word)]
+        terms = [term for word in filters.words for term in cjk_terms(word)]
+        conditions += [_contains(word, postgresql) for word in filters.words if cjk_terms(word)]
+        if postgresql:
+            query = " & ".join([f"'{word}':*" for word in prefixes] + [f"'{term}'" for term in terms])
             conditions.append(_VECTOR.op("@@")(func.to_tsquery(_SIMPLE, query)))
         else:
             # The full-text table leads: it gives the matching ids newest first, and stops at a page.
             statement = statement.join(_FTS, _FTS.c.rowid == Signature.id)
             key = _FTS.c.rowid
-            query = " AND ".join(f'"{word}"*' for word in filters.words)
+            query = " AND ".join([f'"{word}"*' for word in prefixes] + [f'cjk : "{term}"' for term in terms])
             conditions.append(literal_column("signature_search").op("MATCH")(query))
     return statement.where(*conditions), key
 
