@@ -25,8 +25,20 @@ def sealed_address():
 # Twenty common surnames, forty given-name characters, twelve universities.
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华文玉兰晨阳宇浩然欣怡子轩思雨梓"
-UNIVERSITIES = ["北京大学", "清华大学", "中山大学", "复旦大学", "浙江大学", "南京大学", "武汉大学", "厦门大学",
-                "山东大学", "暨南大学", "华南理工大学", "中国科学院"]
+UNIVERSITIES = [
+    "北京大学",
+    "清华大学",
+    "中山大学",
+    "复旦大学",
+    "浙江大学",
+    "南京大学",
+    "武汉大学",
+    "厦门大学",
+    "山东大学",
+    "暨南大学",
+    "华南理工大学",
+    "中国科学院",
+]
 
 
 def chinese_prefix(universities):

@@ -7,8 +7,9 @@ signing date; newest first, a page at a time.
   where a substring search reads every row (migration 0022).
 - Chinese is written without spaces, so a word with Chinese (CJK) characters matches anywhere in a
   name or an affiliation ("伟" finds 陈伟, "大学" and "山大" find 中山大学). The index also holds each
-  CJK character and each pair of adjacent ones as words (migration 0027): the search looks up the
-  word's character (one) or its pairs, and checks the rows found for the whole word.
+  CJK character and each pair of adjacent ones as words (migration 0027; on PostgreSQL an index of
+  their own): the search looks up the word's character (one) or its pairs, and checks the rows found
+  for the whole word.
 - Every word typed must match, in the name or the affiliation.
 - An address is looked up by its keyed hash (addresses.email_hash), the column that stays when the
   address itself is erased, and would stay if addresses were encrypted: only the exact address (as
@@ -57,10 +58,13 @@ _WORD = re.compile(r"[^\W_]+")
 _CJK = re.compile(
     "[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U000323af]+"
 )
-# SQLite: the FTS5 table (its rowid is the signature's id). PostgreSQL: the indexed expression,
-# written exactly as migration 0027 indexes it, or the index is not used.
+# SQLite: the FTS5 table (its rowid is the signature's id). PostgreSQL: the indexed expressions,
+# written exactly as migrations 0022 and 0027 index them, or the indexes are not used.
 _FTS = table("signature_search", column("rowid", Integer))
-_VECTOR: ColumnClause[Any] = literal_column("signature_search_document(signatures.name, signatures.affiliation)")
+_VECTOR: ColumnClause[Any] = literal_column(
+    "to_tsvector('simple'::regconfig, signatures.name || ' ' || signatures.affiliation)"
+)
+_CJK_VECTOR: ColumnClause[Any] = literal_column("signature_search_cjk(signatures.name, signatures.affiliation)")
 _SIMPLE: ColumnClause[Any] = literal_column("'simple'::regconfig")
 
 
@@ -218,8 +222,12 @@ def _matching(filters: Filters, *columns: Any) -> tuple[Select[Any], ColumnEleme
         terms = [term for word in filters.words for term in cjk_terms(word)]
         conditions += [_contains(word, postgresql) for word in filters.words if cjk_terms(word)]
         if postgresql:
-            query = " & ".join([f"'{word}':*" for word in prefixes] + [f"'{term}'" for term in terms])
-            conditions.append(_VECTOR.op("@@")(func.to_tsquery(_SIMPLE, query)))
+            if prefixes:
+                query = " & ".join(f"'{word}':*" for word in prefixes)
+                conditions.append(_VECTOR.op("@@")(func.to_tsquery(_SIMPLE, query)))
+            if terms:
+                query = " & ".join(f"'{term}'" for term in terms)
+                conditions.append(_CJK_VECTOR.op("@@")(func.to_tsquery(_SIMPLE, query)))
         else:
             # The full-text table leads: it gives the matching ids newest first, and stops at a page.
             statement = statement.join(_FTS, _FTS.c.rowid == Signature.id)
