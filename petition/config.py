@@ -180,6 +180,9 @@ class Config:
     IMAP_CA_FILE = os.environ.get("IMAP_CA_FILE", "")
     # Where a message that could not be handled, or was too large to read, is moved (created if missing).
     IMAP_FAILED_FOLDER = os.environ.get("IMAP_FAILED_FOLDER", "Failed")
+    # Where a person's message the site did not act on (no form lines, no code; or signing by email
+    # off) is moved for the organisers to read (created if missing).
+    IMAP_UNHANDLED_FOLDER = os.environ.get("IMAP_UNHANDLED_FOLDER", "For organisers")
     # What `mail fetch` hands each message to; None: inbound_imap.sign_by_email. Not a setting: tests
     # give their own.
     INBOUND_HANDLER = None

@@ -24,7 +24,7 @@ from petition.mail.worker import deliver_due
 from petition.privacy.addresses import email_hash
 from petition.signatures.confirmation_codes import code_for, codes_in, shown
 from petition.signatures.models import Signature
-from tests.support import PROJECT_ROOT, settings
+from tests.support import PROJECT_ROOT, free_port, settings
 from tests.test_spam_scores import spam_score
 
 SITE_ADDRESS = "sign@letter.example.org"
@@ -33,7 +33,8 @@ SITE_ADDRESS = "sign@letter.example.org"
 @pytest.fixture
 def mail_receive(app, database, smtp_server):
     """Pipe one message (bytes) to `flask mail receive` as Postfix's pipe transport does; deliver what
-    the site queued in answer. Gives the command's exit code."""
+    the site queued in answer (settings besides the test's as keyword arguments). Gives the finished
+    process (exit code, output)."""
     env = {
         **os.environ,
         "DATABASE_URL": database,
@@ -46,12 +47,12 @@ def mail_receive(app, database, smtp_server):
         "MAIL_SERVER": "",
     }
 
-    def receive(raw):
+    def receive(raw, **more):
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "receive"],
             input=raw,
             cwd=PROJECT_ROOT,
-            env=env,
+            env=env | more,
             capture_output=True,
             timeout=120,
         )
@@ -370,6 +371,29 @@ def test_mail_is_kept_for_later_while_the_database_is_away():
         timeout=120,
     )
     assert result.returncode == 75, result.stderr.decode()[-2000:]
+
+
+def test_mail_is_kept_for_later_while_the_rate_limit_store_is_away(app, smtp_server, mail_receive):
+    """Redis down: exit 75 and nothing done, so the mail server keeps the message; tried again with a
+    store that answers, it signs."""
+    raw = filled_in("ada@example.ac.uk", ENGLISH)
+    away = mail_receive(raw, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    assert away.returncode == 75, away.stderr.decode()[-2000:]
+    assert b"Mail not taken, to be tried again: the rate-limit store" in away.stderr
+    assert signature_of(app, "ada@example.ac.uk") is None and smtp_server.messages == []
+
+    assert mail_receive(raw).returncode == 0
+    assert signature_of(app, "ada@example.ac.uk").name == "Ada Lovelace"
+
+
+def test_a_persons_message_the_pipe_does_not_act_on_is_logged_as_not_kept(app, smtp_server, mail_receive):
+    result = mail_receive(filled_in("ada@example.ac.uk", "Please remove my name from the letter."))
+
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert result.stdout == b"unhandled: neither the form's lines nor a code\n"
+    assert b"Mail not acted on, and not kept (unhandled): neither the form's lines nor a code" in result.stderr
+    assert b"ada@example.ac.uk" not in result.stdout + result.stderr
+    assert smtp_server.messages == []
 
 
 def test_a_flood_from_one_address_or_one_domain_is_dropped_unanswered(app):

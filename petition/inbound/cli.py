@@ -33,8 +33,10 @@ def read_capped(stream: BinaryIO, limit: int = MAX_BYTES) -> bytes:
 @with_appcontext
 def receive_command() -> None:
     """Act on one email (RFC 5322) read from standard input, as a mail server's pipe delivers it:
-    sign, confirm by reply, or mark a bounce, in one transaction. Exits 0, also for mail it ignores
-    (its reason is logged); 75 (EX_TEMPFAIL) when the database is away, so the server tries again."""
+    sign, confirm by reply, or mark a bounce, in one transaction. Exits 0, also for mail it does not
+    act on (its reason is logged; a person's message is logged as a warning, as the pipe keeps no
+    copy); 75 (EX_TEMPFAIL) when the database or the rate-limit store is away, so the server tries
+    again."""
     raw = read_capped(sys.stdin.buffer)
     try:
         outcome = receive_message(raw)
@@ -47,7 +49,10 @@ def receive_command() -> None:
         db.session.rollback()
         current_app.logger.exception("Mail could not be acted on")
         return
-    current_app.logger.info("Mail: %s %s", outcome.action, outcome.reason)
+    if outcome.for_organisers:
+        current_app.logger.warning("Mail not acted on, and not kept (%s): %s", outcome.action, outcome.reason)
+    else:
+        current_app.logger.info("Mail: %s %s", outcome.action, outcome.reason)
     click.echo(f"{outcome.action}{': ' + outcome.reason if outcome.reason else ''}")
 
 
@@ -57,8 +62,9 @@ def receive_command() -> None:
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between looks at the mailbox (--watch).")
 def fetch_command(watch: bool, interval: float) -> None:
     """Read every message in the mailbox IMAP_URL names and hand each to the site once; handled
-    messages are deleted, failed or oversize ones moved to IMAP_FAILED_FOLDER (then exit, or keep
-    going with --watch)."""
+    messages are deleted, a person's message the site did not act on moved to IMAP_UNHANDLED_FOLDER,
+    failed or oversize ones to IMAP_FAILED_FOLDER (then exit, or keep going with --watch). The
+    database or the rate-limit store away stops the run, the message kept in the mailbox."""
     config = current_app.config
     try:
         handler = inbound_imap.site_handler(config)
@@ -70,6 +76,7 @@ def fetch_command(watch: bool, interval: float) -> None:
                 config["IMAP_URL"],
                 ca_file=config["IMAP_CA_FILE"],
                 failed_folder=config["IMAP_FAILED_FOLDER"],
+                unhandled_folder=config["IMAP_UNHANDLED_FOLDER"],
             )
 
         if not watch:
@@ -88,3 +95,5 @@ def fetch_command(watch: bool, interval: float) -> None:
         raise click.ClickException(str(error)) from None
     except (OSError, imaplib.IMAP4.error) as error:
         raise click.ClickException(f"Fetching mail stopped: {error}") from None
+    except TemporaryFailure as error:
+        raise click.ClickException(f"Fetching mail stopped; the message stays in the mailbox: {error}") from None
