@@ -337,6 +337,10 @@ def test_every_page_offers_signing_by_email_in_its_language(app, client, path, s
         to, found_subject, body = mailto_of(client.get(path).get_data(as_text=True))
     assert (to, found_subject) == (SITE_ADDRESS, subject)
     assert body.endswith(lines)
+    with settings(app, SIGN_BY_EMAIL_ADDRESS=f"Open letter <{SITE_ADDRESS}>"):
+        footer = client.get(path).get_data(as_text=True).split('class="site-sign-by-email"')[1].split("</p>")[0]
+    # Written out too: a browser inside WeChat, or a desktop with no mail program, opens no mailto: link.
+    assert re.sub(r"<[^>]+>", "", footer).count(SITE_ADDRESS) == 1
     assert ("international or chinese" if path == "/en/" else "国际学者或中国学者") in body
     # What the link fills in is what the site reads back, once filled.
     from petition.inbound.parsing import form_lines
@@ -352,6 +356,29 @@ def test_the_static_copy_offers_signing_by_email(app, runner, tmp_path):
     for name in ("en/index.html", "zh/sign/index.html"):
         page = (tmp_path / "copy" / name).read_text()
         assert mailto_of(page)[0] == SITE_ADDRESS
+    # The copy's sign page writes out the address and the lines to fill, for a reader with no mail program.
+    sign_page = (tmp_path / "copy" / "zh" / "sign" / "index.html").read_text()
+    lines = sign_page.split('<pre class="sign-by-email-lines">')[1].split("</pre>")[0]
+    assert SITE_ADDRESS in sign_page.split('<pre class="sign-by-email-lines">')[0] and "姓名：" in lines
+
+
+def test_a_confirmation_says_a_reply_confirms_and_its_reply_goes_to_signing_by_email(app, smtp_server):
+    """A signer whose mail program reaches the site only by email replies; the reply must reach the
+    address signing by email reads, whatever address the site sends from, and the email must say so."""
+    from petition.signatures.signing import sign
+
+    with app.app_context():
+        sign(name="Ada", affiliation="UCL", email="ada@example.ac.uk", group="international")
+        db.session.commit()
+        deliver_due()
+    with settings(app, SIGN_BY_EMAIL_ADDRESS=f"Open letter <{SITE_ADDRESS}>"), app.app_context():
+        sign(name="Bo", affiliation="SYSU", email="bo@example.cn", group="chinese", language="zh")
+        db.session.commit()
+        deliver_due()
+    without, with_reply = smtp_server.messages
+    assert without["Reply-To"] is None and "reply" not in without.text().lower()
+    assert with_reply["Reply-To"] == SITE_ADDRESS
+    assert "回复本邮件" in with_reply.text()
 
 
 def test_mail_is_kept_for_later_while_the_database_is_away():

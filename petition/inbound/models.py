@@ -21,7 +21,7 @@ INBOUND_OUTCOMES = ("handled", "unhandled", "failed", "too_large")
 
 
 class InboundMessage(Model):
-    """A message read from the site's mailbox (`flask mail fetch`, inbound_imap.py): recorded in the
+    """A message read from the site's mailbox (`flask mail fetch`, inbound/imap.py): recorded in the
     transaction that handles it, before it leaves the mailbox, so a run stopped in between never
     handles it twice. Its key is the mailbox's, the folder's UIDVALIDITY and the message's UID (both
     unsigned 32-bit numbers in IMAP, hence BigInteger). Nothing from the message itself is kept here:
