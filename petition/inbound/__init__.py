@@ -7,7 +7,8 @@ or marks a bounce through receive_message; every public page offers the invitati
   invitation.py        the mailto: link, and the form's lines to fill in
   signing_by_email.py  receive_message: the rules, as the sign form's
   bounces.py           delivery reports of the site's own emails mark a bounced address
-  imap.py              the IMAP mailbox, read for `flask mail fetch`: each message handed over once
+  mailbox.py           the IMAP mailbox: its address and a connection over TLS with a login
+  imap.py              reading it for `flask mail fetch`: each message handed over once
   models.py            the messages mail fetch took, so none is handled twice
   cli.py               flask mail receive (one message from standard input) and flask mail fetch
 """

@@ -13,7 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from petition.extensions import db
-from petition.inbound import imap as inbound_imap
+from petition.inbound import imap as imap_module
+from petition.inbound import mailbox
 from petition.inbound.parsing import MAX_BYTES
 from petition.inbound.signing_by_email import TemporaryFailure, receive_message
 
@@ -67,11 +68,11 @@ def fetch_command(watch: bool, interval: float) -> None:
     database or the rate-limit store away stops the run, the message kept in the mailbox."""
     config = current_app.config
     try:
-        handler = inbound_imap.site_handler(config)
-        inbound_imap.parse_url(config["IMAP_URL"])  # a setting that cannot work says so before anything runs
+        handler = imap_module.site_handler(config)
+        mailbox.parse_url(config["IMAP_URL"])  # a setting that cannot work says so before anything runs
 
-        def fetch() -> inbound_imap.FetchReport:
-            return inbound_imap.fetch_all(
+        def fetch() -> imap_module.FetchReport:
+            return imap_module.fetch_all(
                 handler,
                 config["IMAP_URL"],
                 ca_file=config["IMAP_CA_FILE"],
@@ -86,12 +87,12 @@ def fetch_command(watch: bool, interval: float) -> None:
         before = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
         click.echo("Fetching mail; stop with Ctrl-C.")
         try:
-            inbound_imap.fetch_forever(fetch, interval, lambda: bool(stop), lambda r: click.echo(r.describe()))
+            imap_module.fetch_forever(fetch, interval, lambda: bool(stop), lambda r: click.echo(r.describe()))
         except KeyboardInterrupt:
             pass
         finally:
             signal.signal(signal.SIGTERM, before)
-    except (inbound_imap.ImapRefused, inbound_imap.ImapSettingError) as error:
+    except (mailbox.ImapRefused, mailbox.ImapSettingError) as error:
         raise click.ClickException(str(error)) from None
     except (OSError, imaplib.IMAP4.error) as error:
         raise click.ClickException(f"Fetching mail stopped: {error}") from None

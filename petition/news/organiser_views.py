@@ -24,9 +24,7 @@ from petition.mail import mailings
 from petition.news import publishing as news
 from petition.news.forms import UpdateForm
 from petition.news.models import Update
-from petition.organisers.forms import (
-    ModerationForm,
-)
+from petition.organisers.forms import ModerationForm
 from petition.organisers.roles import requires
 from petition.organisers.views import bp
 
