@@ -180,10 +180,13 @@ class Config:
     IMAP_CA_FILE = os.environ.get("IMAP_CA_FILE", "")
     # Where a message that could not be handled, or was too large to read, is moved (created if missing).
     IMAP_FAILED_FOLDER = os.environ.get("IMAP_FAILED_FOLDER", "Failed")
-    # What `mail fetch` hands each message to; None: inbound_imap.sign_by_email. Not a setting: tests
+    # Where a person's message the site did not act on (no form lines, no code; or signing by email
+    # off) is moved for the organisers to read (created if missing).
+    IMAP_UNHANDLED_FOLDER = os.environ.get("IMAP_UNHANDLED_FOLDER", "For organisers")
+    # What `mail fetch` hands each message to; None: inbound/imap.sign_by_email. Not a setting: tests
     # give their own.
     INBOUND_HANDLER = None
-    # The delivery copy is made by the mail worker (delivery_jobs): it holds a job this long between two
+    # The delivery copy is made by the mail worker (delivery/jobs.py): it holds a job this long between two
     # signs of progress; if it dies, another worker takes the job up after that, at most this many times.
     DELIVERY_LEASE_SECONDS = env_number("DELIVERY_LEASE_SECONDS", "120")
     DELIVERY_MAX_ATTEMPTS = env_number("DELIVERY_MAX_ATTEMPTS", "3")

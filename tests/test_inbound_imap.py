@@ -1,8 +1,12 @@
 """`flask mail fetch` against a real IMAP server (Debian's Dovecot, run by the tests): every message
 handled once and removed, however the command is stopped; a failing or oversize message kept in the
-Failed folder without stopping the others; no password ever sent without TLS."""
+Failed folder without stopping the others; a person's message the site did not act on kept for the
+organisers; the database or Redis away stops the run and loses nothing; no password ever sent
+without TLS."""
 
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +25,7 @@ from tests.support import (
     Dovecot,
     email_from,
     emails_to,
+    free_port,
     settings,
     sign_from_email,
 )
@@ -217,7 +222,7 @@ def test_a_fetch_killed_between_its_commit_and_the_delete_does_not_handle_the_me
     result = fetch(fetching)
 
     assert result.exit_code == 0, result.output
-    assert "handled 2, failed 0, too large 0, removed 1 handled before" in result.output
+    assert "handled 2, failed 0, too large 0, kept for organisers 0, removed 1 handled before" in result.output
     each_signed_once(fetching)
     assert dovecot.messages("INBOX") == []
 
@@ -364,3 +369,140 @@ def test_signing_by_email_end_to_end_through_the_mailbox_in_both_languages(app, 
             ("王小明", "zh", True),
         ]
     assert dovecot.messages() == [], "every message handled once and removed"
+
+
+def the_sites_own_handling(dovecot, **values):
+    """`mail fetch` as deployed: the site's own handler (receive_message) reading the test's mailbox."""
+    return {
+        "IMAP_URL": dovecot.url(),
+        "IMAP_CA_FILE": str(dovecot.certificate),
+        "INBOUND_HANDLER": None,
+        **values,
+    }
+
+
+def auto_reply(address):
+    return email_from("Ada Lovelace", address, subject="Out of office").replace(
+        b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1
+    )
+
+
+def recorded_uids(app):
+    with app.app_context():
+        return dict(db.session.execute(select(InboundMessage.uid, InboundMessage.outcome)).all())
+
+
+def test_a_persons_message_the_site_does_not_act_on_is_kept_for_the_organisers(app, dovecot, caplog):
+    """ "Please remove my name" (no form lines, no code) is for a person to read: moved to the
+    organisers' folder, counted and logged by UID; an auto-reply is removed; a signing is handled."""
+    from tests.test_sign_by_email import ENGLISH, SITE_ADDRESS, filled_in
+
+    remove_me = email_from("Ada Lovelace", ADDRESSES[0], subject="Remove me", body="Please remove my name.")
+    dovecot.deliver(remove_me, auto_reply(ADDRESSES[0]), filled_in(ADDRESSES[1], ENGLISH))
+
+    with settings(app, **the_sites_own_handling(dovecot, SIGN_BY_EMAIL_ADDRESS=SITE_ADDRESS)):
+        with caplog.at_level("INFO"):
+            result = fetch(app)
+        again = fetch(app)
+
+    assert result.exit_code == 0, result.output
+    assert "handled 2, failed 0, too large 0, kept for organisers 1" in result.output
+    assert dovecot.messages("INBOX") == []
+    [kept] = dovecot.messages("For organisers")
+    assert b"Please remove my name." in kept
+    assert dovecot.messages("Failed") == []
+    person, machine, signing = sorted(recorded_uids(app))
+    assert recorded_uids(app) == {person: "unhandled", machine: "handled", signing: "handled"}
+    log = caplog.text
+    assert f"UID {person}: not acted on (neither the form's lines nor a code); moved to the folder For organisers" in (
+        log
+    )
+    assert f"UID {machine}: ignored (Auto-Submitted); deleted" in log
+    assert f"UID {signing}: signed; deleted" in log
+    assert not any(address in log for address in ADDRESSES[:2])
+    with app.app_context():
+        assert signature_of(ADDRESSES[1]) is not None and signature_of(ADDRESSES[0]) is None
+    assert "Fetched 0 messages" in again.output  # kept, not read again
+
+
+def test_with_signing_by_email_off_people_s_mail_is_kept_and_machine_mail_removed(app, dovecot):
+    from tests.test_sign_by_email import ENGLISH, filled_in
+
+    dovecot.deliver(filled_in(ADDRESSES[0], ENGLISH), auto_reply(ADDRESSES[1]))
+
+    with settings(app, **the_sites_own_handling(dovecot, SIGN_BY_EMAIL_ADDRESS="")):
+        result = fetch(app)
+
+    assert "handled 1, failed 0, too large 0, kept for organisers 1" in result.output
+    [kept] = dovecot.messages("For organisers")
+    assert b"Name: Ada Lovelace" in kept
+    assert dovecot.messages("INBOX") == []
+    with app.app_context():
+        assert signature_of(ADDRESSES[0]) is None
+
+
+class Redis:
+    """A Redis server of the test's own on a free port, started and stopped at will (an outage)."""
+
+    def __init__(self):
+        if shutil.which("redis-server") is None:
+            missing = "redis-server is not installed (apt-get install redis-server); .ci/run installs it"
+            pytest.fail(missing) if REQUIRE_ALL else pytest.skip(missing)
+        self.port = free_port()
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline and self.process.poll() is None, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=15)
+
+
+def test_redis_away_stops_the_run_and_the_message_waits_in_the_inbox_for_the_next(app_factory, dovecot):
+    """The per-address limits live in Redis: with Redis down nothing is recorded or moved, and the
+    next run, with Redis back, signs."""
+    from tests.test_sign_by_email import ENGLISH, SITE_ADDRESS, filled_in
+
+    redis = Redis()  # not started yet: the limits' store is down
+    site = app_factory(
+        RATELIMIT_STORAGE_URI=redis.url,
+        **the_sites_own_handling(dovecot, SIGN_BY_EMAIL_ADDRESS=SITE_ADDRESS, IMAP_FAILED_FOLDER="Failed"),
+    )
+    dovecot.deliver(filled_in(ADDRESSES[0], ENGLISH))
+    try:
+        away = fetch(site)
+
+        assert away.exit_code == 1, away.output
+        assert "Fetching mail stopped; the message stays in the mailbox" in away.output
+        assert len(dovecot.messages("INBOX")) == 1
+        assert dovecot.messages("Failed") == []
+        assert recorded_uids(site) == {}
+
+        redis.start()
+        back = fetch(site)
+    finally:
+        redis.stop()
+        app_factory()  # Flask-Limiter's state is the last app's: back to the tests' memory store
+
+    assert back.exit_code == 0, back.output
+    assert "handled 1, failed 0" in back.output
+    assert dovecot.messages("INBOX") == []
+    with site.app_context():
+        assert signature_of(ADDRESSES[0]) is not None

@@ -377,7 +377,7 @@ def test_a_mailings_progress_moves_to_its_own_table_and_back(ctx, smtp_server):
 
 
 def test_signatures_from_before_the_chinese_index_are_found_by_any_part_and_back_again(ctx):
-    """Migration 0027 indexes the signatures already there; it goes back to 0022's index and again."""
+    """Migration 0028 indexes the signatures already there; it goes back to 0022's index and again."""
     from sqlalchemy import text
 
     from petition.organisers.search import Filters, count_matching
@@ -388,12 +388,12 @@ def test_signatures_from_before_the_chinese_index_are_found_by_any_part_and_back
         db.session.rollback()  # the migrations go on in transactions of their own
         return count
 
-    downgrade(revision="0026")
+    downgrade(revision="0027")
     db.session.add(Signature(name="陈伟", affiliation="中山大学", email="chen@example.org", group="chinese"))
     db.session.commit()
     upgrade()
     assert [found(word) for word in ("伟", "大学", "山大", "陈伟", "学大")] == [1, 1, 1, 1, 0]
-    downgrade(revision="0026")
+    downgrade(revision="0027")
     db.session.add(Signature(name="王伟", affiliation="北京大学", email="wang@example.org", group="chinese"))
     db.session.commit()
     if db.engine.dialect.name == "sqlite":  # 0022's index and triggers are back, and agree with the table

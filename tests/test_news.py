@@ -463,3 +463,16 @@ def test_a_signer_who_stops_the_news_or_withdraws_after_it_was_queued_gets_nothi
     with app.app_context():
         waiting = db.session.execute(select(OutgoingEmail).where(OutgoingEmail.update_id.is_not(None))).scalars()
         assert all(email.sent_at for email in waiting), "the others are dropped, not failed or waiting"
+
+
+def test_publishing_says_how_many_the_news_is_emailed_to(client, app, organiser_client):
+    """An organiser told the news is "on its way" to nobody would think it went out."""
+    publish(organiser_client, title="First news")
+    assert "No signer has asked for news yet, so no email was sent." in organiser_client.get(
+        "/organisers/updates"
+    ).get_data(as_text=True)
+    signer(client, app, "ada@example.ac.uk")
+    signer(client, app, "bo@example.edu.cn", updates=False)
+    publish(organiser_client, title="Second news")
+    page = organiser_client.get("/organisers/updates").get_data(as_text=True)
+    assert "the email is on its way to the 1 signer who asked for news" in page

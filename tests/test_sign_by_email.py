@@ -24,7 +24,7 @@ from petition.mail.worker import deliver_due
 from petition.privacy.addresses import email_hash
 from petition.signatures.confirmation_codes import code_for, codes_in, shown
 from petition.signatures.models import Signature
-from tests.support import PROJECT_ROOT, settings
+from tests.support import PROJECT_ROOT, free_port, settings
 from tests.test_spam_scores import spam_score
 
 SITE_ADDRESS = "sign@letter.example.org"
@@ -33,7 +33,8 @@ SITE_ADDRESS = "sign@letter.example.org"
 @pytest.fixture
 def mail_receive(app, database, smtp_server):
     """Pipe one message (bytes) to `flask mail receive` as Postfix's pipe transport does; deliver what
-    the site queued in answer. Gives the command's exit code."""
+    the site queued in answer (settings besides the test's as keyword arguments). Gives the finished
+    process (exit code, output)."""
     env = {
         **os.environ,
         "DATABASE_URL": database,
@@ -46,12 +47,12 @@ def mail_receive(app, database, smtp_server):
         "MAIL_SERVER": "",
     }
 
-    def receive(raw):
+    def receive(raw, **more):
         result = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "wsgi", "mail", "receive"],
             input=raw,
             cwd=PROJECT_ROOT,
-            env=env,
+            env=env | more,
             capture_output=True,
             timeout=120,
         )
@@ -336,6 +337,10 @@ def test_every_page_offers_signing_by_email_in_its_language(app, client, path, s
         to, found_subject, body = mailto_of(client.get(path).get_data(as_text=True))
     assert (to, found_subject) == (SITE_ADDRESS, subject)
     assert body.endswith(lines)
+    with settings(app, SIGN_BY_EMAIL_ADDRESS=f"Open letter <{SITE_ADDRESS}>"):
+        footer = client.get(path).get_data(as_text=True).split('class="site-sign-by-email"')[1].split("</p>")[0]
+    # Written out too: a browser inside WeChat, or a desktop with no mail program, opens no mailto: link.
+    assert re.sub(r"<[^>]+>", "", footer).count(SITE_ADDRESS) == 1
     assert ("international or chinese" if path == "/en/" else "国际学者或中国学者") in body
     # What the link fills in is what the site reads back, once filled.
     from petition.inbound.parsing import form_lines
@@ -351,6 +356,29 @@ def test_the_static_copy_offers_signing_by_email(app, runner, tmp_path):
     for name in ("en/index.html", "zh/sign/index.html"):
         page = (tmp_path / "copy" / name).read_text()
         assert mailto_of(page)[0] == SITE_ADDRESS
+    # The copy's sign page writes out the address and the lines to fill, for a reader with no mail program.
+    sign_page = (tmp_path / "copy" / "zh" / "sign" / "index.html").read_text()
+    lines = sign_page.split('<pre class="sign-by-email-lines">')[1].split("</pre>")[0]
+    assert SITE_ADDRESS in sign_page.split('<pre class="sign-by-email-lines">')[0] and "姓名：" in lines
+
+
+def test_a_confirmation_says_a_reply_confirms_and_its_reply_goes_to_signing_by_email(app, smtp_server):
+    """A signer whose mail program reaches the site only by email replies; the reply must reach the
+    address signing by email reads, whatever address the site sends from, and the email must say so."""
+    from petition.signatures.signing import sign
+
+    with app.app_context():
+        sign(name="Ada", affiliation="UCL", email="ada@example.ac.uk", group="international")
+        db.session.commit()
+        deliver_due()
+    with settings(app, SIGN_BY_EMAIL_ADDRESS=f"Open letter <{SITE_ADDRESS}>"), app.app_context():
+        sign(name="Bo", affiliation="SYSU", email="bo@example.cn", group="chinese", language="zh")
+        db.session.commit()
+        deliver_due()
+    without, with_reply = smtp_server.messages
+    assert without["Reply-To"] is None and "reply" not in without.text().lower()
+    assert with_reply["Reply-To"] == SITE_ADDRESS
+    assert "回复本邮件" in with_reply.text()
 
 
 def test_mail_is_kept_for_later_while_the_database_is_away():
@@ -370,6 +398,29 @@ def test_mail_is_kept_for_later_while_the_database_is_away():
         timeout=120,
     )
     assert result.returncode == 75, result.stderr.decode()[-2000:]
+
+
+def test_mail_is_kept_for_later_while_the_rate_limit_store_is_away(app, smtp_server, mail_receive):
+    """Redis down: exit 75 and nothing done, so the mail server keeps the message; tried again with a
+    store that answers, it signs."""
+    raw = filled_in("ada@example.ac.uk", ENGLISH)
+    away = mail_receive(raw, RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    assert away.returncode == 75, away.stderr.decode()[-2000:]
+    assert b"Mail not taken, to be tried again: the rate-limit store" in away.stderr
+    assert signature_of(app, "ada@example.ac.uk") is None and smtp_server.messages == []
+
+    assert mail_receive(raw).returncode == 0
+    assert signature_of(app, "ada@example.ac.uk").name == "Ada Lovelace"
+
+
+def test_a_persons_message_the_pipe_does_not_act_on_is_logged_as_not_kept(app, smtp_server, mail_receive):
+    result = mail_receive(filled_in("ada@example.ac.uk", "Please remove my name from the letter."))
+
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert result.stdout == b"unhandled: neither the form's lines nor a code\n"
+    assert b"Mail not acted on, and not kept (unhandled): neither the form's lines nor a code" in result.stderr
+    assert b"ada@example.ac.uk" not in result.stdout + result.stderr
+    assert smtp_server.messages == []
 
 
 def test_a_flood_from_one_address_or_one_domain_is_dropped_unanswered(app):

@@ -33,8 +33,10 @@ ADDRESSES = {
         "https://letter-copies.s3.eu-central-1.amazonaws.com/letter/",
         "https://letter-copies.oss-cn-hongkong.aliyuncs.com/letter/",
     ],
+    # Signing by email on: confirmations say a reply confirms, with Reply-To the signing address.
+    "SIGN_BY_EMAIL_ADDRESS": "sign@letter.example.org",
 }
-NO_ADDRESSES = {"ALTERNATE_URLS": [], "ONION_URL": "", "MIRROR_URLS": []}
+NO_ADDRESSES = {"ALTERNATE_URLS": [], "ONION_URL": "", "MIRROR_URLS": [], "SIGN_BY_EMAIL_ADDRESS": ""}
 SCORE = re.compile(r"^X-Spam-Status: \w+, score=(-?[\d.]+)", re.M)
 LANGUAGES = {"en": ("Ada Lovelace", "University College London"), "zh": ("王小明", "中山大学")}
 

@@ -5,7 +5,7 @@ worker when it is sent.
 
 Revision ID: 0026
 Revises: 0025
-Create Date: 2026-12-09
+Create Date: 2026-12-06
 
 """
 import sqlalchemy as sa

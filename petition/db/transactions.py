@@ -20,7 +20,7 @@ Transactions end at the boundary: services only flush (so a broken rule or a row
 surfaces in the view that called them), and each request commits once when it answered without a
 server error (`commit_unless_failed`), each CLI command once when it finishes. The mail worker is a
 boundary of its own: every claim and every delivery is its own short transaction (and every claim
-and every sign of progress of a delivery copy it makes, see delivery_jobs); so is the sign form's
+and every sign of progress of a delivery copy it makes, see delivery/jobs.py); so is the sign form's
 write of its signing (`own_transaction`, see signing.sign_now), whose writers wait their turn for
 SQLite's lock in a line kept by the kernel (`writers_queue`).
 """

@@ -13,7 +13,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from petition.extensions import db
-from petition.inbound import imap as inbound_imap
+from petition.inbound import imap as imap_module
+from petition.inbound import mailbox
 from petition.inbound.parsing import MAX_BYTES
 from petition.inbound.signing_by_email import TemporaryFailure, receive_message
 
@@ -33,8 +34,10 @@ def read_capped(stream: BinaryIO, limit: int = MAX_BYTES) -> bytes:
 @with_appcontext
 def receive_command() -> None:
     """Act on one email (RFC 5322) read from standard input, as a mail server's pipe delivers it:
-    sign, confirm by reply, or mark a bounce, in one transaction. Exits 0, also for mail it ignores
-    (its reason is logged); 75 (EX_TEMPFAIL) when the database is away, so the server tries again."""
+    sign, confirm by reply, or mark a bounce, in one transaction. Exits 0, also for mail it does not
+    act on (its reason is logged; a person's message is logged as a warning, as the pipe keeps no
+    copy); 75 (EX_TEMPFAIL) when the database or the rate-limit store is away, so the server tries
+    again."""
     raw = read_capped(sys.stdin.buffer)
     try:
         outcome = receive_message(raw)
@@ -47,7 +50,10 @@ def receive_command() -> None:
         db.session.rollback()
         current_app.logger.exception("Mail could not be acted on")
         return
-    current_app.logger.info("Mail: %s %s", outcome.action, outcome.reason)
+    if outcome.for_organisers:
+        current_app.logger.warning("Mail not acted on, and not kept (%s): %s", outcome.action, outcome.reason)
+    else:
+        current_app.logger.info("Mail: %s %s", outcome.action, outcome.reason)
     click.echo(f"{outcome.action}{': ' + outcome.reason if outcome.reason else ''}")
 
 
@@ -57,19 +63,21 @@ def receive_command() -> None:
 @click.option("--interval", default=30.0, show_default=True, help="Seconds between looks at the mailbox (--watch).")
 def fetch_command(watch: bool, interval: float) -> None:
     """Read every message in the mailbox IMAP_URL names and hand each to the site once; handled
-    messages are deleted, failed or oversize ones moved to IMAP_FAILED_FOLDER (then exit, or keep
-    going with --watch)."""
+    messages are deleted, a person's message the site did not act on moved to IMAP_UNHANDLED_FOLDER,
+    failed or oversize ones to IMAP_FAILED_FOLDER (then exit, or keep going with --watch). The
+    database or the rate-limit store away stops the run, the message kept in the mailbox."""
     config = current_app.config
     try:
-        handler = inbound_imap.site_handler(config)
-        inbound_imap.parse_url(config["IMAP_URL"])  # a setting that cannot work says so before anything runs
+        handler = imap_module.site_handler(config)
+        mailbox.parse_url(config["IMAP_URL"])  # a setting that cannot work says so before anything runs
 
-        def fetch() -> inbound_imap.FetchReport:
-            return inbound_imap.fetch_all(
+        def fetch() -> imap_module.FetchReport:
+            return imap_module.fetch_all(
                 handler,
                 config["IMAP_URL"],
                 ca_file=config["IMAP_CA_FILE"],
                 failed_folder=config["IMAP_FAILED_FOLDER"],
+                unhandled_folder=config["IMAP_UNHANDLED_FOLDER"],
             )
 
         if not watch:
@@ -79,12 +87,14 @@ def fetch_command(watch: bool, interval: float) -> None:
         before = signal.signal(signal.SIGTERM, lambda *_: stop.append(True))
         click.echo("Fetching mail; stop with Ctrl-C.")
         try:
-            inbound_imap.fetch_forever(fetch, interval, lambda: bool(stop), lambda r: click.echo(r.describe()))
+            imap_module.fetch_forever(fetch, interval, lambda: bool(stop), lambda r: click.echo(r.describe()))
         except KeyboardInterrupt:
             pass
         finally:
             signal.signal(signal.SIGTERM, before)
-    except (inbound_imap.ImapRefused, inbound_imap.ImapSettingError) as error:
+    except (mailbox.ImapRefused, mailbox.ImapSettingError) as error:
         raise click.ClickException(str(error)) from None
     except (OSError, imaplib.IMAP4.error) as error:
         raise click.ClickException(f"Fetching mail stopped: {error}") from None
+    except TemporaryFailure as error:
+        raise click.ClickException(f"Fetching mail stopped; the message stays in the mailbox: {error}") from None

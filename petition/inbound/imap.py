@@ -8,14 +8,19 @@ Each message, in order of its UID:
    UID, unique in `inbound_messages`) is recorded and the handler runs on its bytes; then the
    transaction is committed. A second fetcher at the same moment waits on the key and finds it taken.
 3. Then, and only then, it leaves the folder: handled, it is deleted and expunged (the site keeps
-   what the handler stored, not the email); failed or too large, it is moved to IMAP_FAILED_FOLDER
-   (created when needed), where organisers can read it. Moving it back into the folder retries it
-   (the server gives it a new UID).
+   what the handler stored, not the email); unhandled (a person's message the site did not act on,
+   see signing_by_email.Outcome), it is moved to IMAP_UNHANDLED_FOLDER for the organisers to read;
+   failed or too large, it is moved to IMAP_FAILED_FOLDER, where organisers can read it too. Moving
+   a failed message back into the folder retries it (the server gives it a new UID). Folders are
+   created when first needed.
+
+Each message's outcome is logged by its UID (the action and the reason, never an address).
 
 A message whose key is already recorded was dealt with by a run that stopped before step 3: it is
 deleted (or moved) without being handled again. A handler that raises is undone (a savepoint), the
 message recorded as failed, logged with its UID, and the next message goes on; it is never retried
-by itself. A database that cannot be reached stops the run instead, leaving the message for the next.
+by itself. A database or rate-limit store that cannot be reached (OperationalError,
+TemporaryFailure) stops the run instead, leaving the message in the folder, unrecorded, for the next.
 
 Only TLS: `imaps://` (TLS from the first byte) or `imap://` with STARTTLS, the server's certificate
 and name verified (against the system's CAs and IMAP_CA_FILE). A server that offers no STARTTLS is
@@ -29,167 +34,35 @@ from __future__ import annotations
 
 import imaplib
 import re
-import ssl
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from petition.extensions import db
-from petition.inbound import receive_message
 from petition.inbound.models import InboundMessage
+from petition.inbound.signing_by_email import Outcome, TemporaryFailure, receive_message
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import Any
+from petition.inbound.mailbox import ImapRefused, ImapSettingError, _ok, connected, parse_url, quoted
 
-Handler = Callable[[bytes], None]
+# A handler may say what became of the message (an Outcome: an unhandled one is kept for organisers).
+Handler = Callable[[bytes], "Outcome | None"]
+
 
 MAX_MESSAGE_BYTES = 1_000_000  # an email that signs is a few kilobytes; attachments are not read
-TIMEOUT_SECONDS = 30
-PORTS = {"imaps": 993, "imap": 143}
+
+
 SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+
+
 UID = re.compile(rb"UID (\d+)")
-
-
-class ImapSettingError(ValueError):
-    """IMAP_URL cannot be used as it is written."""
-
-
-class ImapRefused(Exception):
-    """The server cannot be used as configured (no TLS, a certificate that does not verify, a
-    refused login, no such folder): trying again will not help until a setting changes."""
-
-
-@dataclass(frozen=True)
-class Mailbox:
-    """IMAP_URL taken apart: `imaps://user:password@host:993/INBOX` (user and password
-    percent-encoded, so `letter%40example.org` for an address; the folder defaults to INBOX)."""
-
-    scheme: str
-    host: str
-    port: int
-    user: str
-    password: str
-    folder: str
-
-    @property
-    def key(self) -> str:
-        """The mailbox as recorded beside each message's UIDs: the same account and folder however
-        the address is written (port and scheme may change; the messages do not)."""
-        return f"{self.user}@{self.host.lower()}/{self.folder}"
-
-    def __repr__(self) -> str:  # never the password, in a log or a traceback
-        return f"Mailbox({self.scheme}://{self.user}@{self.host}:{self.port}/{self.folder})"
-
-
-def parse_url(url: str) -> Mailbox:
-    if not url:
-        raise ImapSettingError("IMAP_URL is not set: name the mailbox to read, imaps://user:password@host/INBOX.")
-    parts = urlsplit(url)
-    if parts.scheme not in PORTS:
-        raise ImapSettingError(
-            f"IMAP_URL must start with imaps:// (TLS) or imap:// (STARTTLS), not {parts.scheme or 'nothing'}://."
-        )
-    if not parts.hostname:
-        raise ImapSettingError("IMAP_URL names no host.")
-    if not parts.username or parts.password is None:
-        raise ImapSettingError("IMAP_URL must carry a login: imaps://user:password@host/INBOX.")
-    try:
-        port = parts.port or PORTS[parts.scheme]
-    except ValueError as error:
-        raise ImapSettingError(f"IMAP_URL's port is not a number: {error}") from None
-    folder = unquote(parts.path.lstrip("/")) or "INBOX"
-    if not folder.isascii():
-        raise ImapSettingError("IMAP_URL's folder must be written in ASCII.")
-    return Mailbox(parts.scheme, parts.hostname, port, unquote(parts.username), unquote(parts.password), folder)
-
-
-def quoted(name: str) -> str:
-    """A folder name as an IMAP quoted string (it may hold spaces)."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def tls_context(ca_file: str = "") -> ssl.SSLContext:
-    """The system's CAs, and IMAP_CA_FILE's besides (a server with a certificate of its own CA)."""
-    context = ssl.create_default_context()
-    if ca_file:
-        context.load_verify_locations(cafile=ca_file)
-    return context
-
-
-def _ok(answer: tuple[str, list[Any]], doing: str) -> list[Any]:
-    kind, data = answer
-    if kind != "OK":
-        raise imaplib.IMAP4.error(f"{doing}: {_text(data)}")
-    return data
-
-
-def _text(data: list[Any]) -> str:
-    return " ".join(item.decode(errors="replace") if isinstance(item, bytes) else str(item) for item in data)
-
-
-@contextmanager
-def connected(mailbox: Mailbox, ca_file: str = "") -> Iterator[imaplib.IMAP4]:
-    """Logged in over TLS with the folder selected; logged out on leaving. ImapRefused when it cannot
-    be, OSError or imaplib.IMAP4.abort when the server cannot be reached (worth trying again)."""
-    context = tls_context(ca_file)
-    where = f"{mailbox.host}:{mailbox.port}"
-    try:
-        if mailbox.scheme == "imaps":
-            connection: imaplib.IMAP4 = imaplib.IMAP4_SSL(
-                mailbox.host, mailbox.port, ssl_context=context, timeout=TIMEOUT_SECONDS
-            )
-        else:
-            connection = imaplib.IMAP4(mailbox.host, mailbox.port, timeout=TIMEOUT_SECONDS)
-            _start_tls(connection, context, where)
-    except ssl.SSLCertVerificationError as error:
-        raise ImapRefused(
-            f"The IMAP server's certificate at {where} could not be verified ({error.verify_message}); "
-            "set IMAP_CA_FILE if it is signed by a CA of your own."
-        ) from None
-    try:
-        try:
-            connection.login(mailbox.user, mailbox.password)
-        except imaplib.IMAP4.abort:
-            raise  # the connection broke: worth trying again
-        except imaplib.IMAP4.error as error:
-            raise ImapRefused(
-                f"The IMAP server at {where} refused the login of {mailbox.user}: {error}. Check IMAP_URL."
-            ) from None
-        kind, data = connection.select(quoted(mailbox.folder))
-        if kind != "OK":
-            raise ImapRefused(f"The folder {mailbox.folder!r} cannot be opened on {where}: {_text(data)}")
-        yield connection
-    finally:
-        try:
-            connection.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
-
-
-def _start_tls(connection: imaplib.IMAP4, context: ssl.SSLContext, where: str) -> None:
-    """STARTTLS, or ImapRefused before anything else is said: the password never goes in the clear."""
-    if "STARTTLS" not in connection.capabilities:
-        connection.shutdown()
-        raise ImapRefused(
-            f"The IMAP server at {where} offers no STARTTLS: the password is not sent over an unencrypted "
-            "connection. Use imaps:// (port 993) or a server that offers STARTTLS."
-        )
-    try:
-        connection.starttls(ssl_context=context)
-    except ssl.SSLCertVerificationError:
-        connection.shutdown()
-        raise
-    except imaplib.IMAP4.error as error:
-        connection.shutdown()
-        raise ImapRefused(f"STARTTLS failed at {where}: {error}") from None
 
 
 @dataclass
@@ -197,28 +70,31 @@ class FetchReport:
     handled: int = 0
     failed: int = 0
     too_large: int = 0
+    unhandled: int = 0  # a person's message the site did not act on, moved for the organisers
     done_earlier: int = 0  # recorded by a run that stopped before the message left the folder
 
     @property
     def total(self) -> int:
-        return self.handled + self.failed + self.too_large + self.done_earlier
+        return self.handled + self.failed + self.too_large + self.unhandled + self.done_earlier
 
     def describe(self) -> str:
         return (
             f"Fetched {self.total} messages: handled {self.handled}, failed {self.failed}, "
-            f"too large {self.too_large}, removed {self.done_earlier} handled before."
+            f"too large {self.too_large}, kept for organisers {self.unhandled}, "
+            f"removed {self.done_earlier} handled before."
         )
 
 
 class _Folder:
     """The selected folder, and what leaving it means for one message."""
 
-    def __init__(self, connection: imaplib.IMAP4, failed_folder: str) -> None:
+    def __init__(self, connection: imaplib.IMAP4, failed_folder: str, unhandled_folder: str) -> None:
         self.connection = connection
         self.failed_folder = failed_folder
+        self.unhandled_folder = unhandled_folder
         _ok(connection.capability(), "CAPABILITY")  # what the server can do once logged in
         self.capabilities = connection.capabilities
-        self.failed_folder_made = False
+        self.folders_made: set[str] = set()
 
     def uids_and_sizes(self) -> list[tuple[int, int]]:
         found = _ok(self.connection.uid("SEARCH", "ALL"), "UID SEARCH")
@@ -249,22 +125,22 @@ class _Folder:
         else:
             _ok(self.connection.expunge(), "EXPUNGE")
 
-    def move_to_failed(self, uid: int) -> None:
-        if not self.failed_folder_made:
-            self.connection.create(quoted(self.failed_folder))  # NO when it exists; MOVE says if it is missing
-            self.connection.subscribe(quoted(self.failed_folder))  # so mail programs show it
-            self.failed_folder_made = True
+    def move(self, uid: int, folder: str) -> None:
+        if folder not in self.folders_made:
+            self.connection.create(quoted(folder))  # NO when it exists; MOVE says if it is missing
+            self.connection.subscribe(quoted(folder))  # so mail programs show it
+            self.folders_made.add(folder)
         if "MOVE" in self.capabilities:
-            _ok(self.connection.uid("MOVE", str(uid), quoted(self.failed_folder)), "UID MOVE")
+            _ok(self.connection.uid("MOVE", str(uid), quoted(folder)), "UID MOVE")
         else:
-            _ok(self.connection.uid("COPY", str(uid), quoted(self.failed_folder)), "UID COPY")
+            _ok(self.connection.uid("COPY", str(uid), quoted(folder)), "UID COPY")
             self.delete(uid)
 
     def leave(self, uid: int, outcome: str) -> None:
         if outcome == "handled":
             self.delete(uid)
         else:
-            self.move_to_failed(uid)
+            self.move(uid, self.unhandled_folder if outcome == "unhandled" else self.failed_folder)
 
 
 def fetch_all(
@@ -273,12 +149,13 @@ def fetch_all(
     *,
     ca_file: str = "",
     failed_folder: str = "Failed",
+    unhandled_folder: str = "For organisers",
     max_bytes: int = MAX_MESSAGE_BYTES,
 ) -> FetchReport:
     """Every message now in the folder, handled once (see the module's docstring). Each message is
-    committed on its own; an exception that is not the handler's own (the database or the server
-    gone, Ctrl-C) rolls back the message under way and stops the run; that message is taken up by
-    the next run."""
+    committed on its own; an exception that is not the handler's own (the database, the rate-limit
+    store or the server gone, Ctrl-C) rolls back the message under way and stops the run; that
+    message is taken up by the next run."""
     mailbox = parse_url(url)
     uid_validity = 0
     report = FetchReport()
@@ -287,7 +164,7 @@ def fetch_all(
         if not validity or not validity[0]:
             raise ImapRefused(f"The IMAP server gave no UIDVALIDITY for {mailbox.folder!r}.")
         uid_validity = int(validity[0])
-        folder = _Folder(connection, failed_folder)
+        folder = _Folder(connection, failed_folder, unhandled_folder)
         for uid, size in folder.uids_and_sizes():
             try:
                 outcome, new = _take(handler, folder, mailbox.key, uid_validity, uid, size, max_bytes)
@@ -301,6 +178,8 @@ def fetch_all(
                 report.handled += 1
             elif outcome == "failed":
                 report.failed += 1
+            elif outcome == "unhandled":
+                report.unhandled += 1
             else:
                 report.too_large += 1
     return report
@@ -342,23 +221,37 @@ def _take(
     else:
         try:
             with db.session.begin_nested():  # what the handler wrote goes if it fails
-                handler(raw)
-        except OperationalError:
-            raise  # the database, not the message: stop, and take it up next time
+                result = handler(raw)
+        except (OperationalError, TemporaryFailure):
+            raise  # the database or the limits' store, not the message: stop, and take it up next time
         except Exception as error:
             current_app.logger.exception(
                 "Inbound message UID %s could not be handled; moved to the folder %s", uid, folder.failed_folder
             )
             record.outcome = "failed"
             record.error = type(error).__name__[:100]
+        else:
+            _log_outcome(uid, result, folder)
+            if result is not None and result.for_organisers:
+                record.outcome = "unhandled"
     db.session.commit()
     return record.outcome, True
 
 
-def sign_by_email(raw: bytes) -> None:
+def _log_outcome(uid: int, result: Outcome | None, folder: _Folder) -> None:
+    """One line per message: what the site did and why (the reason never holds an address)."""
+    if result is not None and result.for_organisers:
+        why, where = result.reason, folder.unhandled_folder
+        current_app.logger.warning("Inbound message UID %s: not acted on (%s); moved to the folder %s", uid, why, where)
+    else:
+        action, reason = (result.action, f" ({result.reason})" if result.reason else "") if result else ("handled", "")
+        current_app.logger.info("Inbound message UID %s: %s%s; deleted", uid, action, reason)
+
+
+def sign_by_email(raw: bytes) -> Outcome:
     """The site's own handling of one message (signing, confirming by reply, ignoring auto-replies):
     `petition.inbound.receive_message`, inside the transaction fetch_all commits."""
-    receive_message(raw)
+    return receive_message(raw)
 
 
 def site_handler(config: Mapping[str, Any]) -> Handler:

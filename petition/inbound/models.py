@@ -17,15 +17,17 @@ from petition.db.types import NEVER_REUSE_IDS, UTCDateTime, now_utc
 from petition.extensions import Model
 from petition.signatures import lifecycle
 
-INBOUND_OUTCOMES = ("handled", "failed", "too_large")
+INBOUND_OUTCOMES = ("handled", "unhandled", "failed", "too_large")
 
 
 class InboundMessage(Model):
-    """A message read from the site's mailbox (`flask mail fetch`, inbound_imap.py): recorded in the
+    """A message read from the site's mailbox (`flask mail fetch`, inbound/imap.py): recorded in the
     transaction that handles it, before it leaves the mailbox, so a run stopped in between never
     handles it twice. Its key is the mailbox's, the folder's UIDVALIDITY and the message's UID (both
     unsigned 32-bit numbers in IMAP, hence BigInteger). Nothing from the message itself is kept here:
-    `error` is only the kind of exception a failed message raised (the log has the rest)."""
+    `error` is only the kind of exception a failed message raised (the log has the rest). `outcome`
+    says where the message went: handled (deleted), unhandled (a person's message the site did not
+    act on, moved for the organisers), failed or too_large (moved to the Failed folder)."""
 
     __tablename__ = "inbound_messages"
     __table_args__ = (

@@ -253,8 +253,3 @@ def form_lines(text: str) -> tuple[dict[str, str], list[str]]:
         fields[key] = line[colon.end() :].strip(" \t\u3000")
         languages.append(language)
     return fields, languages
-
-
-def without_quotes(text: str) -> str:
-    """The lines a person wrote, without those quoted from earlier messages."""
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(">"))

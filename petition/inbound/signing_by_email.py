@@ -11,6 +11,10 @@ Mail written by machines is never acted on and never answered: auto-replies (RFC
 mail, messages with an empty return path, from a mail system, or from the site's own addresses; a
 delivery report only marks a bounced address (bounces.py). Mail sent to the site in a flood from one
 address or one domain is dropped past SIGN_LIMIT_PER_EMAIL and SIGN_BY_EMAIL_LIMIT_PER_DOMAIN.
+
+A person's message the site does not act on (no form lines and no code that confirms, no readable
+text or sender, or signing by email off) is "unhandled": it is for the organisers to read, and
+`mail fetch` keeps it in IMAP_UNHANDLED_FOLDER rather than delete it.
 """
 
 from __future__ import annotations
@@ -42,11 +46,17 @@ from petition.web.text import EmailNotValidError, normalise_email
 @dataclass(frozen=True)
 class Outcome:
     """What became of one message: `action` is one of signed, signed_again, confirmed, answered,
-    bounce, ignored; `reason` says why, for the log (it never holds an address)."""
+    bounce, ignored (machine mail or a flood: nothing for a person to read), unhandled (a person's
+    message the site did not act on: for the organisers to read); `reason` says why, for the log (it
+    never holds an address)."""
 
     action: str
     reason: str = ""
     signature_id: int | None = None
+
+    @property
+    def for_organisers(self) -> bool:
+        return self.action == "unhandled"
 
 
 class TemporaryFailure(RuntimeError):
@@ -71,12 +81,13 @@ def receive_message(raw: bytes) -> Outcome:
 
 
 def _receive(raw: bytes) -> Outcome:
-    if not invitation.address():
-        return Outcome("ignored", "SIGN_BY_EMAIL_ADDRESS is not set")
     try:
         message = parsing.parse(raw)
     except parsing.Unreadable as error:
-        return Outcome("ignored", f"unreadable: {error}")
+        return Outcome("unhandled", f"unreadable: {error}")
+    if not invitation.address():
+        machine = "delivery report" if bounces.is_delivery_report(message) else written_by_a_machine(message)
+        return Outcome("ignored", machine) if machine else Outcome("unhandled", "signing by email is off")
     if bounces.is_delivery_report(message):
         marked = bounces.record_bounce(message)
         return Outcome("bounce", f"marked {len(marked)} signature(s) bounced")
@@ -86,14 +97,14 @@ def _receive(raw: bytes) -> Outcome:
     try:
         sender = normalise_email(message.sender or "")
     except EmailNotValidError:
-        return Outcome("ignored", "no single plain From address")
+        return Outcome("unhandled", "no single plain From address")
     if sender in own_addresses():
         return Outcome("ignored", "sent from the site's own address")
     confirmed = confirm_by_reply(message, sender)
     if confirmed is not None:
         return confirmed
     if not message.fields:
-        return Outcome("ignored", "neither the form's lines nor a code")
+        return Outcome("unhandled", "neither the form's lines nor a code")
     if not within_limits(sender):
         return Outcome("ignored", "too many messages from this address or its domain")
     return sign_from(message, sender)
@@ -134,23 +145,26 @@ def own_addresses() -> set[str]:
 def confirm_by_reply(message: parsing.Parsed, sender: str) -> Outcome | None:
     """A reply carrying the code of the sender's own pending signature confirms it (the code quoted
     from the confirmation email, anywhere in the subject or body). None when the message holds no
-    code; a code that confirms nothing is ignored, with nothing said to the sender."""
+    code; a code that confirms nothing confirms nothing and is not answered (the message is left for
+    the organisers, unless it has the form's lines)."""
     codes = codes_in(message.subject + "\n" + message.text)
     if not codes:
         return None
     signature = signing.signature_by_email(sender)
     if signature is None or signature.is_confirmed:
-        return Outcome("ignored", "a code, and no pending signature for this address") if not message.fields else None
+        return Outcome("unhandled", "a code, and no pending signature for this address") if not message.fields else None
     age = timedelta(seconds=current_app.config["CONFIRM_MAX_AGE"])
     if signature.signed_at + age < now_utc() or not any(matches(signature, code) for code in codes[:20]):
-        return Outcome("ignored", "a code that is not this signature's") if not message.fields else None
+        return Outcome("unhandled", "a code that is not this signature's") if not message.fields else None
     signing.confirm_signature(signature)
     return Outcome("confirmed", signature_id=signature.id)
 
 
 def within_limits(sender: str) -> bool:
     """One hit against the address's limit (SIGN_LIMIT_PER_EMAIL, as the form) and its domain's
-    (SIGN_BY_EMAIL_LIMIT_PER_DOMAIN), kept in the site's rate-limit store under keyed hashes."""
+    (SIGN_BY_EMAIL_LIMIT_PER_DOMAIN), kept in the site's rate-limit store under keyed hashes.
+    TemporaryFailure when the store cannot be reached (redis-py's errors are not the built-in
+    ConnectionError, and another store raises its own): the message is tried again later."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
     config, strategy = current_app.config, limiter.limiter
@@ -161,7 +175,11 @@ def within_limits(sender: str) -> bool:
     allowed = True
     for setting, kind, key in checks:
         for limit in parse_many(setting):
-            allowed = strategy.hit(limit, "sign-by-email", kind, key) and allowed
+            try:
+                hit = strategy.hit(limit, "sign-by-email", kind, key)
+            except Exception as error:  # whatever the store raises, it is the store's failure, not the message's
+                raise TemporaryFailure(f"the rate-limit store: {type(error).__name__}: {error}") from error
+            allowed = hit and allowed
     return allowed
 
 

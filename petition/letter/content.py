@@ -144,12 +144,6 @@ def rendered(name: str, language: str = "en") -> Markup:
 _FIRST_HEADING = re.compile(r"^\s*<h1>(.*?)</h1>\s*", re.S)
 
 
-def title_and_body(name: str, language: str = "en") -> tuple[Markup | None, Markup]:
-    """The page's first heading apart from the rest, so a page can set it above other things (the
-    letter's title above its counts on a phone). No heading at the top: (None, everything)."""
-    return split_title(rendered(name, language))
-
-
 def split_title(html: Markup) -> tuple[Markup | None, Markup]:
     """Rendered Markdown's first heading, and the rest."""
     found = _FIRST_HEADING.match(html)

@@ -69,6 +69,19 @@ def recipient(outgoing: OutgoingEmail) -> Address:
 MESSAGE_POLICY = policy.default.clone(refold_source="none")
 
 
+# The emails that carry a confirmation code (confirmation_codes.CARRIED_BY): a reply keeps the code,
+# and reaches signing by email, which confirms with it.
+CONFIRMED_BY_REPLY = ("confirm", "already_pending")
+
+
+def reply_address(outgoing: OutgoingEmail) -> str:
+    """Where a reply should go: SIGN_BY_EMAIL_ADDRESS for an email a reply can confirm, when signing
+    by email is on, so the reply is read whatever the sender's address is; "" otherwise."""
+    if outgoing.template not in CONFIRMED_BY_REPLY:
+        return ""
+    return parseaddr(current_app.config.get("SIGN_BY_EMAIL_ADDRESS") or "")[1]
+
+
 def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     if outgoing.subject is None or outgoing.body is None:
         raise ValueError("the email has not been written")
@@ -82,6 +95,9 @@ def build_message(outgoing: OutgoingEmail) -> EmailMessage:
     # Sent by the site, not typed by a person (RFC 3834): an out-of-office or another autoresponder
     # must not answer it, so signing by email can never start a loop between two machines.
     message["Auto-Submitted"] = "auto-generated"
+    replies_to = reply_address(outgoing)
+    if replies_to:
+        message["Reply-To"] = replies_to
     if outgoing.unsubscribe_url:  # news: a one-click unsubscribe that mail programs show (RFC 8058)
         message.set_raw("List-Unsubscribe", f"<{one_line(outgoing.unsubscribe_url)}>")
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

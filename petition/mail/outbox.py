@@ -15,7 +15,6 @@ from sqlalchemy import Table, bindparam, func, insert, select
 
 from petition.db.types import now_utc
 from petition.extensions import db
-
 from petition.mail.models import Mailing, OutgoingEmail
 from petition.privacy.addresses import email_hash
 

@@ -41,6 +41,8 @@ def _links(signature: Signature, made_at: float, base: str | None = None) -> dic
         # The code, typed with the address on the confirm page, for when the link cannot be opened.
         "code": confirmation_codes.shown(confirmation_codes.code_for(signature)),
         "code_url": link_on(on, "public.confirm_with_code", lang=language),
+        # With signing by email on, a reply (to SIGN_BY_EMAIL_ADDRESS, the email's Reply-To) confirms.
+        "reply_confirms": bool(current_app.config.get("SIGN_BY_EMAIL_ADDRESS")),
         "links_base": on,
     }
 

@@ -14,7 +14,8 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
@@ -24,9 +25,7 @@ from petition.mail import mailings
 from petition.news import publishing as news
 from petition.news.forms import UpdateForm
 from petition.news.models import Update
-from petition.organisers.forms import (
-    ModerationForm,
-)
+from petition.organisers.forms import ModerationForm
 from petition.organisers.roles import requires
 from petition.organisers.views import bp
 
@@ -59,7 +58,7 @@ def updates() -> ResponseReturnValue:
                 bodies=form.bodies(),
                 email=form.email.data,
             )
-            flash(_l("Published.") if not form.email.data else _l("Published; the emails are on their way."), "success")
+            flash(published_message(form.email.data), "success")
             return redirect(url_for(".updates"))
     page = render_template(
         "organisers/updates.html",
@@ -80,6 +79,20 @@ def _news_as_on_the_page(shown: news.Preview) -> Markup:
 
 def _update_or_404(update_id: int) -> Update:
     return db.session.get(Update, update_id) or abort(404)
+
+
+def published_message(emailed: bool) -> str:
+    """What publishing did, in numbers: "on their way" to nobody would mislead."""
+    if not emailed:
+        return _("Published.")
+    count = news.subscriber_count()
+    if not count:
+        return _("Published. No signer has asked for news yet, so no email was sent.")
+    return ngettext(
+        "Published; the email is on its way to the %(num)s signer who asked for news.",
+        "Published; the emails are on their way to the %(num)s signers who asked for news.",
+        count,
+    )
 
 
 @bp.route("/updates/<id:update_id>", methods=["GET", "POST"])

@@ -202,6 +202,16 @@ def write_news(emails: Sequence[OutgoingEmail]) -> dict[int, str | None]:
     return write_each(emails, write)
 
 
+def subscriber_count() -> int:
+    """How many signers would get news emailed now: counted, and asked for it."""
+    return (
+        db.session.scalar(
+            select(func.count()).select_from(Signature).where(Signature.counted, Signature.wants_updates.is_(True))
+        )
+        or 0
+    )
+
+
 def subscribers_after(last_id: int, limit: int) -> Sequence[Signature]:
     return (
         db.session.execute(

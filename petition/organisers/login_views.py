@@ -19,13 +19,7 @@ from flask_login import current_user, login_user, logout_user
 
 from petition.extensions import db, limiter
 from petition.organisers import accounts, audit, second_factor
-from petition.organisers.forms import (
-    CodeForm,
-    EnrolmentCodeForm,
-    LoginForm,
-    LogoutForm,
-    PasswordChangeForm,
-)
+from petition.organisers.forms import CodeForm, EnrolmentCodeForm, LoginForm, LogoutForm, PasswordChangeForm
 from petition.organisers.models import Organiser
 from petition.organisers.views import bp
 from petition.signatures import abuse

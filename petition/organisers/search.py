@@ -7,7 +7,7 @@ signing date; newest first, a page at a time.
   where a substring search reads every row (migration 0022).
 - Chinese is written without spaces, so a word with Chinese (CJK) characters matches anywhere in a
   name or an affiliation ("伟" finds 陈伟, "大学" and "山大" find 中山大学). The index also holds each
-  CJK character and each pair of adjacent ones as words (migration 0027; on PostgreSQL an index of
+  CJK character and each pair of adjacent ones as words (migration 0028; on PostgreSQL an index of
   their own): the search looks up the word's character (one) or its pairs, and checks the rows found
   for the whole word.
 - Every word typed must match, in the name or the affiliation.
@@ -53,13 +53,13 @@ CURSOR_MAX = 2**62
 
 # Letters and digits in any script; anything else separates words (as both indexes read them).
 _WORD = re.compile(r"[^\W_]+")
-# The characters written without spaces between words, as migration 0027 indexes them one by one:
+# The characters written without spaces between words, as migration 0028 indexes them one by one:
 # kana, Han (with 々〆〇), Hangul syllables.
 _CJK = re.compile(
     "[\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U000323af]+"
 )
 # SQLite: the FTS5 table (its rowid is the signature's id). PostgreSQL: the indexed expressions,
-# written exactly as migrations 0022 and 0027 index them, or the indexes are not used.
+# written exactly as migrations 0022 and 0028 index them, or the indexes are not used.
 _FTS = table("signature_search", column("rowid", Integer))
 _VECTOR: ColumnClause[Any] = literal_column(
     "to_tsvector('simple'::regconfig, signatures.name || ' ' || signatures.affiliation)"

@@ -28,12 +28,7 @@ from petition.letter import closing
 from petition.mail.outbox import outbox_problems, outbox_summary
 from petition.organisers import audit, search
 from petition.organisers.dashboard import possible_duplicates, review_counts, review_hints
-from petition.organisers.forms import (
-    ApprovalForm,
-    BulkHideForm,
-    LogoutForm,
-    ModerationForm,
-)
+from petition.organisers.forms import ApprovalForm, BulkHideForm, LogoutForm, ModerationForm
 from petition.organisers.roles import current_may, requires
 from petition.signatories.counts import current_counts
 from petition.signatures import exports, listing, moderation

@@ -1,6 +1,6 @@
 """The pictures a link preview and a phone's home screen show: a 1200x630 card per language (og:image)
 and the icons, drawn by Chromium from templates/share/card.html and static/favicon.svg. When the letter
-has other addresses (reach.py), the cards write them all out.
+has other addresses (reach/locations.py), the cards write them all out.
 
 They are files in static/share/, made once and committed: `flask --app wsgi share images` redraws them
 after the letter's title or its addresses change (it needs the test dependencies: Playwright and

@@ -94,7 +94,7 @@ def reconcile() -> tuple[Counts, Counts]:
     """Set the counters to what the signatures table says; return (before, after).
 
     Writers are held off while it counts (PostgreSQL: a share lock on signatures; SQLite: outside
-    a web request every transaction begins IMMEDIATE, see database.py), so nothing can change
+    a web request every transaction begins IMMEDIATE, see db/transactions.py), so nothing can change
     between the count and the correction. The caller commits (the CLI command), which lets the lock go.
     """
     if db.engine.dialect.name == "postgresql":

@@ -11,10 +11,7 @@ from flask_babel import lazy_gettext as _l
 from petition.extensions import limiter
 from petition.privacy.addresses import email_hash
 from petition.signatures import abuse, confirmation_codes, listing, signing
-from petition.signatures.forms import (
-    ButtonForm,
-    CodeForm,
-)
+from petition.signatures.forms import ButtonForm, CodeForm
 from petition.signatures.models import Signature
 from petition.signatures.tokens import CONFIRM, MANAGE, LinkExpired, make_token
 from petition.signatures.views import link_problem, signature_from_link

@@ -238,7 +238,7 @@ TRIGGERS = {
 
 
 # The words of every signature's name and affiliation, and each CJK character and pair of adjacent
-# ones, for the organisers' search (migrations 0022 and 0027, petition/organisers/search.py): on SQLite
+# ones, for the organisers' search (migrations 0022 and 0028, petition/organisers/search.py): on SQLite
 # an FTS5 table of this name (with its shadow tables signature_search_*, the view signature_search_text
 # it reads and the table signature_search_positions that view counts with), on PostgreSQL a GIN index of
 # the words and one (ix_signatures_search_cjk) on the function signature_search_cjk. None is a table

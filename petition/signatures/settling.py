@@ -14,12 +14,7 @@ from petition.db.types import new_secret
 from petition.extensions import db
 from petition.letter import closing, versions
 from petition.mail.models import OutgoingEmail
-from petition.mail.signer_emails import (
-    ASKED_AGAIN,
-    SIGNED,
-    TO_SETTLE,
-    base_kept,
-)
+from petition.mail.signer_emails import ASKED_AGAIN, SIGNED, TO_SETTLE, base_kept
 from petition.signatures import lifecycle
 from petition.signatures.models import Signature
 from petition.signatures.signing import (

@@ -1,5 +1,5 @@
-"""Signing and everything a signer does afterwards: the sign form, confirming, correcting,
-withdrawing, asking for the link again."""
+"""Signing and everything a signer does afterwards but confirming (confirm_views.py): the sign form,
+checking one's email, the signer's page, correcting, withdrawing, asking for the link again."""
 
 from __future__ import annotations
 

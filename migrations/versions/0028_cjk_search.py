@@ -20,15 +20,15 @@ a search for a word in every row three times slower, as the planner reads such a
 without CJK characters is passed over at once. Upgrading rebuilds the index: about 90 s at a
 million signatures on SQLite.
 
-Revision ID: 0027
-Revises: 0026
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-06
 
 """
 from alembic import op
 
-revision = '0027'
-down_revision = '0026'
+revision = '0028'
+down_revision = '0027'
 branch_labels = None
 depends_on = None
 
