@@ -63,16 +63,21 @@ def all_updates() -> Sequence[Update]:
     return db.session.execute(select(Update).order_by(Update.published_on.desc(), Update.id.desc())).scalars().all()
 
 
-def publish(
-    organiser: Organiser, *, published_on: date, titles: dict[str, str], bodies: dict[str, str], email: bool
-) -> Update:
-    update = Update(
+def written(published_on: date, titles: dict[str, str], bodies: dict[str, str]) -> Update:
+    """News as an organiser wrote it, in both languages, not yet stored."""
+    return Update(
         published_on=published_on,
         title_en=titles["en"],
         title_zh=titles["zh"],
         body_en=bodies["en"],
         body_zh=bodies["zh"],
     )
+
+
+def publish(
+    organiser: Organiser, *, published_on: date, titles: dict[str, str], bodies: dict[str, str], email: bool
+) -> Update:
+    update = written(published_on, titles, bodies)
     db.session.add(update)
     db.session.flush()
     if email:
@@ -104,13 +109,7 @@ def preview(*, published_on: date, titles: dict[str, str], bodies: dict[str, str
     real page and the real emails (news_email, email_text.html_version); nothing is saved. The
     email is the one a signer in that language would get, with a link to stop the news that names
     no one."""
-    update = Update(
-        published_on=published_on,
-        title_en=titles["en"],
-        title_zh=titles["zh"],
-        body_en=bodies["en"],
-        body_zh=bodies["zh"],
-    )
+    update = written(published_on, titles, bodies)
     previews = []
     for language in SUPPORTED:
         reader = Signature(id=0, secret="preview", language=language, email="")
