@@ -42,6 +42,13 @@ def imports_of(path: Path) -> set[str]:
             candidate = PACKAGE.parent / Path(*f"{base}.{alias.name}".split("."))
             is_module = candidate.with_suffix(".py").exists() or (candidate / "__init__.py").exists()
             found.add(f"{base}.{alias.name}" if is_module else base)
+    # Importing petition.feature.module from another feature first runs petition/feature/__init__.py:
+    # that is an import too (within a package, its __init__ is already running or done; and
+    # petition/__init__.py, create_app, imports only inside its functions, after every module loaded).
+    for imported in list(found):
+        parts = imported.split(".")
+        packages = {".".join(parts[:n]) for n in range(2, len(parts))}
+        found.update(package for package in packages if not name.startswith(package + "."))
     found.discard(name)
     return found
 

@@ -4,13 +4,12 @@ and body, in the reader's language, are the form to fill in. The same lines are 
 
 from __future__ import annotations
 
-from email.utils import parseaddr
 from urllib.parse import quote
 
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from petition.mail.mailer import sign_by_email_address as address
 from petition.signatories import groups
 from petition.web.locales import DEFAULT, SUPPORTED, current_language
 
@@ -21,11 +20,6 @@ FORM_LABELS = {
 }
 # What the Listed line takes, in each language (parsing reads both, and more).
 YES_NO = {"en": ("yes", "no"), "zh": ("是", "否")}
-
-
-def address() -> str:
-    """SIGN_BY_EMAIL_ADDRESS as a plain address ("" when signing by email is off)."""
-    return parseaddr(current_app.config.get("SIGN_BY_EMAIL_ADDRESS", "") or "")[1]
 
 
 def subject(language: str) -> str:

@@ -16,6 +16,7 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 
 from petition.mail.email_text import html_version, language_of
+from petition.mail.models import CARRYING_THE_CODE
 from petition.web.text import EmailNotValidError, normalise_email
 
 if TYPE_CHECKING:
@@ -69,17 +70,15 @@ def recipient(outgoing: OutgoingEmail) -> Address:
 MESSAGE_POLICY = policy.default.clone(refold_source="none")
 
 
-# The emails that carry a confirmation code (confirmation_codes.CARRIED_BY): a reply keeps the code,
-# and reaches signing by email, which confirms with it.
-CONFIRMED_BY_REPLY = ("confirm", "already_pending")
+def sign_by_email_address() -> str:
+    """SIGN_BY_EMAIL_ADDRESS as a plain address: where mail to the site is read ("" when it is not)."""
+    return parseaddr(current_app.config.get("SIGN_BY_EMAIL_ADDRESS") or "")[1]
 
 
 def reply_address(outgoing: OutgoingEmail) -> str:
     """Where a reply should go: SIGN_BY_EMAIL_ADDRESS for an email a reply can confirm, when signing
     by email is on, so the reply is read whatever the sender's address is; "" otherwise."""
-    if outgoing.template not in CONFIRMED_BY_REPLY:
-        return ""
-    return parseaddr(current_app.config.get("SIGN_BY_EMAIL_ADDRESS") or "")[1]
+    return sign_by_email_address() if outgoing.template in CARRYING_THE_CODE else ""
 
 
 def build_message(outgoing: OutgoingEmail) -> EmailMessage:

@@ -20,6 +20,10 @@ from petition.extensions import Model
 from petition.privacy.addresses import email_hash
 from petition.privacy.sealing import Sealed
 
+# The signer emails that carry the confirmation code (templates/emails/_code.txt): the code page and
+# a reply read the date of the latest, and a reply to one reaches signing by email (its Reply-To).
+CARRYING_THE_CODE = ("confirm", "already_pending")
+
 UNSENT = "sent_at IS NULL AND failed_at IS NULL"
 
 

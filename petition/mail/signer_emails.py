@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from petition.extensions import db
 from petition.mail import outbox
+from petition.mail.mailer import sign_by_email_address
 from petition.mail.models import OutgoingEmail
 from petition.signatures import confirmation_codes
 from petition.signatures.models import Signature
@@ -42,7 +43,7 @@ def _links(signature: Signature, made_at: float, base: str | None = None) -> dic
         "code": confirmation_codes.shown(confirmation_codes.code_for(signature)),
         "code_url": link_on(on, "public.confirm_with_code", lang=language),
         # With signing by email on, a reply (to SIGN_BY_EMAIL_ADDRESS, the email's Reply-To) confirms.
-        "reply_confirms": bool(current_app.config.get("SIGN_BY_EMAIL_ADDRESS")),
+        "reply_confirms": bool(sign_by_email_address()),
         "links_base": on,
     }
 

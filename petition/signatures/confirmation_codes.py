@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from petition.db.types import now_utc
 from petition.extensions import db
 from petition.letter import closing
-from petition.mail.models import OutgoingEmail
+from petition.mail.models import CARRYING_THE_CODE, OutgoingEmail
 from petition.privacy.addresses import email_hash
 from petition.signatures.models import Signature
 from petition.signatures.tokens import LinkExpired, LinkTooLate
@@ -83,10 +83,6 @@ def matches(signature: Signature, typed: str) -> bool:
     return any(hmac.compare_digest(_code_with(key, signature), code) for key in keys)
 
 
-# The signer emails that carry the code (signer_emails writes it into each).
-CARRIED_BY = ("confirm", "already_pending")
-
-
 class WrongCode(Exception):
     """The code is not this address's, or the address has no signature: one answer for both."""
 
@@ -122,7 +118,7 @@ def issued_at(signature: Signature) -> datetime | None:
     return db.session.execute(
         select(func.max(OutgoingEmail.created_at)).where(
             OutgoingEmail.signature_id == signature.id,
-            OutgoingEmail.template.in_(CARRIED_BY),
+            OutgoingEmail.template.in_(CARRYING_THE_CODE),
             OutgoingEmail.created_at >= signature.signed_at,
         )
     ).scalar_one_or_none()
