@@ -257,6 +257,10 @@ BAD_QUERIES = [
     {"q": '" OR * NEAR( ^ -'},
     {"q": "scholar' OR 1=1 --"},
     {"q": "x" * 5000},
+    # The Chinese path: FTS syntax beside CJK, a very long run of characters (each pair a term), mixed.
+    {"q": '"大学" OR 伟* NEAR(中山'},
+    {"q": "伟" * 5000},
+    {"q": "中" + "山大" * 300 + " lov*"},
     {"from": "\x00"},
 ]
 
